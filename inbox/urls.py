@@ -1,0 +1,12 @@
+"""The public URLs of the contract (DESIGN.md). Each views module owns its own patterns."""
+
+from inbox.views import accounts, auth, export, health, mailbox, sync
+
+urlpatterns = [
+    *auth.urlpatterns,
+    *mailbox.urlpatterns,
+    *export.urlpatterns,
+    *accounts.urlpatterns,
+    *sync.urlpatterns,
+    *health.urlpatterns,
+]

@@ -1,0 +1,46 @@
+"""Fixtures shared by the whole suite: real Redis, real database, signed-in users."""
+
+from __future__ import annotations
+
+import pytest
+import redis as redis_lib
+from django.conf import settings
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _embedded_redis():
+    """The suite talks to a real Redis: REDIS_URL's, or the embedded one started here."""
+    from helpdesk.embedded_redis import ensure_from_settings
+
+    ensure_from_settings()
+
+
+@pytest.fixture
+def redis_client():
+    client = redis_lib.Redis.from_url(settings.REDIS_URL)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def staff_user(django_user_model):
+    return django_user_model.objects.create_user(username="staff", password="staff-pass-123")
+
+
+@pytest.fixture
+def admin_user(django_user_model):
+    return django_user_model.objects.create_superuser(
+        username="admin", email="admin@example.com", password="admin-pass-123"
+    )
+
+
+@pytest.fixture
+def staff_client(client, staff_user):
+    client.force_login(staff_user)
+    return client
+
+
+@pytest.fixture
+def admin_client_(client, admin_user):
+    client.force_login(admin_user)
+    return client
