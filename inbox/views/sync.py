@@ -1,1 +1,13 @@
-urlpatterns: list = []
+"""Placeholder routes: the owner of this module replaces them."""
+
+from django.http import HttpResponse
+from django.urls import path
+
+
+def _placeholder(request, **kwargs):
+    return HttpResponse("Not built yet.", status=501)
+
+
+urlpatterns = [
+    path("sync/", _placeholder, name="sync-index"),
+]

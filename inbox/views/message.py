@@ -1,0 +1,14 @@
+"""Placeholder routes: the owner of this module replaces them."""
+
+from django.http import HttpResponse
+from django.urls import path
+
+
+def _placeholder(request, **kwargs):
+    return HttpResponse("Not built yet.", status=501)
+
+
+urlpatterns = [
+    path("messages/<int:pk>/", _placeholder, name="message-detail"),
+    path("customers/<int:coworker_id>/", _placeholder, name="customer-detail"),
+]
