@@ -1,0 +1,27 @@
+# The two commands of the README:
+#   make run    set up and run the dashboard (embedded default: SQLite, embedded Redis, sandbox)
+#   make test   set up and run the test suite (DATABASE_URL=postgres://... make test for PostgreSQL)
+.PHONY: run test setup setup-dev bench-sync bench-inbox bench-export lint
+
+PY := .venv/bin/python
+
+setup:
+	@scripts/bootstrap
+
+setup-dev:
+	@scripts/bootstrap --dev
+
+run: setup
+	$(PY) manage.py runstack
+
+test: setup-dev
+	scripts/test
+
+bench-sync: setup-dev
+	$(PY) bench/sync_bench.py
+
+bench-inbox: setup-dev
+	$(PY) bench/inbox_bench.py
+
+bench-export: setup-dev
+	$(PY) bench/export_bench.py
