@@ -1,0 +1,113 @@
+"""The README's run command, for real: the whole stack on the embedded default, in subprocesses.
+
+Starts `manage.py runstack` as a new user would (SQLite, embedded Redis, Celery worker and beat,
+gunicorn, the sandbox as the source), signs in over HTTP, and waits for the mirror to fill.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.5)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def count(db: Path, table: str) -> int:
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
+            return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    except sqlite3.Error:
+        return -1
+
+
+@pytest.mark.worker
+def test_run_command_brings_up_the_stack_and_fills_the_mirror(tmp_path):
+    web_port, redis_port = free_port(), free_port()
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "REDIS_URL", "SANDBOX_DATABASE_URL", "DJANGO_SETTINGS_MODULE"}
+        and not k.startswith(("NEXUDUS_", "SANDBOX_"))
+    }
+    env.update(
+        HELPDESK_VAR_DIR=str(tmp_path),
+        EMBEDDED_REDIS_PORT=str(redis_port),
+        PORT=str(web_port),
+        DJANGO_SETTINGS_MODULE="helpdesk.settings",
+    )
+    log = (tmp_path / "runstack.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "manage.py", "runstack", "--no-live", "--sandbox-messages", "800"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{web_port}"
+    try:
+        output = lambda: (tmp_path / "runstack.log").read_text()  # noqa: E731
+        wait_for(lambda: "running at" in output() or proc.poll() is not None, 180, "the banner")
+        assert proc.poll() is None, output()
+        password = re.search(r"Sign in as admin: username 'admin', password '([^']+)'", output()).group(1)
+
+        def healthz_answers():
+            try:
+                return requests.get(f"{base}/healthz", timeout=5).status_code in (200, 503)
+            except requests.RequestException:
+                return False
+
+        wait_for(healthz_answers, 60, "the web server")
+        # The first sync was queued at start-up: within a minute the mirror equals the sandbox.
+        mirror, source = tmp_path / "db.sqlite3", tmp_path / "sandbox.sqlite3"
+        expected = count(source, "sandbox_coworkermessage")
+        assert expected >= 800
+        wait_for(lambda: count(mirror, "inbox_coworkermessage") == expected, 60, "the mirror to fill")
+        assert count(mirror, "inbox_emailaccount") == count(source, "sandbox_emailaccount") > 0
+
+        session = requests.Session()
+        login = session.get(f"{base}/login/", timeout=10)
+        token = session.cookies["csrftoken"]
+        response = session.post(
+            f"{base}/login/",
+            data={"username": "admin", "password": password, "csrfmiddlewaretoken": token},
+            headers={"Referer": f"{base}/login/"},
+            timeout=10,
+        )
+        assert login.status_code == 200 and response.status_code == 200
+        assert response.url.rstrip("/") == base  # signed in, landed on the inbox
+        assert session.get(f"{base}/healthz", timeout=10).status_code == 200
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        try:
+            status = proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            raise
+        log.close()
+    assert status == 0, (tmp_path / "runstack.log").read_text()[-3000:]
+    from helpdesk import embedded_redis
+
+    assert not embedded_redis.is_running(redis_port)
