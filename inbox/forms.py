@@ -1,0 +1,154 @@
+"""The inbox's query parameters (the public contract, DESIGN.md), parsed from allow-lists.
+
+A value that does not parse is reported beside its filter ("... — ignored") and the view is
+computed without that filter: never a 500, never a silently wrong result.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+
+from inbox.search import MAX_TERMS, has_too_many_terms, search_terms
+from inbox.selectors import NO_ACCOUNT, Cursor, InboxFilters
+
+MAX_ID = 2**63 - 1  # ids are 64-bit: a larger number would overflow the database parameter
+MAX_QUERY_LENGTH = 200
+TRUE_VALUES = {"1", "true", "on", "yes"}
+FALSE_VALUES = {"", "0", "false", "off", "no"}
+DATE_FORMAT = "%Y-%m-%d"
+
+
+def _id_or_error(value: str, what: str) -> int:
+    value = value.strip()
+    if not value.isascii() or not value.isdigit() or not 0 < int(value) <= MAX_ID:
+        raise forms.ValidationError(f"“{value[:40]}” is not {what} — ignored.", code="invalid")
+    return int(value)
+
+
+class InboxFilterForm(forms.Form):
+    """Bind to ``request.GET``. ``.filters``: the valid filters; ``.errors``: which were ignored."""
+
+    unread = forms.CharField(required=False)
+    direction = forms.CharField(required=False)
+    account = forms.CharField(required=False)
+    customer = forms.CharField(required=False)
+    q = forms.CharField(required=False, strip=True)
+    since = forms.CharField(required=False)
+    until = forms.CharField(required=False)
+    after = forms.CharField(required=False)
+
+    def clean_unread(self) -> bool:
+        value = self.cleaned_data["unread"].strip().lower()
+        if value in TRUE_VALUES:
+            return True
+        if value in FALSE_VALUES:
+            return False
+        raise forms.ValidationError("“Unread” takes 1 or nothing — ignored.", code="invalid")
+
+    def clean_direction(self) -> str | None:
+        value = self.cleaned_data["direction"].strip().lower()
+        if value in {"", "all", "both"}:
+            return None
+        if value in {"incoming", "outgoing"}:
+            return value
+        raise forms.ValidationError(
+            f"“{value[:40]}” is not a direction (received = incoming, sent = outgoing) — ignored.",
+            code="invalid",
+        )
+
+    def clean_account(self) -> int | str | None:
+        value = self.cleaned_data["account"].strip()
+        if value == "":
+            return None
+        if value.lower() == NO_ACCOUNT:
+            return NO_ACCOUNT
+        return _id_or_error(value, "a mail account")
+
+    def clean_customer(self) -> int | None:
+        value = self.cleaned_data["customer"].strip()
+        return None if value == "" else _id_or_error(value, "a customer number")
+
+    def clean_q(self) -> str:
+        value = self.cleaned_data["q"]
+        if not value:
+            return ""
+        if len(value) > MAX_QUERY_LENGTH:
+            raise forms.ValidationError(
+                f"Search text is limited to {MAX_QUERY_LENGTH} characters — ignored.", code="too_long"
+            )
+        if not search_terms(value):
+            raise forms.ValidationError("Search needs a word (letters or digits) — ignored.", code="no_terms")
+        return value
+
+    def _clean_date(self, name: str, label: str) -> dt.date | None:
+        value = self.cleaned_data[name].strip()
+        if value == "":
+            return None
+        try:
+            return dt.datetime.strptime(value, DATE_FORMAT).date()
+        except ValueError:
+            raise forms.ValidationError(
+                f"“{value[:40]}” is not a date like 2025-01-31 — “{label}” ignored.", code="invalid"
+            ) from None
+
+    def clean_since(self) -> dt.date | None:
+        return self._clean_date("since", "from")
+
+    def clean_until(self) -> dt.date | None:
+        return self._clean_date("until", "to")
+
+    def clean_after(self) -> Cursor | None:
+        value = self.cleaned_data["after"].strip()
+        if value == "":
+            return None
+        try:
+            return Cursor.decode(value)
+        except ValueError:
+            raise forms.ValidationError(
+                "That “older messages” link is not valid — showing the newest messages.", code="invalid"
+            ) from None
+
+    def clean(self):
+        data = super().clean()
+        since, until = data.get("since"), data.get("until")
+        if since and until and since > until:
+            for name in ("since", "until"):
+                data.pop(name, None)
+            self.add_error(
+                "until", "“To” is before “from” — the date range is ignored."
+            )
+        return data
+
+    # --- What the view uses ---------------------------------------------------------------
+
+    @property
+    def filters(self) -> InboxFilters:
+        """The filters that parsed; the others are left out (their errors say so)."""
+        if not hasattr(self, "cleaned_data"):
+            self.is_valid()
+        data = self.cleaned_data
+        return InboxFilters(
+            unread=data.get("unread") or False,
+            direction=data.get("direction"),
+            account=data.get("account"),
+            customer=data.get("customer"),
+            q=data.get("q") or "",
+            since=data.get("since"),
+            until=data.get("until"),
+        )
+
+    @property
+    def cursor(self) -> Cursor | None:
+        if not hasattr(self, "cleaned_data"):
+            self.is_valid()
+        return self.cleaned_data.get("after")
+
+    @property
+    def search_note(self) -> str:
+        """Said when a search has more words than are searched."""
+        q = self.cleaned_data.get("q", "") if hasattr(self, "cleaned_data") else ""
+        if q and has_too_many_terms(q):
+            return f"Only the first {MAX_TERMS} words are searched."
+        return ""

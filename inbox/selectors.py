@@ -1,0 +1,346 @@
+"""Reading the inbox: the one query behind the list, the counts, the live banner and the CSV.
+
+Everything that shows "the messages of this view" starts from :func:`message_list`, so the list,
+the counts and the export can never disagree. Paging is by keyset on ``(created_on, id)``:
+page 5,000 costs what page 1 costs (DESIGN.md, traps: OFFSET paging).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    OuterRef,
+    Q,
+    QuerySet,
+)
+from django.db.models.functions import Substr
+
+from inbox.models import CoworkerMessage, EmailAccount, MessageMark
+from inbox.search import apply_search
+
+Direction = Literal["incoming", "outgoing"]
+NO_ACCOUNT = "none"  # the contract's account=none: "default location settings" (no account)
+PREVIEW_CHARS = 240
+
+
+@dataclass(frozen=True)
+class InboxFilters:
+    """The filters of one inbox view; every field optional. ``account``: an Id, "none" or None."""
+
+    unread: bool = False
+    direction: Direction | None = None
+    account: int | Literal["none"] | None = None
+    customer: int | None = None
+    q: str = ""
+    since: dt.date | None = None
+    until: dt.date | None = None
+
+    def without(self, *names: str) -> InboxFilters:
+        defaults = {f.name: f.default for f in dataclasses.fields(self)}
+        return dataclasses.replace(self, **{n: defaults[n] for n in names})
+
+    @property
+    def is_empty(self) -> bool:
+        return self == InboxFilters()
+
+    def to_params(self) -> dict[str, str]:
+        """The contract's query parameters for this view (only the filters that are set)."""
+        params: dict[str, str] = {}
+        if self.unread:
+            params["unread"] = "1"
+        if self.direction:
+            params["direction"] = self.direction
+        if self.account is not None:
+            params["account"] = str(self.account)
+        if self.customer is not None:
+            params["customer"] = str(self.customer)
+        if self.q:
+            params["q"] = self.q
+        if self.since:
+            params["since"] = self.since.isoformat()
+        if self.until:
+            params["until"] = self.until.isoformat()
+        return params
+
+    def querystring(self, **extra: str) -> str:
+        return urlencode({**self.to_params(), **extra})
+
+
+# --- Unread, per person -----------------------------------------------------------------------
+# For person u a message is unread iff (u has a mark → not mark.is_read) else is_new_message.
+
+
+def _marks(user, *, is_read: bool):
+    return MessageMark.objects.filter(user_id=user.pk, message_id=OuterRef("pk"), is_read=is_read)
+
+
+def unread_condition(user) -> Q:
+    return Q(Exists(_marks(user, is_read=False))) | (
+        Q(is_new_message=True) & ~Q(Exists(_marks(user, is_read=True)))
+    )
+
+
+# --- The list ---------------------------------------------------------------------------------
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    """Midnight of ``day`` in the help desk's time zone (HELPDESK_TIME_ZONE, else TIME_ZONE)."""
+    zone = ZoneInfo(settings.HELPDESK_TIME_ZONE or settings.TIME_ZONE)
+    return dt.datetime.combine(day, dt.time.min, tzinfo=zone)
+
+
+def live_messages() -> QuerySet[CoworkerMessage]:
+    return CoworkerMessage.objects.filter(deleted_at__isnull=True)
+
+
+def filter_messages(qs: QuerySet[CoworkerMessage], *, user, filters: InboxFilters) -> QuerySet:
+    """Apply every filter of ``filters`` to a CoworkerMessage queryset (no ordering, no annotation)."""
+    if filters.direction is not None:
+        qs = qs.filter(incoming=filters.direction == "incoming")
+    if filters.account == NO_ACCOUNT:
+        qs = qs.filter(email_account_id__isnull=True)
+    elif filters.account is not None:
+        qs = qs.filter(email_account_id=filters.account)
+    if filters.customer is not None:
+        qs = qs.filter(coworker_id=filters.customer)
+    if filters.since is not None:
+        qs = qs.filter(created_on__gte=_day_start(filters.since))
+    if filters.until is not None and filters.until < dt.date.max:
+        qs = qs.filter(created_on__lt=_day_start(filters.until + dt.timedelta(days=1)))
+    if filters.q:
+        qs = apply_search(qs, filters.q)
+    if filters.unread:
+        qs = qs.filter(unread_condition(user))
+    return qs
+
+
+def message_list(*, user, filters: InboxFilters) -> QuerySet[CoworkerMessage]:
+    """Live messages of the view, newest first ``(-created_on, -id)``, with ``is_unread`` for ``user``."""
+    qs = filter_messages(live_messages(), user=user, filters=filters)
+    return qs.annotate(
+        is_unread=ExpressionWrapper(unread_condition(user), output_field=BooleanField())
+    ).order_by("-created_on", "-id")
+
+
+def for_rows(qs: QuerySet[CoworkerMessage]) -> QuerySet[CoworkerMessage]:
+    """What the list rows need and no more: no HTML body, only the start of the plain text."""
+    return qs.defer("body", "body_text").annotate(preview=Substr("body_text", 1, PREVIEW_CHARS))
+
+
+# --- Keyset paging ----------------------------------------------------------------------------
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A position in the newest-first list: the (created_on, id) of the last row shown."""
+
+    created_on: dt.datetime
+    id: int
+
+    _PATTERN = re.compile(r"^(-?\d{1,20})_(\d{1,19})$")
+
+    def encode(self) -> str:
+        micros = (self.created_on - _EPOCH) // dt.timedelta(microseconds=1)
+        raw = f"{micros}_{self.id}".encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, token: str) -> Cursor:
+        """The cursor a token names; ValueError for anything that is not one of ours."""
+        if not token or len(token) > 64:
+            raise ValueError("empty or too long")
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode("ascii")
+        except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+            raise ValueError("not base64") from exc
+        match = cls._PATTERN.match(raw)
+        if not match:
+            raise ValueError("malformed")
+        micros, pk = int(match[1]), int(match[2])
+        if pk > 2**63 - 1:
+            raise ValueError("id out of range")
+        try:
+            when = _EPOCH + dt.timedelta(microseconds=micros)
+        except OverflowError as exc:
+            raise ValueError("time out of range") from exc
+        return cls(created_on=when, id=pk)
+
+    @classmethod
+    def of(cls, message: CoworkerMessage) -> Cursor:
+        return cls(created_on=message.created_on, id=message.pk)
+
+
+def older_than(qs: QuerySet, cursor: Cursor) -> QuerySet:
+    """Rows after ``cursor`` in newest-first order. The redundant ``created_on <= c`` lets both
+    databases start the index range scan at the cursor instead of filtering from the top."""
+    return qs.filter(created_on__lte=cursor.created_on).filter(
+        Q(created_on__lt=cursor.created_on) | Q(id__lt=cursor.id)
+    )
+
+
+def newer_than(qs: QuerySet, cursor: Cursor) -> QuerySet:
+    return qs.filter(created_on__gte=cursor.created_on).filter(
+        Q(created_on__gt=cursor.created_on) | Q(id__gt=cursor.id)
+    )
+
+
+@dataclass
+class Page:
+    rows: list[CoworkerMessage]
+    next_cursor: Cursor | None  # None: this is the last page
+
+    @property
+    def has_next(self) -> bool:
+        return self.next_cursor is not None
+
+
+def page_after(qs: QuerySet, cursor: Cursor | None, size: int) -> Page:
+    """One page of a newest-first queryset, after ``cursor`` (None: the first page). One query."""
+    if cursor is not None:
+        qs = older_than(qs, cursor)
+    rows = list(qs[: size + 1])
+    if len(rows) > size:
+        rows = rows[:size]
+        return Page(rows=rows, next_cursor=Cursor.of(rows[-1]))
+    return Page(rows=rows, next_cursor=None)
+
+
+# --- Counts -----------------------------------------------------------------------------------
+
+
+@dataclass
+class AccountCount:
+    account: int | Literal["none"]
+    name: str
+    count: int
+
+
+@dataclass
+class MessageCounts:
+    """Counts of the current view, like facets: each count applies every filter except the one it
+    describes (direction counts ignore the direction filter, account counts the account filter)."""
+
+    total: int
+    unread: int
+    incoming: int
+    outgoing: int
+    accounts: list[AccountCount]
+
+
+def _grouped(*, user, filters: InboxFilters) -> dict[tuple, int]:
+    """{(account_id, incoming, is_unread): n} for the view without unread/direction/account filters.
+
+    Two queries whatever the number of rows: counts by Nexudus's unread flag, then the person's
+    own marks on messages of that view as corrections (a mark overrides ``is_new_message``).
+    """
+    base = filter_messages(
+        live_messages(), user=user, filters=filters.without("unread", "direction", "account")
+    )
+    groups: dict[tuple, int] = {}
+    rows = base.values_list("email_account_id", "incoming", "is_new_message").annotate(n=Count("*"))
+    for account_id, incoming, is_new, n in rows.order_by():
+        key = (account_id, incoming, bool(is_new))
+        groups[key] = groups.get(key, 0) + n
+    marks = (
+        MessageMark.objects.filter(user_id=user.pk, message__in=base.values("pk"))
+        # only marks that change the flag: read on a new message, unread on an old one
+        .filter(Q(is_read=True, message__is_new_message=True) | Q(is_read=False, message__is_new_message=False))
+        .values_list("message__email_account_id", "message__incoming", "is_read")
+        .annotate(n=Count("*"))
+        .order_by()
+    )
+    for account_id, incoming, is_read, n in marks:
+        was, now = (account_id, incoming, is_read), (account_id, incoming, not is_read)
+        groups[was] = groups.get(was, 0) - n
+        groups[now] = groups.get(now, 0) + n
+    return groups
+
+
+def message_counts(*, user, filters: InboxFilters) -> MessageCounts:
+    groups = _grouped(user=user, filters=filters)
+
+    def account_ok(account_id) -> bool:
+        if filters.account is None:
+            return True
+        if filters.account == NO_ACCOUNT:
+            return account_id is None
+        return account_id == filters.account
+
+    def direction_ok(incoming: bool) -> bool:
+        return filters.direction is None or incoming == (filters.direction == "incoming")
+
+    def unread_ok(unread: bool) -> bool:
+        return unread or not filters.unread
+
+    total = unread = incoming = outgoing = 0
+    per_account: dict[int | None, int] = {}
+    for (account_id, is_incoming, is_unread), n in groups.items():
+        if account_ok(account_id) and unread_ok(is_unread):
+            if is_incoming:
+                incoming += n
+            else:
+                outgoing += n
+        if direction_ok(is_incoming) and unread_ok(is_unread):
+            per_account[account_id] = per_account.get(account_id, 0) + n
+        if account_ok(account_id) and direction_ok(is_incoming):
+            unread += n if is_unread else 0
+            total += n if unread_ok(is_unread) else 0
+    return MessageCounts(
+        total=total,
+        unread=unread,
+        incoming=incoming,
+        outgoing=outgoing,
+        accounts=_account_counts(per_account),
+    )
+
+
+def _account_counts(per_account: dict[int | None, int]) -> list[AccountCount]:
+    ids = [a for a, n in per_account.items() if a is not None and n]
+    names = {a.pk: str(a) for a in EmailAccount.objects.filter(pk__in=ids)}
+    result = [
+        AccountCount(account=a, name=names.get(a, f"Account {a}"), count=n)
+        for a, n in per_account.items()
+        if a is not None and n
+    ]
+    result.sort(key=lambda c: (c.name.lower(), c.account))
+    if per_account.get(None):
+        result.append(AccountCount(account=NO_ACCOUNT, name=DEFAULT_ACCOUNT_LABEL, count=per_account[None]))
+    return result
+
+
+DEFAULT_ACCOUNT_LABEL = "Default location settings"
+
+
+def account_choices() -> list[tuple[str, str]]:
+    """The mail accounts a person can filter by (value, label), and the default-settings choice."""
+    accounts = EmailAccount.objects.filter(deleted_at__isnull=True).only("id", "display_name", "email_address")
+    return [(str(a.pk), str(a)) for a in accounts] + [(NO_ACCOUNT, DEFAULT_ACCOUNT_LABEL)]
+
+
+# --- Live -------------------------------------------------------------------------------------
+
+LIVE_CAP = 100
+
+
+def newer_count(*, user, filters: InboxFilters, cursor: Cursor) -> int:
+    """How many messages of the view are newer than the newest one shown (capped at LIVE_CAP).
+
+    One query on the newest-first index: the scan stops at the cursor or after LIVE_CAP rows."""
+    qs = newer_than(filter_messages(live_messages(), user=user, filters=filters), cursor)
+    return qs.order_by().values("pk")[:LIVE_CAP].count()
