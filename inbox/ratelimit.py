@@ -1,0 +1,235 @@
+"""A request budget shared by every process that talks to Nexudus, kept in Redis.
+
+Nexudus limits a client as a whole (``../shared/nexudus-api.md`` §5: 1 request per 100 ms and 120 a
+minute), however many Celery workers run. :class:`RedisRateLimiter` keeps a sliding-window log of
+the requests granted in the last minute in one sorted set (``nexudus:ratelimit:{key}``) and decides
+atomically in a Lua script, on Redis's own clock (so the machines' clocks need not agree), whether
+one more request fits both windows: at most ``per_second`` in any second and ``per_minute`` in any
+minute. If not, the script says how long to wait and :meth:`RedisRateLimiter.acquire` sleeps that
+long and asks again.
+
+A Redis that is briefly unreachable must not fail a sync: the limiter then logs a warning and falls
+back to an in-process limiter with the same budget (per process, so several workers may then exceed
+the shared budget together; Nexudus's 409 + ``Retry-After``, which the client honours, is the
+backstop), and tries Redis again a few seconds later.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable
+
+import redis
+
+logger = logging.getLogger(__name__)
+
+# KEYS[1]: the sorted set of grants (score = grant time in microseconds).
+# ARGV: now_us ("" = use Redis TIME), per_second, per_minute, member.
+# Returns 0 when granted (and records the grant), else the microseconds to wait.
+_SCRIPT = """
+local now = tonumber(ARGV[1])
+if not now then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
+local per_second = tonumber(ARGV[2])
+local per_minute = tonumber(ARGV[3])
+local key = KEYS[1]
+local SECOND, MINUTE = 1000000, 60000000
+redis.call('ZREMRANGEBYSCORE', key, '-inf', now - MINUTE)
+local wait = 0
+if per_minute > 0 then
+  local in_minute = redis.call('ZCOUNT', key, '(' .. (now - MINUTE), '+inf')
+  if in_minute >= per_minute then
+    local oldest = redis.call('ZRANGEBYSCORE', key, '(' .. (now - MINUTE), '+inf', 'WITHSCORES',
+                              'LIMIT', in_minute - per_minute, 1)
+    wait = math.max(wait, tonumber(oldest[2]) + MINUTE - now)
+  end
+end
+if per_second > 0 then
+  local in_second = redis.call('ZCOUNT', key, '(' .. (now - SECOND), '+inf')
+  if in_second >= per_second then
+    local oldest = redis.call('ZRANGEBYSCORE', key, '(' .. (now - SECOND), '+inf', 'WITHSCORES',
+                              'LIMIT', in_second - per_second, 1)
+    wait = math.max(wait, tonumber(oldest[2]) + SECOND - now)
+  end
+end
+if wait > 0 then
+  return math.ceil(wait)
+end
+redis.call('ZADD', key, now, ARGV[4])
+redis.call('PEXPIRE', key, 61000)
+return 0
+"""
+
+_SECOND = 1.0
+_MINUTE = 60.0
+
+
+class LocalRateLimiter:
+    """The same two windows, in this process only (thread-safe): the fallback when Redis is away."""
+
+    def __init__(
+        self,
+        *,
+        per_second: int = 10,
+        per_minute: int = 120,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.per_second = per_second
+        self.per_minute = per_minute
+        self.clock = clock
+        self.sleep = sleep
+        self._grants: deque[float] = deque()
+        self._lock = threading.Lock()
+
+    def try_acquire(self) -> float:
+        """0.0 if a request may go now (and counts it), else the seconds to wait before asking again."""
+        with self._lock:
+            now = self.clock()
+            grants = self._grants
+            while grants and grants[0] <= now - _MINUTE:
+                grants.popleft()
+            wait = 0.0
+            if self.per_minute > 0 and len(grants) >= self.per_minute:
+                wait = max(wait, grants[len(grants) - self.per_minute] + _MINUTE - now)
+            if self.per_second > 0:
+                in_second = [t for t in grants if t > now - _SECOND] if grants else []
+                if len(in_second) >= self.per_second:
+                    wait = max(wait, in_second[len(in_second) - self.per_second] + _SECOND - now)
+            if wait > 0:
+                return wait
+            grants.append(now)
+            return 0.0
+
+    def acquire(self) -> float:
+        """Block until a request may go; returns the seconds waited."""
+        waited = 0.0
+        while True:
+            wait = self.try_acquire()
+            if wait <= 0:
+                return waited
+            self.sleep(wait)
+            waited += wait
+
+
+# One fallback per (key, budget) and process, shared by every limiter instance and thread here.
+_local_fallbacks: dict[tuple[str, int, int], LocalRateLimiter] = {}
+_local_fallbacks_lock = threading.Lock()
+
+
+def _local_fallback(key: str, per_second: int, per_minute: int) -> LocalRateLimiter:
+    with _local_fallbacks_lock:
+        limiter = _local_fallbacks.get((key, per_second, per_minute))
+        if limiter is None:
+            limiter = LocalRateLimiter(per_second=per_second, per_minute=per_minute)
+            _local_fallbacks[(key, per_second, per_minute)] = limiter
+        return limiter
+
+
+class RedisRateLimiter:
+    """At most ``per_second`` requests in any second and ``per_minute`` in any minute, for every
+    process that uses the same Redis and ``key`` together. ``0`` disables a window."""
+
+    def __init__(
+        self,
+        redis_client: redis.Redis,
+        *,
+        key: str = "nexudus",
+        per_second: int = 10,
+        per_minute: int = 120,
+        clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        retry_redis_after: float = 5.0,
+        fallback: LocalRateLimiter | None = None,
+    ):
+        if per_second < 0 or per_minute < 0:
+            raise ValueError("Rate limits cannot be negative.")
+        self.redis = redis_client
+        self.key = f"nexudus:ratelimit:{key}"
+        self.per_second = per_second
+        self.per_minute = per_minute
+        # None: Redis's clock (the same for every process). A function: seconds, for tests.
+        self.clock = clock
+        self.sleep = sleep
+        self.retry_redis_after = retry_redis_after
+        self.fallback = fallback or _local_fallback(self.key, per_second, per_minute)
+        self._script = redis_client.register_script(_SCRIPT)
+        self._redis_down_until = 0.0
+        self.using_fallback = False
+
+    @classmethod
+    def from_settings(cls, *, key: str = "nexudus") -> RedisRateLimiter:
+        from django.conf import settings
+
+        return cls(
+            _redis_client(
+                settings.REDIS_URL, settings.REDIS_SOCKET_CONNECT_TIMEOUT, settings.REDIS_SOCKET_TIMEOUT
+            ),
+            key=key,
+            per_second=settings.NEXUDUS_RATE_PER_SECOND,
+            per_minute=settings.NEXUDUS_RATE_PER_MINUTE,
+        )
+
+    def try_acquire(self) -> float:
+        """0.0 if a request may go now (and counts it), else the seconds to wait before asking again."""
+        if self.per_second == 0 and self.per_minute == 0:
+            return 0.0
+        if time.monotonic() < self._redis_down_until:
+            return self.fallback.try_acquire()
+        now = "" if self.clock is None else str(int(self.clock() * 1_000_000))
+        try:
+            wait_us = self._script(
+                keys=[self.key],
+                args=[now, self.per_second, self.per_minute, uuid.uuid4().hex],
+            )
+        except redis.RedisError as exc:
+            self._redis_down_until = time.monotonic() + self.retry_redis_after
+            if not self.using_fallback:
+                logger.warning(
+                    "The Nexudus rate limiter cannot reach Redis (%s); limiting this process on its "
+                    "own until Redis answers again.",
+                    type(exc).__name__,
+                )
+            self.using_fallback = True
+            return self.fallback.try_acquire()
+        if self.using_fallback:
+            logger.warning("The Nexudus rate limiter reaches Redis again; the budget is shared again.")
+            self.using_fallback = False
+        return int(wait_us) / 1_000_000
+
+    def acquire(self) -> float:
+        """Block until a request may go; returns the seconds waited."""
+        waited = 0.0
+        while True:
+            wait = self.try_acquire()
+            if wait <= 0:
+                return waited
+            self.sleep(wait)
+            waited += wait
+
+    def reset(self) -> None:
+        """Forget every grant (tests, or after changing the budget)."""
+        self.redis.delete(self.key)
+
+
+_clients: dict[tuple[str, float, float], redis.Redis] = {}
+_clients_lock = threading.Lock()
+
+
+def _redis_client(url: str, connect_timeout: float, socket_timeout: float) -> redis.Redis:
+    """One client (one connection pool) per URL and process, with timeouts: a hung Redis must not
+    hang a sync for long (DESIGN.md, traps)."""
+    with _clients_lock:
+        client = _clients.get((url, connect_timeout, socket_timeout))
+        if client is None:
+            client = redis.Redis.from_url(
+                url, socket_connect_timeout=connect_timeout, socket_timeout=socket_timeout
+            )
+            _clients[(url, connect_timeout, socket_timeout)] = client
+        return client
