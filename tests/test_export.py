@@ -1,0 +1,308 @@
+"""The inbox CSV export: cells, the writer, and ``/export.csv`` itself."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from inbox import export
+from inbox.models import MessageMark
+from inbox.selectors import InboxFilters
+from tests.export_fixtures import (
+    HOSTILE,
+    expected_text,
+    make_account,
+    make_message,
+    read_csv,
+    response_bytes,
+)
+
+URL = "/export.csv"
+
+
+# --- Cells ----------------------------------------------------------------------------------------
+
+
+class TestTextCell:
+    @pytest.mark.parametrize("starter", ["=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠"])
+    def test_formula_starters_get_an_apostrophe(self, starter):
+        assert export.text_cell(f"{starter}1+1") == f"'{starter}1+1"
+
+    @pytest.mark.parametrize("value", ["hello", "1+1", " =1", "'quoted", "", "naïve", "日本", "a=b"])
+    def test_other_text_is_unchanged(self, value):
+        assert export.text_cell(value) == value
+
+    def test_none_is_empty(self):
+        assert export.text_cell(None) == ""
+
+    def test_controls_are_dropped_before_the_check(self):
+        assert export.text_cell("\x00=1+1") == "'=1+1"
+        assert export.text_cell("a\x00b\x07c\x1bd\x7fe") == "abcde"
+
+    def test_line_breaks_and_tabs_inside_stay(self):
+        assert export.text_cell("a\tb\nc\r\nd") == "a\tb\nc\r\nd"
+
+
+class TestNumberAndTimeCells:
+    def test_numbers_stay_numbers_even_negative(self):
+        assert export.number_cell(-5) == -5
+        assert export.number_cell(42) == 42
+        assert export.number_cell(None) == ""
+
+    def test_times_are_iso_8601_with_offset(self):
+        when = dt.datetime(2026, 11, 21, 9, 30, 15, 123456, tzinfo=dt.UTC)
+        assert export.time_cell(when, dt.UTC) == "2026-11-21T09:30:15+00:00"
+        assert export.time_cell(None, dt.UTC) == ""
+
+    def test_times_in_the_help_desk_zone(self, settings):
+        settings.HELPDESK_TIME_ZONE = "Europe/Madrid"
+        when = dt.datetime(2026, 7, 1, 9, 0, tzinfo=dt.UTC)
+        assert export.time_cell(when, export.export_timezone()) == "2026-07-01T11:00:00+02:00"
+
+
+# --- The writer -----------------------------------------------------------------------------------
+
+
+class TestStreamCsv:
+    ROWS = [(1, "a,b", 'say "hi"', "x\r\ny"), (2, "", "plain", "multi\nline")]
+
+    def test_bom_crlf_and_rfc4180_quoting(self):
+        data = b"".join(export.stream_csv(("Id", "A", "B", "C"), self.ROWS))
+        assert data.startswith(b"\xef\xbb\xbfId,A,B,C\r\n")
+        assert data == (
+            b'\xef\xbb\xbfId,A,B,C\r\n1,"a,b","say ""hi""","x\r\ny"\r\n2,,plain,"multi\nline"\r\n'
+        )
+        assert list(csv.reader(io.StringIO(data[3:].decode(), newline=""))) == [
+            ["Id", "A", "B", "C"],
+            ["1", "a,b", 'say "hi"', "x\r\ny"],
+            ["2", "", "plain", "multi\nline"],
+        ]
+
+    def test_small_chunks_give_the_same_bytes_and_report_every_row(self):
+        rows = [(i, f"row {i} " * (i % 5)) for i in range(1000)]
+        whole = b"".join(export.stream_csv(("Id", "T"), rows))
+        seen = []
+        chunks = list(export.stream_csv(("Id", "T"), rows, chunk_bytes=100, progress=seen.append))
+        assert len(chunks) > 50
+        assert all(len(c) < 200 for c in chunks)
+        assert b"".join(chunks) == whole
+        assert whole.count(b"\xef\xbb\xbf") == 1
+        assert sum(seen) == 1000
+
+    def test_an_empty_export_is_the_header(self):
+        assert b"".join(export.stream_csv(("Id",), [])) == b"\xef\xbb\xbfId\r\n"
+
+    def test_a_lone_surrogate_does_not_abort_the_download(self):
+        data = b"".join(export.stream_csv(("T",), [("a\ud800b",)]))
+        assert data.endswith(b"a?b\r\n")
+
+
+# --- File names -----------------------------------------------------------------------------------
+
+
+class TestFilename:
+    DAY = dt.date(2026, 11, 21)
+
+    @pytest.mark.parametrize(
+        ("filters", "name"),
+        [
+            (InboxFilters(), "messages-all-2026-11-21.csv"),
+            (InboxFilters(unread=True, direction="incoming"), "messages-unread-incoming-2026-11-21.csv"),
+            (InboxFilters(account=12, customer=7), "messages-account-12-customer-7-2026-11-21.csv"),
+            (InboxFilters(account="none", direction="outgoing"), "messages-outgoing-account-none-2026-11-21.csv"),
+            (
+                InboxFilters(since=dt.date(2026, 1, 1), until=dt.date(2026, 1, 31)),
+                "messages-since-2026-01-01-until-2026-01-31-2026-11-21.csv",
+            ),
+            (InboxFilters(q='Wi-Fi "down" / Café'), "messages-search-wi-fi-down-cafe-2026-11-21.csv"),
+            (InboxFilters(q="日本語"), "messages-search-2026-11-21.csv"),
+            (InboxFilters(q="../../etc/passwd\r\nX: y"), "messages-search-etcpasswd-x-y-2026-11-21.csv"),
+        ],
+    )
+    def test_names_say_what_and_when_in_safe_characters(self, filters, name):
+        result = export.message_filename(filters, today=self.DAY)
+        assert result == name
+        assert set(result) <= set("abcdefghijklmnopqrstuvwxyz0123456789-.")
+
+    def test_long_searches_are_cut(self):
+        assert len(export.message_filename(InboxFilters(q="word " * 100), today=self.DAY)) < 80
+
+
+# --- The view -------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+class TestExportView:
+    def test_anonymous_is_sent_to_sign_in(self, client):
+        response = client.get(URL + "?unread=1")
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
+
+    def test_post_is_refused(self, staff_client):
+        assert staff_client.post(URL).status_code == 405
+
+    def test_headers_name_the_file_and_forbid_caching(self, staff_client):
+        response = staff_client.get(URL + "?unread=1&direction=incoming")
+        assert response.status_code == 200
+        assert response.streaming
+        assert response["Content-Type"] == "text/csv; charset=utf-8"
+        today = dt.datetime.now(dt.UTC).date().isoformat()
+        assert response["Content-Disposition"] == f'attachment; filename="messages-unread-incoming-{today}.csv"'
+        assert "no-store" in response["Cache-Control"]
+
+    def test_columns_and_values(self, staff_client):
+        make_account(11, display_name="Front desk")
+        make_message(
+            5,
+            created_on=dt.datetime(2026, 11, 20, 8, 15, 1, 999, tzinfo=dt.UTC),
+            updated_on=dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC),
+            incoming=False,
+            is_new_message=True,
+            coworker_id=77,
+            coworker_full_name="Ana Díaz",
+            coworker_email="ana@example.com",
+            coworker_company_name="Acme",
+            email_account_id=11,
+            email_account_display_name="Front desk",
+            subject="Your booking",
+            body="<p>See <b>you</b></p>",
+            body_text="See you",
+        )
+        rows = read_csv(response_bytes(staff_client.get(URL)))
+        assert rows == [
+            list(export.MESSAGE_HEADER),
+            [
+                "5",
+                "2026-11-20T08:15:01+00:00",
+                "2026-11-20T09:00:00+00:00",
+                "outgoing",
+                "yes",
+                "77",
+                "Ana Díaz",
+                "ana@example.com",
+                "Acme",
+                "11",
+                "Front desk",
+                "Your booking",
+                "See you",
+            ],
+        ]
+        assert export.MESSAGE_HEADER == (
+            "Id", "CreatedOn", "UpdatedOn", "Direction", "Unread", "CoworkerId", "Customer",
+            "CustomerEmail", "Company", "EmailAccountId", "EmailAccount", "Subject", "Body",
+        )  # fmt: skip
+
+    def test_missing_values_are_empty_cells(self, staff_client):
+        make_message(
+            1, coworker_id=None, coworker_full_name=None, coworker_email=None, subject=None,
+            body_text="", updated_on=None, email_account_id=None,
+        )  # fmt: skip
+        row = read_csv(response_bytes(staff_client.get(URL)))[1]
+        assert row[2] == "" and row[5] == "" and row[6] == "" and row[9] == "" and row[11] == ""
+
+    def test_hostile_values_round_trip_and_no_cell_starts_a_formula(self, staff_client):
+        for pk, (name, value) in enumerate(HOSTILE.items(), start=1):
+            make_message(
+                pk, subject=value, body_text=value, coworker_full_name=value,
+                coworker_company_name=value, coworker_email=f"{name}@example.com",
+            )  # fmt: skip
+        rows = read_csv(response_bytes(staff_client.get(URL)))
+        by_id = {int(r[0]): r for r in rows[1:]}
+        assert len(by_id) == len(HOSTILE)
+        for pk, value in enumerate(HOSTILE.values(), start=1):
+            row = by_id[pk]
+            for column in ("Customer", "Company", "Subject", "Body"):
+                assert row[export.MESSAGE_HEADER.index(column)] == expected_text(value), (column, value)
+        for row in rows:
+            for cell in row:
+                assert not cell or cell[0] not in "=+-@\t\r＝＋－＠", cell
+                assert "\x00" not in cell
+
+    def test_numbers_stay_numbers(self, staff_client):
+        make_message(3, coworker_id=-5, subject="-5", email_account_id=9)
+        row = read_csv(response_bytes(staff_client.get(URL)))[1]
+        assert row[0] == "3" and row[5] == "-5" and row[9] == "9"  # numeric columns: never prefixed
+        assert row[11] == "'-5"  # a text column: always text
+
+    def test_unread_is_as_the_exporting_person_sees_it(self, staff_client, staff_user, admin_user):
+        make_message(1, is_new_message=True)
+        make_message(2, is_new_message=True)
+        make_message(3, is_new_message=False)
+        MessageMark.objects.create(user=staff_user, message_id=1, is_read=True)
+        MessageMark.objects.create(user=staff_user, message_id=3, is_read=False)
+        MessageMark.objects.create(user=admin_user, message_id=2, is_read=True)  # not staff's
+        rows = read_csv(response_bytes(staff_client.get(URL)))
+        assert {r[0]: r[4] for r in rows[1:]} == {"1": "no", "2": "yes", "3": "yes"}
+        unread = read_csv(response_bytes(staff_client.get(URL + "?unread=1")))
+        assert [r[0] for r in unread[1:]] == ["3", "2"]
+
+    def test_whole_view_not_one_page_and_the_cursor_is_ignored(self, staff_client, settings):
+        settings.INBOX_PAGE_SIZE = 5
+        for pk in range(1, 24):
+            make_message(pk)
+        rows = read_csv(response_bytes(staff_client.get(URL + "?after=garbage!!")))
+        assert [int(r[0]) for r in rows[1:]] == list(range(23, 0, -1))
+
+    def test_deleted_messages_are_not_exported(self, staff_client):
+        make_message(1)
+        make_message(2, deleted_at=dt.datetime(2026, 11, 2, tzinfo=dt.UTC))
+        rows = read_csv(response_bytes(staff_client.get(URL)))
+        assert [r[0] for r in rows[1:]] == ["1"]
+
+    def test_one_query_of_only_the_needed_columns(self, staff_client):
+        for pk in range(1, 6):
+            make_message(pk)
+        with CaptureQueriesContext(connection) as queries:
+            data = response_bytes(staff_client.get(URL + "?direction=incoming"))
+        message_queries = [q["sql"] for q in queries if "inbox_coworkermessage" in q["sql"]]
+        assert len(message_queries) == 1
+        sql = message_queries[0]
+        assert '"inbox_coworkermessage"."body"' not in sql  # never the HTML
+        assert '"inbox_coworkermessage"."body_text"' in sql
+        assert len(read_csv(data)) == 6
+
+
+@pytest.mark.django_db
+class TestInvalidFilters:
+    @pytest.mark.parametrize(
+        ("query", "parameter"),
+        [
+            ("since=2026-13-01", "since"),
+            ("until=yesterday", "until"),
+            ("direction=sideways", "direction"),
+            ("account=abc", "account"),
+            ("account=-3", "account"),
+            ("customer=99999999999999999999999", "customer"),
+            ("unread=maybe", "unread"),
+            ("q=" + "x" * 500, "q"),
+            ("q=%21%21%21", "q"),
+            ("since=2026-02-01&until=2026-01-01", "until"),
+        ],
+    )
+    def test_a_bad_filter_is_a_400_naming_it(self, staff_client, query, parameter):
+        make_message(1)
+        response = staff_client.get(f"{URL}?{query}")
+        assert response.status_code == 400
+        assert response["Content-Type"] == "text/plain; charset=utf-8"
+        text = response.content.decode()
+        assert f"  {parameter}=" in text
+        assert "No export was made" in text
+        assert "ignored" not in text
+        assert "Content-Disposition" not in response
+
+    def test_the_message_is_short_even_for_a_huge_value(self, staff_client):
+        response = staff_client.get(URL + "?since=" + "9" * 5000)
+        assert response.status_code == 400
+        assert len(response.content) < 600
+
+    def test_unknown_parameters_are_ignored_like_the_page(self, staff_client):
+        make_message(1)
+        response = staff_client.get(URL + "?utm_source=mail&page=3")
+        assert response.status_code == 200
+        assert len(read_csv(response_bytes(response))) == 2
