@@ -1,0 +1,367 @@
+"""The three resources the sandbox serves: documented field names, filters and sort fields.
+
+Each resource maps the documented Nexudus names onto this app's columns, so the list, get-one and
+batch views (``sandbox/views.py``) share one description. Records are built straight from
+``values_list`` tuples: a 1,000-record page costs one COUNT and one SELECT, nothing per record.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from django.db.models import Model, Q, QuerySet
+
+from sandbox.models import Business, CoworkerMessage, EmailAccount
+
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # as the documented examples: "2025-01-15T10:30:00Z"
+
+
+class BadRequest(Exception):
+    """A query parameter the sandbox cannot honour; answered 400 with this text."""
+
+
+# --- Parsing query values -----------------------------------------------------------------------
+
+
+def parse_int(name: str, value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise BadRequest(f"{name} must be a whole number, not {value!r}.") from None
+
+
+def parse_bool(name: str, value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"true", "1"}:
+        return True
+    if lowered in {"false", "0"}:
+        return False
+    raise BadRequest(f"{name} must be true or false, not {value!r}.")
+
+
+def parse_minute(name: str, value: str) -> datetime:
+    """``YYYY-MM-DDTHH:mm`` (documented; seconds and a date alone are tolerated), read as UTC."""
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace(" ", "T"))
+    except ValueError:
+        raise BadRequest(f"{name} must be a date and time as YYYY-MM-DDTHH:mm, not {value!r}.") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc).replace(second=0, microsecond=0)
+
+
+# --- Filters ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Filter:
+    """One query parameter and the condition it adds. ``kind``: int, str, bool, minute."""
+
+    column: str
+    kind: str
+    bound: str = ""  # "" (equality), "from" (on or after) or "to" (on or before)
+
+    def condition(self, name: str, value: str) -> Q:
+        if self.kind == "minute":
+            moment = parse_minute(name, value)
+            if self.bound == "from":
+                return Q(**{f"{self.column}__gte": moment})
+            if self.bound == "to":  # inclusive to the minute: anything before the next minute
+                return Q(**{f"{self.column}__lt": moment + timedelta(minutes=1)})
+            return Q(**{f"{self.column}__gte": moment, f"{self.column}__lt": moment + timedelta(minutes=1)})
+        parsed: object
+        if self.kind == "int":
+            parsed = parse_int(name, value)
+        elif self.kind == "bool":
+            parsed = parse_bool(name, value)
+        else:
+            parsed = value
+        lookup = {"from": "__gte", "to": "__lte"}.get(self.bound, "")
+        return Q(**{f"{self.column}{lookup}": parsed})
+
+
+def filters_for(prefix: str, equal: dict[str, tuple[str, str]], ranges: dict[str, tuple[str, str]]) -> dict[str, Filter]:
+    """Names as Nexudus documents them: ``<Entity>_<Field>``, ``from_<Entity>_<Field>``, ``to_...``."""
+    table = {"id": Filter("id", "int"), "uniqueid": Filter("unique_id", "str")}
+    for name, (column, kind) in equal.items():
+        table[f"{prefix}_{name}".lower()] = Filter(column, kind)
+    for name, (column, kind) in ranges.items():
+        table[f"from_{prefix}_{name}".lower()] = Filter(column, kind, "from")
+        table[f"to_{prefix}_{name}".lower()] = Filter(column, kind, "to")
+    return table
+
+
+# --- Resources ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Resource:
+    model: type[Model]
+    fields: tuple[tuple[str, str], ...]  # (documented name, column)
+    filters: dict[str, Filter]
+    order_fields: dict[str, str]  # documented name -> column
+    to_string: Callable[[dict], str]
+    batch_blank: frozenset[str] = field(default_factory=frozenset)  # left empty in batch answers
+
+    @property
+    def columns(self) -> list[str]:
+        return [column for _, column in self.fields]
+
+    def records(self, queryset: QuerySet, *, batch: bool = False) -> list[dict]:
+        names = [name for name, _ in self.fields]
+        datetimes = [i for i, (_, column) in enumerate(self.fields) if _is_datetime(self.model, column)]
+        blank = [i for i, name in enumerate(names) if name in self.batch_blank] if batch else []
+        to_string = self.to_string
+        out = []
+        for row in queryset.values_list(*self.columns):
+            row = list(row)
+            for i in datetimes:
+                if row[i] is not None:
+                    row[i] = row[i].strftime(DATETIME_FORMAT)
+            for i in blank:
+                row[i] = None
+            record = dict(zip(names, row))
+            record["ToStringText"] = to_string(record)
+            record["LocalizationDetails"] = None
+            record["CustomFields"] = None
+            out.append(record)
+        return out
+
+    def filtered(self, params: dict[str, str]) -> QuerySet:
+        queryset = self.model.objects.all()
+        for key, value in params.items():
+            spec = self.filters.get(key.lower())
+            if spec is not None and value != "":
+                queryset = queryset.filter(spec.condition(key, value))
+        return queryset
+
+    def page(self, params: dict[str, str], *, max_size: int) -> dict:
+        """The documented list envelope for these query parameters (keys matched ignoring case)."""
+        lowered = {key.lower(): value for key, value in params.items()}
+        page = parse_int("page", lowered.get("page") or "1")
+        size = parse_int("size", lowered.get("size") or "25")
+        if page < 1:
+            raise BadRequest("page must be 1 or more.")
+        if size < 1:
+            raise BadRequest("size must be 1 or more.")
+        size = min(size, max_size)
+        order_name, order_column = self.order(lowered.get("orderby") or "Id")
+        direction = parse_int("dir", lowered.get("dir") or "1")
+        if direction not in (-1, 0, 1):
+            raise BadRequest("dir must be 1 or 0 (ascending) or -1 (descending).")
+        sign = "-" if direction == -1 else ""
+        queryset = self.filtered(params)
+        total = queryset.count()
+        offset = (page - 1) * size
+        ordering = [f"{sign}{order_column}"] + ([] if order_column == "id" else [f"{sign}id"])
+        records = self.records(queryset.order_by(*ordering)[offset : offset + size]) if offset < total else []
+        total_pages = math.ceil(total / size)
+        return {
+            "Records": records,
+            "CurrentPage": page,
+            "CurrentPageSize": size,
+            "CurrentOrderField": order_name,
+            "CurrentSortDirection": direction,
+            "FirstItem": offset + 1 if records else 0,
+            "LastItem": offset + len(records),
+            "TotalItems": total,
+            "TotalPages": total_pages,
+            "HasNextPage": page < total_pages,
+            "HasPreviousPage": page > 1,
+        }
+
+    def order(self, value: str) -> tuple[str, str]:
+        for name, column in self.order_fields.items():
+            if name.lower() == value.lower():
+                return name, column
+        known = ", ".join(self.order_fields)
+        raise BadRequest(f"orderBy {value!r} is not a field that can be sorted on (use one of {known}).")
+
+    def batch(self, ids: Iterable[int]) -> list[dict]:
+        return self.records(self.model.objects.filter(id__in=list(ids)).order_by("id"), batch=True)
+
+    def one(self, pk: int) -> dict | None:
+        found = self.records(self.model.objects.filter(id=pk))
+        return found[0] if found else None
+
+
+def _is_datetime(model: type[Model], column: str) -> bool:
+    return model._meta.get_field(column).get_internal_type() == "DateTimeField"
+
+
+def parse_batch_ids(value: str) -> list[int]:
+    """``[1,2,3]`` (the documented form; the brackets are optional here)."""
+    inner = value.strip().removeprefix("[").removesuffix("]")
+    ids = []
+    for part in inner.split(","):
+        if part.strip():
+            ids.append(parse_int("id", part.strip()))
+    return ids
+
+
+BASE_FIELDS = (
+    ("Id", "id"),
+    ("UpdatedOn", "updated_on"),
+    ("CreatedOn", "created_on"),
+    ("UniqueId", "unique_id"),
+    ("UpdatedBy", "updated_by"),
+    ("IsNew", "is_new"),
+    ("SystemId", "system_id"),
+)
+ORDER_BASE = {"Id": "id", "CreatedOn": "created_on", "UpdatedOn": "updated_on"}
+
+MESSAGES = Resource(
+    model=CoworkerMessage,
+    fields=(
+        ("CoworkerId", "coworker_id"),
+        ("CoworkerFullName", "coworker_full_name"),
+        ("CoworkerEmail", "coworker_email"),
+        ("CoworkerBillingName", "coworker_billing_name"),
+        ("CoworkerCompanyName", "coworker_company_name"),
+        ("EmailAccountId", "email_account_id"),
+        ("EmailAccountDisplayName", "email_account_display_name"),
+        ("EmailAccountEmailAddress", "email_account_email_address"),
+        ("Subject", "subject"),
+        ("Body", "body"),
+        ("IsNewMessage", "is_new_message"),
+        ("Incoming", "incoming"),
+        ("MessageId", "message_id"),
+        ("ReminderUniqueId", "reminder_unique_id"),
+        *BASE_FIELDS,
+    ),
+    filters=filters_for(
+        "CoworkerMessage",
+        equal={
+            "Coworker": ("coworker_id", "int"),
+            "Coworker_FullName": ("coworker_full_name", "str"),
+            "Coworker_Email": ("coworker_email", "str"),
+            "Coworker_BillingName": ("coworker_billing_name", "str"),
+            "Coworker_CompanyName": ("coworker_company_name", "str"),
+            "EmailAccount": ("email_account_id", "int"),
+            "EmailAccount_DisplayName": ("email_account_display_name", "str"),
+            "EmailAccount_EmailAddress": ("email_account_email_address", "str"),
+            "Subject": ("subject", "str"),
+            "Body": ("body", "str"),
+            "IsNewMessage": ("is_new_message", "bool"),
+            "Incoming": ("incoming", "bool"),
+            "MessageId": ("message_id", "int"),
+            "ReminderUniqueId": ("reminder_unique_id", "str"),
+        },
+        ranges={
+            "MessageId": ("message_id", "int"),
+            "CreatedOn": ("created_on", "minute"),
+            "UpdatedOn": ("updated_on", "minute"),
+        },
+    ),
+    order_fields=ORDER_BASE,
+    to_string=lambda record: record["Subject"] or "",
+)
+
+ACCOUNTS = Resource(
+    model=EmailAccount,
+    fields=(
+        ("BusinessId", "business_id"),
+        ("DisplayName", "display_name"),
+        ("EmailAddress", "email_address"),
+        ("Active", "active"),
+        ("SendNotificationOnNewMessages", "send_notification_on_new_messages"),
+        ("NotificationEmailAddress", "notification_email_address"),
+        ("IncomingServer", "incoming_server"),
+        ("IncomingServerType", "incoming_server_type"),
+        ("IncomingServerPort", "incoming_server_port"),
+        ("IncomingServerSSL", "incoming_server_ssl"),
+        ("IncomingServerUsername", "incoming_server_username"),
+        ("DeleteMessageSettings", "delete_message_settings"),
+        ("OutgoingServer", "outgoing_server"),
+        ("OutgoingServerPort", "outgoing_server_port"),
+        ("OutgoingServerSSL", "outgoing_server_ssl"),
+        ("OutgoingServerUsername", "outgoing_server_username"),
+        ("ReplyToEmail", "reply_to_email"),
+        ("LastCheckTime", "last_check_time"),
+        ("LastMessageId", "last_message_id"),
+        ("ErrorCount", "error_count"),
+        ("GoogleAccessToken", "google_access_token"),
+        ("Office365AccessToken", "office365_access_token"),
+        *BASE_FIELDS,
+    ),
+    filters=filters_for(
+        "EmailAccount",
+        equal={
+            "Business": ("business_id", "int"),
+            "DisplayName": ("display_name", "str"),
+            "EmailAddress": ("email_address", "str"),
+            "Active": ("active", "bool"),
+            "SendNotificationOnNewMessages": ("send_notification_on_new_messages", "bool"),
+            "NotificationEmailAddress": ("notification_email_address", "str"),
+            "IncomingServer": ("incoming_server", "str"),
+            "IncomingServerType": ("incoming_server_type", "int"),
+            "IncomingServerPort": ("incoming_server_port", "int"),
+            "IncomingServerSSL": ("incoming_server_ssl", "bool"),
+            "IncomingServerUsername": ("incoming_server_username", "str"),
+            "DeleteMessageSettings": ("delete_message_settings", "int"),
+            "OutgoingServer": ("outgoing_server", "str"),
+            "OutgoingServerPort": ("outgoing_server_port", "int"),
+            "OutgoingServerSSL": ("outgoing_server_ssl", "bool"),
+            "OutgoingServerUsername": ("outgoing_server_username", "str"),
+            "ReplyToEmail": ("reply_to_email", "str"),
+            "LastCheckTime": ("last_check_time", "minute"),
+            "LastMessageId": ("last_message_id", "int"),
+            "ErrorCount": ("error_count", "int"),
+            "GoogleAccessToken": ("google_access_token", "str"),
+            "Office365AccessToken": ("office365_access_token", "str"),
+        },
+        ranges={
+            "IncomingServerPort": ("incoming_server_port", "int"),
+            "OutgoingServerPort": ("outgoing_server_port", "int"),
+            "LastCheckTime": ("last_check_time", "minute"),
+            "LastMessageId": ("last_message_id", "int"),
+            "ErrorCount": ("error_count", "int"),
+            "CreatedOn": ("created_on", "minute"),
+            "UpdatedOn": ("updated_on", "minute"),
+        },
+    ),
+    order_fields={**ORDER_BASE, "DisplayName": "display_name"},
+    to_string=lambda record: record["DisplayName"] or record["EmailAddress"] or "",
+    # The documented batch answer is partial (learn.nexudus.com get-emailaccounts-batch).
+    batch_blank=frozenset(
+        {
+            "SendNotificationOnNewMessages",
+            "NotificationEmailAddress",
+            "IncomingServer",
+            "IncomingServerType",
+            "IncomingServerPort",
+            "IncomingServerSSL",
+            "IncomingServerUsername",
+            "DeleteMessageSettings",
+            "OutgoingServer",
+            "OutgoingServerPort",
+            "OutgoingServerSSL",
+            "OutgoingServerUsername",
+            "ReplyToEmail",
+            "LastCheckTime",
+            "LastMessageId",
+        }
+    ),
+)
+
+BUSINESSES = Resource(
+    model=Business,
+    fields=(
+        ("Name", "name"),
+        ("WebAddress", "web_address"),
+        ("CountryName", "country_name"),
+        ("CurrencyCode", "currency_code"),
+        ("SimpleTimeZoneId", "simple_time_zone_id"),
+        *BASE_FIELDS,
+    ),
+    filters=filters_for(
+        "Business",
+        equal={"Name": ("name", "str"), "WebAddress": ("web_address", "str")},
+        ranges={"CreatedOn": ("created_on", "minute"), "UpdatedOn": ("updated_on", "minute")},
+    ),
+    order_fields={**ORDER_BASE, "Name": "name"},
+    to_string=lambda record: record["Name"] or "",
+)

@@ -1,0 +1,91 @@
+"""The stand-in Nexudus REST API: ``/sandbox/api/...`` (paths as nexudus-api.md documents them)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+from sandbox import auth
+from sandbox.guard import api_endpoint, json_response, public_endpoint
+from sandbox.models import Config
+from sandbox.resources import ACCOUNTS, BUSINESSES, MESSAGES, BadRequest, Resource, parse_batch_ids
+
+
+@public_endpoint
+def token(request: HttpRequest, config: Config) -> HttpResponse:
+    """``POST api/token``: form-encoded only, like Nexudus (JSON gives ``unsupported_grant_type``)."""
+    if request.method != "POST":
+        return json_response({"Message": "The requested resource does not support GET."}, 405)
+    form_encoded = request.content_type in {"application/x-www-form-urlencoded", "multipart/form-data"}
+    grant_type = request.POST.get("grant_type", "") if form_encoded else ""
+    client_id = request.headers.get("client_id", "") or request.POST.get("client_id", "")
+    try:
+        if grant_type == "password":
+            answer = auth.password_grant(
+                request.POST.get("username", ""),
+                request.POST.get("password", ""),
+                request.POST.get("totp", ""),
+                client_id,
+                config,
+            )
+        elif grant_type == "refresh_token":
+            answer = auth.refresh_grant(request.POST.get("refresh_token", ""), client_id, config)
+        else:
+            raise auth.GrantError(
+                "unsupported_grant_type",
+                "Send grant_type=password or grant_type=refresh_token, form-encoded "
+                "(application/x-www-form-urlencoded).",
+            )
+    except auth.GrantError as error:
+        return json_response(error.as_json(), status=400)
+    response = json_response(answer)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def collection(resource: Resource, request: HttpRequest) -> HttpResponse:
+    """The list envelope, or with ``?id=[1,2,3]`` the batch: a bare array of those that exist."""
+    try:
+        for key, value in request.GET.items():
+            if key.lower() == "id" and value.strip().startswith("["):
+                return json_response(resource.batch(parse_batch_ids(value)))
+        return json_response(resource.page(request.GET.dict(), max_size=settings.SANDBOX_MAX_PAGE_SIZE))
+    except BadRequest as error:
+        return json_response({"Message": str(error)}, status=400)
+
+
+def detail(resource: Resource, pk: int) -> HttpResponse:
+    record = resource.one(pk)
+    if record is None:
+        return json_response({"Message": f"No record with Id {pk}."}, status=404)
+    return json_response(record)
+
+
+@api_endpoint
+def messages(request: HttpRequest) -> HttpResponse:
+    return collection(MESSAGES, request)
+
+
+@api_endpoint
+def message(request: HttpRequest, pk: str) -> HttpResponse:
+    return detail(MESSAGES, int(pk))
+
+
+@api_endpoint
+def accounts(request: HttpRequest) -> HttpResponse:
+    return collection(ACCOUNTS, request)
+
+
+@api_endpoint
+def account(request: HttpRequest, pk: str) -> HttpResponse:
+    return detail(ACCOUNTS, int(pk))
+
+
+@api_endpoint
+def businesses(request: HttpRequest) -> HttpResponse:
+    return collection(BUSINESSES, request)
+
+
+@api_endpoint
+def business(request: HttpRequest, pk: str) -> HttpResponse:
+    return detail(BUSINESSES, int(pk))
