@@ -97,6 +97,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "inbox.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -357,3 +358,24 @@ LOGGING = {
         "urllib3": {"level": "WARNING"},
     },
 }
+
+# health (mail-account health, alerts, /healthz)
+# An account's health snapshot is written on every accounts sync that changes its status or error
+# count, else once per this many minutes; snapshots are kept this many days.
+HEALTH_SNAPSHOT_EVERY_MINUTES = env_int("HEALTH_SNAPSHOT_EVERY_MINUTES", 60)
+HEALTH_SNAPSHOT_DAYS = env_int("HEALTH_SNAPSHOT_DAYS", 30)
+# The accounts sync runs less often than the messages sync, so its success may be older.
+HEALTHZ_MAX_ACCOUNTS_SYNC_AGE = env_int(
+    "HEALTHZ_MAX_ACCOUNTS_SYNC_AGE", max(HEALTHZ_MAX_SYNC_AGE, 3 * NEXUDUS_ACCOUNTS_SYNC_INTERVAL)
+)
+# Links in alert e-mails point here.
+HELPDESK_SITE_URL = env_str("HELPDESK_SITE_URL", f"http://127.0.0.1:{PORT}").rstrip("/")
+
+# message (one message, a customer's conversation)
+# Messages per page of a customer's conversation; "Earlier messages" loads the page before.
+CONVERSATION_PAGE_SIZE = env_int("CONVERSATION_PAGE_SIZE", 30)
+
+# --- inboxlist: the inbox page ----------------------------------------------------------------
+# The inbox counts (unread / received / sent / per account) are cached this long, per view; each
+# person's own read marks are applied on top at once.
+INBOX_COUNTS_CACHE_SECONDS = env_int("INBOX_COUNTS_CACHE_SECONDS", 30)

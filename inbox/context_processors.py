@@ -1,6 +1,9 @@
-"""Values every page's layout needs: who is an admin, and when the mirror was last refreshed."""
+"""Values every page's layout needs: who is an admin, when the mirror was last refreshed, and
+(for admins) how many mail accounts need attention, for the badge in the navigation."""
 
 from __future__ import annotations
+
+from functools import cache
 
 from inbox.models import SyncRun
 from inbox.permissions import is_helpdesk_admin
@@ -16,4 +19,16 @@ def helpdesk(request) -> dict:
         .values_list("finished_at", flat=True)
         .first()
     )
-    return {"is_helpdesk_admin": is_helpdesk_admin(user), "last_synced_at": last}
+    admin = is_helpdesk_admin(user)
+    context = {"is_helpdesk_admin": admin, "last_synced_at": last}
+    if admin:
+        # A callable: the template calls it only where the badge is drawn (not for fragments),
+        # and the count itself is cached for a minute (inbox.health_selectors).
+        context["accounts_attention_count"] = cache(_attention_count)
+    return context
+
+
+def _attention_count() -> int:
+    from inbox.health_selectors import cached_attention_count
+
+    return cached_attention_count()

@@ -1,13 +1,28 @@
-"""Placeholder routes: the owner of this module replaces them."""
+"""``/accounts/``: every mail account's health, worst first, for admins."""
 
-from django.http import HttpResponse
+from __future__ import annotations
+
+from django.shortcuts import render
 from django.urls import path
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from inbox.admin_forms import AccountsFilterForm
+from inbox.health_selectors import accounts_overview
+from inbox.permissions import admin_required
 
 
-def _placeholder(request, **kwargs):
-    return HttpResponse("Not built yet.", status=501)
+@require_GET
+@admin_required
+def accounts_index(request):
+    form = AccountsFilterForm(request.GET)
+    overview = accounts_overview(
+        now=timezone.now(), attention_only=form.attention_only, show_removed=form.show_removed
+    )
+    template = "inbox/accounts_list.html" if request.htmx else "inbox/accounts.html"
+    return render(request, template, {"overview": overview, "form": form})
 
 
 urlpatterns = [
-    path("accounts/", _placeholder, name="accounts-index"),
+    path("accounts/", accounts_index, name="accounts-index"),
 ]

@@ -1,13 +1,100 @@
-"""Placeholder routes: the owner of this module replaces them."""
+"""``/healthz``: is the database answering, is Redis answering, is the sync keeping up?
 
-from django.http import HttpResponse
+200 when all three are fine, 503 otherwise, with JSON saying which. No sign-in (load balancers
+and monitors call it), so it says nothing secret: no URLs, hosts or settings values, only
+states, latencies and ages. Redis is asked with short timeouts through a connection made for
+this request from the current settings, so a Redis that hangs costs at most about a second.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import redis
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
+from django.db import DatabaseError, connection
+from django.http import JsonResponse
 from django.urls import path
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from inbox.models import SyncRun
+
+log = logging.getLogger(__name__)
+
+REDIS_TIMEOUT = 1.0  # seconds: the check must answer quickly even when Redis does not
 
 
-def _placeholder(request, **kwargs):
-    return HttpResponse("Not built yet.", status=501)
+def check_database() -> dict:
+    started = time.perf_counter()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError as error:
+        log.warning("healthz: database unreachable: %s", error)
+        return {"ok": False, "error": "unreachable"}
+    return {"ok": True, "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
+
+
+def check_redis() -> dict:
+    timeout = min(REDIS_TIMEOUT, settings.REDIS_SOCKET_CONNECT_TIMEOUT, settings.REDIS_SOCKET_TIMEOUT)
+    client = redis.Redis.from_url(
+        settings.REDIS_URL, socket_connect_timeout=timeout, socket_timeout=timeout, retry_on_timeout=False
+    )
+    started = time.perf_counter()
+    try:
+        client.ping()
+    except (redis.RedisError, OSError) as error:
+        log.warning("healthz: Redis unreachable: %s", error.__class__.__name__)
+        return {"ok": False, "error": "unreachable"}
+    finally:
+        client.close()
+    return {"ok": True, "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
+
+
+def check_sync(resource: str, *, max_age: int, now) -> dict:
+    last = (
+        SyncRun.objects.filter(resource=resource, status=SyncRun.Status.SUCCESS, finished_at__isnull=False)
+        .order_by("-finished_at")
+        .values_list("finished_at", flat=True)
+        .first()
+    )
+    if last is None:
+        return {"ok": False, "last_success": None, "age_seconds": None}
+    age = max(int((now - last).total_seconds()), 0)
+    return {"ok": age <= max_age, "last_success": last.isoformat(), "age_seconds": age}
+
+
+@login_not_required
+@never_cache
+@require_GET
+def healthz(request):
+    now = timezone.now()
+    database, redis_state = check_database(), check_redis()
+    if database["ok"]:
+        sync = {
+            SyncRun.Resource.MESSAGES.value: check_sync("messages", max_age=settings.HEALTHZ_MAX_SYNC_AGE, now=now),
+            SyncRun.Resource.ACCOUNTS.value: check_sync(
+                "accounts", max_age=settings.HEALTHZ_MAX_ACCOUNTS_SYNC_AGE, now=now
+            ),
+        }
+    else:
+        sync = {r: {"ok": False, "error": "database unreachable"} for r in ("messages", "accounts")}
+    healthy = database["ok"] and redis_state["ok"] and all(s["ok"] for s in sync.values())
+    body = {
+        "status": "ok" if healthy else "fail",
+        "checked_at": now.isoformat(),
+        "database": database,
+        "redis": redis_state,
+        "sync": sync,
+    }
+    return JsonResponse(body, status=200 if healthy else 503)
 
 
 urlpatterns = [
-    path("healthz", _placeholder, name="healthz"),
+    path("healthz", healthz, name="healthz"),
 ]

@@ -1,13 +1,76 @@
-"""Placeholder routes: the owner of this module replaces them."""
+"""``/sync/``: the state of each resource's sync, its history, and the Sync now buttons.
 
-from django.http import HttpResponse
+Each resource is one self-contained htmx component (``inbox/sync_card.html``) holding all its
+states: idle, queued, running (a progress bar polled every second), succeeded, failed. The
+buttons post to ``sync-start``, which asks ``request_sync`` for a run (or gets the one already
+queued or running) and answers with the component for that run; the component then polls
+``sync-run`` until the run ends, when the answer is 286 (htmx stops polling) and a
+``sync-finished`` event makes the page refresh its summary and history.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseStopPolling, trigger_client_event
+
+from inbox import sync_selectors
+from inbox.admin_forms import SyncStartForm
+from inbox.models import SyncRun
+from inbox.permissions import admin_required
 
 
-def _placeholder(request, **kwargs):
-    return HttpResponse("Not built yet.", status=501)
+@require_GET
+@admin_required
+def sync_index(request):
+    now = timezone.now()
+    context = {"cards": sync_selectors.sync_cards(now=now), "runs": sync_selectors.recent_runs(), "now": now}
+    template = "inbox/sync_state.html" if request.htmx and request.htmx.target == "sync-state" else "inbox/sync.html"
+    return render(request, template, context)
+
+
+@require_POST
+@admin_required
+def sync_start(request):
+    form = SyncStartForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest(" ".join(m for errors in form.errors.values() for m in errors))
+    from inbox.services.sync import request_sync  # the sync service, imported when used
+
+    run, created = request_sync(resource=form.cleaned_data["resource"], mode=form.cleaned_data["mode"], trigger="admin")
+    note = "" if created else "A sync was already queued or running: showing it rather than starting another."
+    if not request.htmx:
+        messages.info(request, note or f"{run.get_mode_display()} sync of {run.get_resource_display().lower()} queued.")
+        return redirect("sync-index")
+    return _card(request, run, note=note)
+
+
+@require_GET
+@admin_required
+def sync_run(request, pk: int):
+    run = get_object_or_404(SyncRun, pk=pk)
+    if not request.htmx:
+        return redirect("sync-index")
+    response = _card(request, run)
+    if run.status in sync_selectors.ACTIVE:
+        return response
+    stopped = HttpResponseStopPolling(response.content)
+    return trigger_client_event(stopped, "sync-finished")
+
+
+def _card(request, run: SyncRun, *, note: str = ""):
+    now = timezone.now()
+    state = sync_selectors.resource_state(run.resource, now=now)
+    card = sync_selectors.SyncCard(state=state, run=run, now=now, note=note)
+    return render(request, "inbox/sync_card.html", {"card": card})
 
 
 urlpatterns = [
-    path("sync/", _placeholder, name="sync-index"),
+    path("sync/", sync_index, name="sync-index"),
+    path("sync/start/", sync_start, name="sync-start"),
+    path("sync/runs/<int:pk>/", sync_run, name="sync-run"),
 ]

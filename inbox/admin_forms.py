@@ -1,0 +1,37 @@
+"""Input of the admin pages (accounts health, sync), validated like every other query or post."""
+
+from __future__ import annotations
+
+from django import forms
+
+from inbox.models import SyncRun
+
+
+class AccountsFilterForm(forms.Form):
+    """``/accounts/?attention=1`` shows only the accounts needing attention; ``removed=1`` also
+    lists the accounts removed from Nexudus."""
+
+    attention = forms.BooleanField(required=False)
+    removed = forms.BooleanField(required=False)
+
+    @property
+    def attention_only(self) -> bool:
+        return bool(self.is_valid() and self.cleaned_data["attention"])
+
+    @property
+    def show_removed(self) -> bool:
+        return bool(self.is_valid() and self.cleaned_data["removed"])
+
+
+class SyncStartForm(forms.Form):
+    """What the Sync now / Full resync buttons post. Only the messages sync has a full mode."""
+
+    resource = forms.ChoiceField(choices=SyncRun.Resource.choices)
+    mode = forms.ChoiceField(choices=SyncRun.Mode.choices, required=False)
+
+    def clean(self):
+        data = super().clean()
+        data["mode"] = data.get("mode") or SyncRun.Mode.INCREMENTAL
+        if data.get("resource") == SyncRun.Resource.ACCOUNTS and data["mode"] == SyncRun.Mode.FULL:
+            raise forms.ValidationError("The mail accounts are always synced in full; choose Sync now.")
+        return data

@@ -1,0 +1,291 @@
+"""Reads for the mail-account health page: accounts with their health, volumes and history.
+
+Everything the page shows comes from a constant number of queries, however many accounts and
+messages there are: the accounts (with their newest incoming message as a correlated subquery,
+which the ``(email_account, created_on)`` index answers), one grouped count of the last 30 days'
+messages per account and day, the last messages' details, the locations, the open incidents and
+the recent snapshots.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.core.cache import cache
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from inbox.health_charts import error_chart, volume_chart
+from inbox.health import Health, Status, Thresholds, assess
+from inbox.models import AccountIncident, AccountSnapshot, Business, CoworkerMessage, EmailAccount, SyncRun
+
+log = logging.getLogger(__name__)
+
+VOLUME_DAYS = 30
+HISTORY_DAYS = 7
+
+
+@dataclass(frozen=True, slots=True)
+class DayVolume:
+    day: date
+    received: int
+    sent: int
+
+
+@dataclass(slots=True)
+class AccountStats:
+    daily: list[DayVolume]
+    last_received_at: datetime | None = None
+    last_received: CoworkerMessage | None = None
+
+    def _total(self, days: int, attr: str) -> int:
+        return sum(getattr(d, attr) for d in self.daily[-days:])
+
+    @property
+    def received_7(self) -> int:
+        return self._total(7, "received")
+
+    @property
+    def sent_7(self) -> int:
+        return self._total(7, "sent")
+
+    @property
+    def received_30(self) -> int:
+        return self._total(VOLUME_DAYS, "received")
+
+    @property
+    def sent_30(self) -> int:
+        return self._total(VOLUME_DAYS, "sent")
+
+
+@dataclass(slots=True)
+class AccountRow:
+    account: EmailAccount
+    health: Health
+    stats: AccountStats
+    location: str
+    incident: AccountIncident | None = None
+    error_history: list[tuple[datetime, int]] = field(default_factory=list)
+    now: datetime | None = None
+
+    @property
+    def volume_chart(self):
+        return volume_chart(self.stats.daily)
+
+    @property
+    def error_chart(self):
+        return error_chart(self.error_history, now=self.now or timezone.now())
+
+    @property
+    def connections(self) -> list[str]:
+        """Only whether a token is set ever reaches the page, never the token."""
+        labels = []
+        if self.account.has_google_token:
+            labels.append("Google connected")
+        if self.account.has_office365_token:
+            labels.append("Office 365 connected")
+        return labels
+
+    @property
+    def removed(self) -> bool:
+        return self.account.deleted_at is not None
+
+    @property
+    def sort_key(self) -> tuple:
+        account = self.account
+        return (self.removed, *self.health.sort_key, -(account.error_count or 0), str(account).lower(), account.pk)
+
+
+@dataclass(slots=True)
+class LocationGroup:
+    name: str
+    rows: list[AccountRow]
+
+
+@dataclass(slots=True)
+class Overview:
+    groups: list[LocationGroup]
+    counts: dict[str, int]  # per status, over every live account (not only the shown ones)
+    attention: int
+    removed: int
+    last_accounts_sync: SyncRun | None
+    now: datetime
+    days: list[date]
+
+    @property
+    def shown(self) -> int:
+        return sum(len(g.rows) for g in self.groups)
+
+
+def accounts_with_last_received():
+    """Accounts annotated with their newest live incoming message (id and time)."""
+    newest = CoworkerMessage.objects.filter(
+        email_account=OuterRef("pk"), incoming=True, deleted_at__isnull=True
+    ).order_by("-created_on", "-id")
+    return EmailAccount.objects.annotate(
+        last_received_at=Subquery(newest.values("created_on")[:1]),
+        last_received_id=Subquery(newest.values("id")[:1]),
+    )
+
+
+def volume_days(now: datetime, days: int = VOLUME_DAYS) -> list[date]:
+    today = timezone.localtime(now).date()
+    return [today - timedelta(days=n) for n in range(days - 1, -1, -1)]
+
+
+def daily_volumes(*, now: datetime, days: int = VOLUME_DAYS) -> dict[int, dict[date, tuple[int, int]]]:
+    """{account id: {day: (received, sent)}} over the last ``days`` days, in one grouped query."""
+    tz = timezone.get_current_timezone()
+    start = datetime.combine(volume_days(now, days)[0], time.min, tzinfo=tz)
+    rows = (
+        CoworkerMessage.objects.filter(
+            deleted_at__isnull=True, email_account__isnull=False, created_on__gte=start
+        )
+        .annotate(day=TruncDate("created_on", tzinfo=tz))
+        .values("email_account_id", "day")
+        .annotate(received=Count("id", filter=Q(incoming=True)), sent=Count("id", filter=Q(incoming=False)))
+        .order_by()
+    )
+    volumes: dict[int, dict[date, tuple[int, int]]] = defaultdict(dict)
+    for row in rows:
+        volumes[row["email_account_id"]][row["day"]] = (row["received"], row["sent"])
+    return volumes
+
+
+def error_histories(*, account_ids, now: datetime) -> dict[int, list[tuple[datetime, int]]]:
+    since = now - timedelta(days=HISTORY_DAYS)
+    rows = (
+        AccountSnapshot.objects.filter(account_id__in=account_ids, taken_at__gte=since)
+        .order_by("account_id", "taken_at")
+        .values_list("account_id", "taken_at", "error_count")
+    )
+    history: dict[int, list[tuple[datetime, int]]] = defaultdict(list)
+    for account_id, taken_at, errors in rows:
+        history[account_id].append((taken_at, errors or 0))
+    return history
+
+
+def location_names() -> dict[int, str]:
+    return {b.pk: str(b) for b in Business.objects.all()}
+
+
+def location_name(business_id: int | None, names: dict[int, str]) -> str:
+    if business_id is None:
+        return "No location"
+    return names.get(business_id) or f"Location {business_id}"
+
+
+def assess_all(*, now: datetime, include_removed: bool = False) -> list[tuple[EmailAccount, Health, AccountStats]]:
+    """Every account with its health; the stats carry only the newest incoming message time."""
+    accounts = accounts_with_last_received()
+    if not include_removed:
+        accounts = accounts.filter(deleted_at__isnull=True)
+    thresholds = Thresholds.from_settings()
+    result = []
+    for account in accounts:
+        stats = AccountStats(daily=[], last_received_at=account.last_received_at)
+        result.append((account, assess(account, now=now, stats=stats, thresholds=thresholds), stats))
+    return result
+
+
+def attention_count(*, now: datetime) -> int:
+    return sum(1 for _, health, _ in assess_all(now=now) if health.needs_attention)
+
+
+def accounts_overview(*, now: datetime, attention_only: bool = False, show_removed: bool = False) -> Overview:
+    assessed = assess_all(now=now, include_removed=True)
+    days = volume_days(now)
+    volumes = daily_volumes(now=now)
+    last_ids = [a.last_received_id for a, _, _ in assessed if a.last_received_id]
+    last_messages = CoworkerMessage.objects.only(
+        "id", "subject", "created_on", "coworker_id", "coworker_full_name", "coworker_email"
+    ).in_bulk(last_ids)
+    ids = [a.pk for a, _, _ in assessed]
+    incidents = {i.account_id: i for i in AccountIncident.objects.filter(account_id__in=ids, closed_at__isnull=True)}
+    histories = error_histories(account_ids=ids, now=now)
+    names = location_names()
+
+    rows, counts, removed = [], {s.value: 0 for s in Status}, 0
+    for account, health, stats in assessed:
+        if account.deleted_at is not None:
+            removed += 1
+            if not show_removed:
+                continue
+        else:
+            counts[health.status.value] += 1
+        per_day = volumes.get(account.pk, {})
+        stats.daily = [DayVolume(d, *per_day.get(d, (0, 0))) for d in days]
+        stats.last_received = last_messages.get(account.last_received_id)
+        if attention_only and not (health.needs_attention and account.deleted_at is None):
+            continue
+        rows.append(
+            AccountRow(
+                account=account,
+                health=health,
+                stats=stats,
+                location=location_name(account.business_id, names),
+                incident=incidents.get(account.pk),
+                error_history=histories.get(account.pk, []),
+                now=now,
+            )
+        )
+    return Overview(
+        groups=_group(rows),
+        counts=counts,
+        attention=counts[Status.FAILING] + counts[Status.WARNING],
+        removed=removed,
+        last_accounts_sync=last_success(SyncRun.Resource.ACCOUNTS),
+        now=now,
+        days=days,
+    )
+
+
+def _group(rows: list[AccountRow]) -> list[LocationGroup]:
+    by_location: dict[str, list[AccountRow]] = defaultdict(list)
+    for row in rows:
+        by_location[row.location].append(row)
+    groups = [LocationGroup(name, sorted(rs, key=lambda r: r.sort_key)) for name, rs in by_location.items()]
+    # The location holding the worst account comes first; then by name.
+    groups.sort(key=lambda g: (g.rows[0].sort_key[:4], g.name.lower()))
+    return groups
+
+
+def last_success(resource: str) -> SyncRun | None:
+    return (
+        SyncRun.objects.filter(resource=resource, status=SyncRun.Status.SUCCESS, finished_at__isnull=False)
+        .order_by("-finished_at")
+        .first()
+    )
+
+
+
+ATTENTION_CACHE_KEY = "health:attention-count"
+ATTENTION_CACHE_SECONDS = 60
+
+
+def cached_attention_count() -> int:
+    """How many live accounts need attention, for the nav badge: cached a minute, and computed
+    directly (one query) when the cache is unreachable, so a Redis outage never breaks a page."""
+    try:
+        count = cache.get(ATTENTION_CACHE_KEY)
+    except Exception:  # the cache backend's errors are not one class (redis, socket, ...)
+        log.warning("Cache unreachable; counting accounts needing attention directly", exc_info=True)
+        return attention_count(now=timezone.now())
+    if count is None:
+        count = attention_count(now=timezone.now())
+        try:
+            cache.set(ATTENTION_CACHE_KEY, count, ATTENTION_CACHE_SECONDS)
+        except Exception:
+            log.warning("Cache unreachable; attention count not cached", exc_info=True)
+    return count
+
+
+def forget_attention_count() -> None:
+    try:
+        cache.delete(ATTENTION_CACHE_KEY)
+    except Exception:
+        log.warning("Cache unreachable; attention count not invalidated", exc_info=True)

@@ -1,0 +1,179 @@
+"""Reads for the sync page: each resource's latest, active and last good run, and what comes next.
+
+The next scheduled run is worked out from ``settings.CELERY_BEAT_SCHEDULE`` (the same entries
+beat runs) and the last run beat started, so the page agrees with the schedule in force.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from celery.schedules import crontab
+from celery.schedules import schedule as interval_schedule
+from django.conf import settings
+
+from inbox.health import ago
+from inbox.models import SyncRun
+
+RESOURCES = (SyncRun.Resource.MESSAGES, SyncRun.Resource.ACCOUNTS)
+TASKS = {
+    SyncRun.Resource.MESSAGES: "inbox.tasks.sync_messages",
+    SyncRun.Resource.ACCOUNTS: "inbox.tasks.sync_accounts",
+}
+FULL_TASK = "inbox.tasks.sync_full"
+ACTIVE = (SyncRun.Status.QUEUED, SyncRun.Status.RUNNING)
+HISTORY_SIZE = 25
+
+# Words an admin can act on, by the sync's ``error_kind``.
+ADVICE = {
+    "credentials": (
+        "Nexudus refused the credentials: check NEXUDUS_USERNAME / NEXUDUS_PASSWORD in the server's "
+        "environment (and NEXUDUS_TOTP if that Nexudus user signs in with two-factor authentication), "
+        "restart the workers, then press Sync now."
+    ),
+    "permissions": (
+        "Nexudus accepted the credentials but refused the request: give that Nexudus user the "
+        "CoworkerMessage-List/Read, EmailAccount-List/Read and Business-List roles."
+    ),
+    "unavailable": "Nexudus did not answer properly, even after retries. The next run tries again.",
+}
+ADVICE["forbidden"] = ADVICE["permissions"]
+
+
+@dataclass(slots=True)
+class ResourceState:
+    resource: str
+    label: str
+    latest: SyncRun | None  # the newest run, whatever its state
+    last_success: SyncRun | None
+    next_run: datetime | None
+    interval: timedelta | None
+    next_full: datetime | None
+
+    @property
+    def active(self) -> bool:
+        return self.latest is not None and self.latest.status in ACTIVE
+
+    @property
+    def interval_text(self) -> str:
+        return f"every {ago(self.interval)}" if self.interval else ""
+
+    @property
+    def can_full(self) -> bool:
+        return self.resource == SyncRun.Resource.MESSAGES
+
+
+def resource_states(*, now: datetime) -> list[ResourceState]:
+    return [resource_state(resource, now=now) for resource in RESOURCES]
+
+
+def resource_state(resource: str, *, now: datetime) -> ResourceState:
+    runs = SyncRun.objects.filter(resource=resource)
+    latest = runs.order_by("-created_at", "-id").first()
+    last_success = runs.filter(status=SyncRun.Status.SUCCESS).order_by("-finished_at", "-id").first()
+    last_beat = runs.filter(trigger="beat").order_by("-created_at", "-id").first()
+    every = beat_interval(TASKS[resource])
+    next_run = None
+    if every is not None:
+        base = last_beat or latest
+        next_run = _started(base) + every if base else now
+    full = beat_entry(FULL_TASK)
+    next_full = _next_cron(full, now) if full is not None else None
+    return ResourceState(
+        resource=resource,
+        label=SyncRun.Resource(resource).label,
+        latest=latest,
+        last_success=last_success,
+        next_run=next_run,
+        interval=every,
+        next_full=next_full,
+    )
+
+
+def recent_runs(*, limit: int = HISTORY_SIZE) -> list[SyncRun]:
+    return list(SyncRun.objects.order_by("-created_at", "-id")[:limit])
+
+
+def run_latest_for(resource: str) -> SyncRun | None:
+    return SyncRun.objects.filter(resource=resource).order_by("-created_at", "-id").first()
+
+
+def advice(run: SyncRun | None) -> str:
+    if run is None or run.status != SyncRun.Status.FAILED:
+        return ""
+    return ADVICE.get(run.error_kind, "")
+
+
+def progress_percent(run: SyncRun) -> int | None:
+    if run.status == SyncRun.Status.SUCCESS:
+        return 100
+    if not run.pages_total:
+        return None
+    return max(0, min(100, round(100 * run.pages_done / run.pages_total)))
+
+
+def beat_entry(task: str):
+    for entry in settings.CELERY_BEAT_SCHEDULE.values():
+        if entry.get("task") == task:
+            return entry["schedule"]
+    return None
+
+
+def beat_interval(task: str) -> timedelta | None:
+    value = beat_entry(task)
+    if isinstance(value, (int, float)):
+        return timedelta(seconds=value)
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, interval_schedule) and not isinstance(value, crontab):
+        return value.run_every
+    return None
+
+
+def _next_cron(value, now: datetime) -> datetime | None:
+    if isinstance(value, crontab):
+        return now + value.remaining_estimate(now)
+    every = value if isinstance(value, timedelta) else None
+    return now + every if every else None
+
+
+def _started(run: SyncRun) -> datetime:
+    return run.started_at or run.created_at
+
+
+QUEUED_TOO_LONG = timedelta(seconds=30)
+
+
+@dataclass(slots=True)
+class SyncCard:
+    """What one resource's component shows: its state and one run (the newest, or the one an
+    admin just asked for)."""
+
+    state: ResourceState
+    run: SyncRun | None
+    now: datetime
+    note: str = ""
+
+    @property
+    def active(self) -> bool:
+        return self.run is not None and self.run.status in ACTIVE
+
+    @property
+    def percent(self) -> int | None:
+        return progress_percent(self.run) if self.run else None
+
+    @property
+    def advice(self) -> str:
+        return advice(self.run)
+
+    @property
+    def waiting_long(self) -> bool:
+        """Queued for a while: say that a worker may be missing."""
+        return bool(
+            self.run and self.run.status == SyncRun.Status.QUEUED and self.now - self.run.created_at > QUEUED_TOO_LONG
+        )
+
+
+def sync_cards(*, now: datetime) -> list[SyncCard]:
+    return [SyncCard(state=s, run=s.latest, now=now) for s in resource_states(now=now)]
