@@ -379,3 +379,15 @@ CONVERSATION_PAGE_SIZE = env_int("CONVERSATION_PAGE_SIZE", 30)
 # The inbox counts (unread / received / sent / per account) are cached this long, per view; each
 # person's own read marks are applied on top at once.
 INBOX_COUNTS_CACHE_SECONDS = env_int("INBOX_COUNTS_CACHE_SECONDS", 30)
+
+# --- sync: Nexudus to the mirror (inbox/services/sync.py, inbox/tasks.py) -----------------------
+# An explicitly started sync (button, command, nightly reconcile) that finds another run of the same
+# resource holding the lock waits this long for it, then gives up; beat's incremental runs skip.
+SYNC_LOCK_WAIT = env_int("SYNC_LOCK_WAIT", 15 * 60)
+# Page-number paging can skip a record when one is deleted mid-walk: a walk that looks unstable is
+# walked again, at most this many times in all.
+NEXUDUS_SYNC_MAX_WALKS = env_int("NEXUDUS_SYNC_MAX_WALKS", 3)
+# Transient failures (Nexudus unavailable) of explicitly started syncs are retried this many times,
+# after SYNC_RETRY_DELAY seconds, doubling.
+SYNC_TASK_MAX_RETRIES = env_int("SYNC_TASK_MAX_RETRIES", 3)
+SYNC_RETRY_DELAY = env_int("SYNC_RETRY_DELAY", 30)
