@@ -24,8 +24,7 @@ def export_csv(request: HttpRequest) -> HttpResponse:
 @admin_required
 def accounts_export_csv(request: HttpRequest) -> HttpResponse:
     """Every live mail account with its health, as the accounts page shows it (never a token)."""
-    # Wired to inbox.health once it lands; until then the placeholder's answer.
-    return HttpResponse("Not built yet.", status=501)
+    return _attachment(export.account_csv(), export.account_filename())
 
 
 def _attachment(chunks, filename: str) -> StreamingHttpResponse:

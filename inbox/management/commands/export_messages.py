@@ -49,7 +49,8 @@ class Command(BaseCommand):
         user = self.exporting_user(options["user"])
         show_progress = options["verbosity"] > 0
         total = export.message_values(user=user, filters=filters).count() if show_progress else None
-        with tqdm(total=total, unit=" rows", unit_scale=True, file=sys.stderr, disable=not show_progress) as bar:
+        err = getattr(self.stderr, "_out", sys.stderr)  # tqdm redraws with "\r": the raw stream
+        with tqdm(total=total, unit=" rows", file=err, disable=not show_progress) as bar:
             chunks = export.message_csv(user=user, filters=filters, progress=bar.update)
             try:
                 written = self.write(chunks, options["output"])
@@ -61,7 +62,7 @@ class Command(BaseCommand):
                 return
         if show_progress:
             where = options["output"] or "stdout"
-            sys.stderr.write(f"Exported {bar.n} messages ({written:,} bytes) to {where}.\n")
+            err.write(f"Exported {bar.n} messages ({written:,} bytes) to {where}.\n")
 
     @staticmethod
     def filter_params(options) -> dict[str, str]:
