@@ -35,7 +35,7 @@ class Migration(migrations.Migration):
                 ('failure_rate', models.FloatField(default=0.0)),
                 ('truncate_rate', models.FloatField(default=0.0)),
                 ('latency_ms', models.PositiveIntegerField(default=0)),
-                ('rate_per_second', models.PositiveIntegerField(null=True)),
+                ('rate_per_second', models.PositiveIntegerField(blank=True, null=True)),
                 ('token_expires_in', models.PositiveIntegerField(default=604799)),
                 ('refresh_expires_in', models.PositiveIntegerField(default=1296000)),
                 ('require_two_factor', models.BooleanField(default=False)),

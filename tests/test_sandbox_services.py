@@ -1,0 +1,132 @@
+"""Changing the sandbox (services), its commands, and live mode."""
+
+from __future__ import annotations
+
+import random
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from sandbox import live, services
+from sandbox.models import Config, CoworkerMessage, Deletion, EmailAccount
+from tests.sandbox_fixtures import NOW, api, api_token, sandbox_data  # noqa: F401
+
+pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
+
+
+class TestChanges:
+    def test_add_messages(self, sandbox_data, api):
+        before = max(services.message_ids())
+        ids = services.add_messages(3)
+        assert ids == [before + 1, before + 2, before + 3]
+        for record in api("spaces/coworkermessages/", id=f"[{','.join(map(str, ids))}]").json():
+            assert record["Incoming"] is True and record["IsNewMessage"] is True
+            assert record["CreatedOn"] == record["UpdatedOn"] > NOW.strftime("%Y-%m-%dT%H:%M:%SZ")
+            assert record["CoworkerId"] and record["Body"]
+
+    def test_add_outgoing_messages_through_an_account(self, sandbox_data):
+        account = EmailAccount.objects.order_by("id").first()
+        ids = services.add_messages(2, incoming=False, account_id=account.id)
+        rows = CoworkerMessage.objects.filter(id__in=ids)
+        assert {(m.incoming, m.is_new_message, m.email_account_id) for m in rows} == {(False, False, account.id)}
+        assert {m.email_account_email_address for m in rows} == {account.email_address}
+
+    def test_add_messages_refuses_unknown_account_and_empty_sandbox(self, sandbox_data):
+        with pytest.raises(ValueError, match="No sandbox mail account"):
+            services.add_messages(1, account_id=1)
+        services.reset()
+        with pytest.raises(ValueError, match="seed it first"):
+            services.add_messages(1)
+
+    def test_set_read_bumps_updated_on(self, sandbox_data):
+        ids = services.message_ids()[:4]
+        assert services.set_read(ids, False) == 4
+        rows = CoworkerMessage.objects.filter(id__in=ids)
+        assert all(m.is_new_message and m.updated_on > NOW for m in rows)
+        services.set_read(ids, True)
+        assert not CoworkerMessage.objects.filter(id__in=ids, is_new_message=True).exists()
+
+    def test_delete_messages_is_logged_and_gone_from_the_api(self, sandbox_data, api):
+        ids = services.message_ids()[:2]
+        assert services.delete_messages([*ids, 42]) == 2
+        assert api(f"spaces/coworkermessages/{ids[0]}").status_code == 404
+        assert api("spaces/coworkermessages").json()["TotalItems"] == 398
+        assert set(Deletion.objects.filter(resource="coworkermessages").values_list("record_id", flat=True)) == set(ids)
+
+    def test_update_and_delete_accounts(self, sandbox_data, api):
+        account_id = services.account_ids()[0]
+        services.update_account(account_id, error_count=12, active=False)
+        record = api(f"crm/emailaccounts/{account_id}").json()
+        assert (record["ErrorCount"], record["Active"]) == (12, False)
+        assert record["UpdatedOn"] > NOW.strftime("%Y-%m-%dT%H:%M:%SZ")
+        assert services.delete_accounts([account_id]) == 1
+        assert api(f"crm/emailaccounts/{account_id}").status_code == 404
+        with pytest.raises(ValueError):
+            services.update_account(account_id, error_count=1)
+
+    def test_configure_rejects_unknown_settings(self, db):
+        with pytest.raises(ValueError, match="no setting"):
+            services.configure(nonsense=1)
+
+    def test_reset_empties_everything(self, sandbox_data):
+        services.set_faults(latency_ms=5)
+        services.reset()
+        assert services.is_empty() and not Config.objects.exists()
+        assert Config.current().latency_ms == 0
+
+
+class TestCommands:
+    def test_sandbox_seed(self, db):
+        out = StringIO()
+        call_command("sandbox_seed", "--messages", "120", "--customers", "10", "--accounts", "14", stdout=out)
+        assert "120 messages" in out.getvalue()
+        assert CoworkerMessage.objects.count() == 120 and EmailAccount.objects.count() == 14
+
+    def test_sandbox_seed_if_empty_keeps_data(self, sandbox_data):
+        out = StringIO()
+        call_command("sandbox_seed", "--if-empty", "--messages", "10", stdout=out)
+        assert "already has data" in out.getvalue()
+        assert CoworkerMessage.objects.count() == 400
+
+    def test_sandbox_seed_reset_clears_faults(self, db):
+        services.set_faults(failure_rate=1.0)
+        call_command("sandbox_seed", "--reset", "--messages", "10", stdout=StringIO())
+        assert Config.current().failure_rate == 0.0
+
+    def test_sandbox_seed_refuses_nonsense(self, db):
+        with pytest.raises(CommandError, match="negative"):
+            call_command("sandbox_seed", "--messages", "-1", stdout=StringIO())
+        with pytest.raises(CommandError, match="customers"):
+            call_command("sandbox_seed", "--customers", "0", stdout=StringIO())
+
+    def test_sandbox_live_ticks(self, sandbox_data):
+        out = StringIO()
+        call_command("sandbox_live", "--ticks", "3", "--interval", "0", "--seed", "1", stdout=out)
+        lines = [line for line in out.getvalue().splitlines() if "new incoming" in line]
+        assert len(lines) == 3
+        assert CoworkerMessage.objects.count() >= 403
+
+
+class TestLive:
+    def test_tick_adds_incoming_mail_and_keeps_healthy_accounts_checked(self, sandbox_data):
+        before = CoworkerMessage.objects.count()
+        line = live.tick(random.Random(3))
+        assert "new incoming" in line
+        assert CoworkerMessage.objects.count() > before
+        newest = CoworkerMessage.objects.order_by("-id").first()
+        assert newest.updated_on > NOW
+        healthy = EmailAccount.objects.get(profile="healthy", id=services.account_ids()[0])
+        assert healthy.last_check_time > NOW
+
+    def test_health_moves_over_many_ticks(self, sandbox_data):
+        rng = random.Random(11)
+        before = dict(EmailAccount.objects.values_list("id", "error_count"))
+        for _ in range(25):
+            live.change_health(rng)
+        after = dict(EmailAccount.objects.values_list("id", "error_count"))
+        assert before != after
+        assert EmailAccount.objects.get(profile="stale").last_check_time < NOW  # stale stays stale
+
+    def test_tick_on_an_empty_sandbox(self, db):
+        assert "empty" in live.tick(random.Random(1))
