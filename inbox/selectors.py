@@ -11,13 +11,17 @@ import base64
 import binascii
 import dataclasses
 import datetime as dt
+import hashlib
+import logging
 import re
+import time
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import (
     BooleanField,
     Count,
@@ -31,6 +35,9 @@ from django.db.models.functions import Substr
 
 from inbox.models import CoworkerMessage, EmailAccount, MessageMark
 from inbox.search import apply_search
+
+logger = logging.getLogger(__name__)
+CACHE_RETRY_SECONDS = 30
 
 Direction = Literal["incoming", "outgoing"]
 NO_ACCOUNT = "none"  # the contract's account=none: "default location settings" (no account)
@@ -209,6 +216,11 @@ class Page:
     def has_next(self) -> bool:
         return self.next_cursor is not None
 
+    @property
+    def newest_token(self) -> str:
+        """The cursor of the first row (what the live poll compares with), or ""."""
+        return Cursor.of(self.rows[0]).encode() if self.rows else ""
+
 
 def page_after(qs: QuerySet, cursor: Cursor | None, size: int) -> Page:
     """One page of a newest-first queryset, after ``cursor`` (None: the first page). One query."""
@@ -229,6 +241,8 @@ class AccountCount:
     account: int | Literal["none"]
     name: str
     count: int
+    querystring: str = ""  # the view with this account chosen
+    selected: bool = False
 
 
 @dataclass
@@ -241,26 +255,56 @@ class MessageCounts:
     incoming: int
     outgoing: int
     accounts: list[AccountCount]
+    filters: InboxFilters = InboxFilters()
+
+    # The views one click away (facet links): each changes one filter of this view.
+    def _qs(self, **changes) -> str:
+        return dataclasses.replace(self.filters, **changes).querystring()
+
+    @property
+    def unread_querystring(self) -> str:
+        return self._qs(unread=True)
+
+    @property
+    def incoming_querystring(self) -> str:
+        return self._qs(direction="incoming")
+
+    @property
+    def outgoing_querystring(self) -> str:
+        return self._qs(direction="outgoing")
+
+    @property
+    def all_directions_querystring(self) -> str:
+        return self._qs(direction=None)
 
 
-def _grouped(*, user, filters: InboxFilters) -> dict[tuple, int]:
-    """{(account_id, incoming, is_unread): n} for the view without unread/direction/account filters.
-
-    Two queries whatever the number of rows: counts by Nexudus's unread flag, then the person's
-    own marks on messages of that view as corrections (a mark overrides ``is_new_message``).
-    """
-    base = filter_messages(
-        live_messages(), user=user, filters=filters.without("unread", "direction", "account")
+def _counted_view(filters: InboxFilters) -> QuerySet:
+    """The view the counts describe: every filter but unread, direction and account (the facets)."""
+    return filter_messages(
+        live_messages(), user=None, filters=filters.without("unread", "direction", "account")
     )
-    groups: dict[tuple, int] = {}
-    rows = base.values_list("email_account_id", "incoming", "is_new_message").annotate(n=Count("*"))
-    for account_id, incoming, is_new, n in rows.order_by():
-        key = (account_id, incoming, bool(is_new))
-        groups[key] = groups.get(key, 0) + n
+
+
+def _flag_groups(filters: InboxFilters) -> dict[tuple, int]:
+    """{(account_id, incoming, is_new_message): n}: one GROUP BY, the same for every person."""
+    rows = (
+        _counted_view(filters)
+        .values_list("email_account_id", "incoming", "is_new_message")
+        .annotate(n=Count("*"))
+        .order_by()
+    )
+    return {(account_id, incoming, bool(is_new)): n for account_id, incoming, is_new, n in rows}
+
+
+def _apply_marks(groups: dict[tuple, int], *, user, filters: InboxFilters) -> dict[tuple, int]:
+    """Turn Nexudus's flag into this person's unread state: their marks that change the flag
+    (read on a new message, unread on an old one) move a message from one group to the other."""
     marks = (
-        MessageMark.objects.filter(user_id=user.pk, message__in=base.values("pk"))
-        # only marks that change the flag: read on a new message, unread on an old one
-        .filter(Q(is_read=True, message__is_new_message=True) | Q(is_read=False, message__is_new_message=False))
+        MessageMark.objects.filter(user_id=user.pk, message__in=_counted_view(filters).values("pk"))
+        .filter(
+            Q(is_read=True, message__is_new_message=True)
+            | Q(is_read=False, message__is_new_message=False)
+        )
         .values_list("message__email_account_id", "message__incoming", "is_read")
         .annotate(n=Count("*"))
         .order_by()
@@ -273,7 +317,12 @@ def _grouped(*, user, filters: InboxFilters) -> dict[tuple, int]:
 
 
 def message_counts(*, user, filters: InboxFilters) -> MessageCounts:
-    groups = _grouped(user=user, filters=filters)
+    """The counts of the view (uncached): three queries whatever the number of rows."""
+    return _summarise(_apply_marks(_flag_groups(filters), user=user, filters=filters), filters)
+
+
+def _summarise(groups: dict[tuple, int], filters: InboxFilters) -> MessageCounts:
+    """Each count applies every filter but the one it describes (facets)."""
 
     def account_ok(account_id) -> bool:
         if filters.account is None:
@@ -306,11 +355,12 @@ def message_counts(*, user, filters: InboxFilters) -> MessageCounts:
         unread=unread,
         incoming=incoming,
         outgoing=outgoing,
-        accounts=_account_counts(per_account),
+        accounts=_account_counts(per_account, filters),
+        filters=filters,
     )
 
 
-def _account_counts(per_account: dict[int | None, int]) -> list[AccountCount]:
+def _account_counts(per_account: dict[int | None, int], filters: InboxFilters) -> list[AccountCount]:
     ids = [a for a, n in per_account.items() if a is not None and n]
     names = {a.pk: str(a) for a in EmailAccount.objects.filter(pk__in=ids)}
     result = [
@@ -321,6 +371,9 @@ def _account_counts(per_account: dict[int | None, int]) -> list[AccountCount]:
     result.sort(key=lambda c: (c.name.lower(), c.account))
     if per_account.get(None):
         result.append(AccountCount(account=NO_ACCOUNT, name=DEFAULT_ACCOUNT_LABEL, count=per_account[None]))
+    for item in result:
+        item.querystring = dataclasses.replace(filters, account=item.account).querystring()
+        item.selected = filters.account == item.account
     return result
 
 
@@ -338,9 +391,52 @@ def account_choices() -> list[tuple[str, str]]:
 LIVE_CAP = 100
 
 
-def newer_count(*, user, filters: InboxFilters, cursor: Cursor) -> int:
-    """How many messages of the view are newer than the newest one shown (capped at LIVE_CAP).
+def newer_count(*, user, filters: InboxFilters, cursor: Cursor | None) -> int:
+    """How many messages of the view are newer than the newest one shown (capped at LIVE_CAP);
+    with no cursor (an empty list), how many the view has now.
 
     One query on the newest-first index: the scan stops at the cursor or after LIVE_CAP rows."""
-    qs = newer_than(filter_messages(live_messages(), user=user, filters=filters), cursor)
+    qs = filter_messages(live_messages(), user=user, filters=filters)
+    if cursor is not None:
+        qs = newer_than(qs, cursor)
     return qs.order_by().values("pk")[:LIVE_CAP].count()
+
+
+def inbox_is_empty() -> bool:
+    """True before the first sync has stored anything (the empty state says what to do)."""
+    return not live_messages().exists()
+
+
+# --- Counts, cached ---------------------------------------------------------------------------
+# The Nexudus-flag part of the counts is the same for everyone, so it is cached (briefly) per
+# view; each person's own marks are applied on top, uncached, so their own reads show at once.
+# A cache that fails (Redis down or hanging) is skipped for a while: the counts are computed.
+
+_cache_down_until = 0.0
+
+
+def _cache_call(method: str, *args):
+    global _cache_down_until
+    if time.monotonic() < _cache_down_until:
+        return None
+    try:
+        return getattr(cache, method)(*args)
+    except Exception:  # any cache failure: compute instead, and leave the cache alone a while
+        logger.warning("Cache %s failed; counting without the cache for %ss", method, CACHE_RETRY_SECONDS, exc_info=True)
+        _cache_down_until = time.monotonic() + CACHE_RETRY_SECONDS
+        return None
+
+
+def _counts_cache_key(filters: InboxFilters) -> str:
+    base = filters.without("unread", "direction", "account")
+    digest = hashlib.sha256(base.querystring().encode()).hexdigest()[:32]
+    return f"inbox:counts:v1:{digest}"
+
+
+def cached_message_counts(*, user, filters: InboxFilters) -> MessageCounts:
+    key = _counts_cache_key(filters)
+    flags = _cache_call("get", key)
+    if flags is None:
+        flags = _flag_groups(filters)
+        _cache_call("set", key, flags, settings.INBOX_COUNTS_CACHE_SECONDS)
+    return _summarise(_apply_marks(dict(flags), user=user, filters=filters), filters)

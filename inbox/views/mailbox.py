@@ -1,13 +1,116 @@
-"""Placeholder routes: the owner of this module replaces them."""
+"""The inbox page: one URL (``/``) serves the page and its fragments; counts, live and marks beside.
 
-from django.http import HttpResponse
-from django.urls import path
+``request.htmx`` picks the fragment (STYLE.md, conventions 6-7): the filter form swaps
+``#results``, the infinite-scroll sentinel (``#more``) swaps in the next keyset page, and a plain
+request (or htmx's history restore) gets the whole page, so every view works without JavaScript.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from inbox.forms import InboxFilterForm, MarkForm
+from inbox.services import marks
+from inbox.selectors import (
+    LIVE_CAP,
+    Cursor,
+    InboxFilters,
+    account_choices,
+    cached_message_counts,
+    for_rows,
+    inbox_is_empty,
+    message_list,
+    newer_count,
+    page_after,
+)
 
 
-def _placeholder(request, **kwargs):
-    return HttpResponse("Not built yet.", status=501)
+def _fragment(request: HttpRequest) -> str:
+    htmx = request.htmx
+    if not htmx or htmx.history_restore_request or htmx.boosted:
+        return "inbox/index.html"
+    return {"more": "inbox/_rows.html"}.get(htmx.target, "inbox/_results.html")
+
+
+@require_GET
+def inbox_index(request: HttpRequest) -> HttpResponse:
+    form = InboxFilterForm(request.GET)
+    rows = for_rows(message_list(user=request.user, filters=form.filters))
+    page = page_after(rows, form.cursor, settings.INBOX_PAGE_SIZE)
+    template = _fragment(request)
+    context = {"form": form, "filters": form.filters, "page": page, "fragment": template}
+    if template != "inbox/_rows.html":
+        context["accounts"] = account_choices()
+        context["mirror_empty"] = not page.rows and inbox_is_empty()
+    return render(request, template, context)
+
+
+@require_GET
+def inbox_counts(request: HttpRequest) -> HttpResponse:
+    form = InboxFilterForm(request.GET)
+    counts = cached_message_counts(user=request.user, filters=form.filters)
+    template = "inbox/_counts.html" if request.htmx else "inbox/counts.html"
+    return render(request, template, {"counts": counts, "filters": form.filters})
+
+
+@require_GET
+def inbox_live(request: HttpRequest) -> HttpResponse:
+    form = InboxFilterForm(request.GET)
+    token = request.GET.get("newest", "")
+    try:
+        newest = Cursor.decode(token) if token else None
+    except ValueError:  # not one of ours: announce nothing rather than guess
+        return render(request, "inbox/_live.html", {"count": 0, "filters": form.filters, "newest_token": ""})
+    count = newer_count(user=request.user, filters=form.filters, cursor=newest)
+    context = {"count": count, "filters": form.filters, "newest_token": token, "live_cap": LIVE_CAP}
+    return render(request, "inbox/_live.html", context)
+
+
+@require_POST
+def inbox_mark_selected(request: HttpRequest) -> HttpResponse:
+    """Mark the checked rows (or the one ``u`` was pressed on); htmx gets the rows back in place."""
+    form = MarkForm(request.POST)
+    if not form.is_valid() or not form.cleaned_data["ids"]:
+        return _back_to_view(request, form, error=form.error_text or "Select messages to mark first.")
+    ids = form.cleaned_data["ids"]
+    count = (marks.mark_read if form.is_read else marks.mark_unread)(user=request.user, message_ids=ids)
+    if not request.htmx:
+        return _back_to_view(request, form, done=form.done_text(count))
+    rows = for_rows(message_list(user=request.user, filters=InboxFilters())).filter(pk__in=ids)
+    return render(request, "inbox/_marked.html", {"rows": rows, "done": form.done_text(count)})
+
+
+@require_POST
+def inbox_mark_matching(request: HttpRequest) -> HttpResponse:
+    """Mark every message of the view (all pages), as the counts' "Mark all N" button says."""
+    form = MarkForm(request.POST)
+    if not form.is_valid() or form.view_form.errors:
+        return _back_to_view(request, form, error=form.error_text or "Nothing was marked: the filters did not parse.")
+    queryset = message_list(user=request.user, filters=form.view_filters)
+    count = marks.mark_matching(user=request.user, queryset=queryset, is_read=form.is_read)
+    return _back_to_view(request, form, done=form.done_text(count))
+
+
+def _back_to_view(request: HttpRequest, form: MarkForm, *, error: str = "", done: str = "") -> HttpResponse:
+    """Post/Redirect/Get back to the view the person marked from, saying what happened."""
+    if error:
+        messages.error(request, error)
+    if done:
+        messages.success(request, done)
+    url = reverse("inbox-index") + (f"?{form.view_querystring}" if form.view_querystring else "")
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
 urlpatterns = [
-    path("", _placeholder, name="inbox-index"),
+    path("", inbox_index, name="inbox-index"),
+    path("inbox/counts/", inbox_counts, name="inbox-counts"),
+    path("inbox/live/", inbox_live, name="inbox-live"),
+    path("inbox/mark/", inbox_mark_selected, name="inbox-mark-selected"),
+    path("inbox/mark-all/", inbox_mark_matching, name="inbox-mark-matching"),
 ]
