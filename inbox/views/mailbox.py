@@ -16,7 +16,6 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from inbox.forms import InboxFilterForm, MarkForm
-from inbox.services import marks
 from inbox.selectors import (
     LIVE_CAP,
     Cursor,
@@ -78,6 +77,8 @@ def inbox_mark_selected(request: HttpRequest) -> HttpResponse:
     form = MarkForm(request.POST)
     if not form.is_valid() or not form.cleaned_data["ids"]:
         return _back_to_view(request, form, error=form.error_text or "Select messages to mark first.")
+    from inbox.services import marks  # the message area's service (imported late: optional at start-up)
+
     ids = form.cleaned_data["ids"]
     count = (marks.mark_read if form.is_read else marks.mark_unread)(user=request.user, message_ids=ids)
     if not request.htmx:
@@ -92,6 +93,8 @@ def inbox_mark_matching(request: HttpRequest) -> HttpResponse:
     form = MarkForm(request.POST)
     if not form.is_valid() or form.view_form.errors:
         return _back_to_view(request, form, error=form.error_text or "Nothing was marked: the filters did not parse.")
+    from inbox.services import marks
+
     queryset = message_list(user=request.user, filters=form.view_filters)
     count = marks.mark_matching(user=request.user, queryset=queryset, is_read=form.is_read)
     return _back_to_view(request, form, done=form.done_text(count))
