@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
 from django.db.models import Model, Q, QuerySet
 
 from sandbox.models import Business, CoworkerMessage, EmailAccount
@@ -111,16 +113,24 @@ class Resource:
         return [column for _, column in self.fields]
 
     def records(self, queryset: QuerySet, *, batch: bool = False) -> list[dict]:
+        """Documented records for these rows.
+
+        The SELECT runs on a plain cursor: Django's per-value converters (time-zone handling of
+        every datetime) cost more than the query on a 1,000-record page; the datetimes come back
+        in UTC (naive on SQLite, aware on PostgreSQL) and only need formatting.
+        """
+        rows = fetch_rows(queryset.values_list(*self.columns))
         names = [name for name, _ in self.fields]
-        datetimes = [i for i, (_, column) in enumerate(self.fields) if _is_datetime(self.model, column)]
+        types = [self.model._meta.get_field(column).get_internal_type() for _, column in self.fields]
+        datetimes = [i for i, kind in enumerate(types) if kind == "DateTimeField"]
         blank = [i for i, name in enumerate(names) if name in self.batch_blank] if batch else []
         to_string = self.to_string
         out = []
-        for row in queryset.values_list(*self.columns):
+        for row in rows:
             row = list(row)
             for i in datetimes:
                 if row[i] is not None:
-                    row[i] = row[i].strftime(DATETIME_FORMAT)
+                    row[i] = _datetime(row[i])
             for i in blank:
                 row[i] = None
             record = dict(zip(names, row))
@@ -188,8 +198,20 @@ class Resource:
         return found[0] if found else None
 
 
-def _is_datetime(model: type[Model], column: str) -> bool:
-    return model._meta.get_field(column).get_internal_type() == "DateTimeField"
+def fetch_rows(queryset: QuerySet) -> list[tuple]:
+    try:
+        sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
+    except EmptyResultSet:  # e.g. id__in=[] or an Id beyond the column's range
+        return []
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _datetime(value: datetime) -> str:
+    if value.tzinfo is not None and value.utcoffset():
+        value = value.astimezone(timezone.utc)
+    return value.strftime(DATETIME_FORMAT)
 
 
 def parse_batch_ids(value: str) -> list[int]:
