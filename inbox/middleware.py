@@ -1,0 +1,51 @@
+"""Security headers for every page of the app: a strict Content-Security-Policy.
+
+The app's own pages load only their own scripts, styles and images, so an injection that slipped
+past escaping still could not run inline script, load a remote script or post a form elsewhere.
+Message bodies never render in these pages: they are served as their own document with a
+stricter policy (``inbox.views.message.message_body``), which this middleware leaves as it is.
+
+htmx runs under this policy: its indicator ``<style>`` element must be turned off with
+``<meta name="htmx-config" content='{"includeIndicatorStyles": false}'>`` (the layout does), and
+nothing may use ``hx-on``/``js:``/``hx-vars`` (they need eval). Style *attributes* are allowed
+(``style-src-attr``): they cannot run script and progress bars use them; ``<style>`` elements
+are not. https://developer.mozilla.org/docs/Web/HTTP/Headers/Content-Security-Policy
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+APP_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "style-src-attr 'unsafe-inline'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "frame-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'self'",
+    ]
+)
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+
+
+class SecurityHeadersMiddleware:
+    """Adds the app's CSP (unless the view set its own) and a Permissions-Policy."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        # Django's debug error pages use inline script and style: leave them readable.
+        if settings.DEBUG and response.status_code >= 500:
+            return response
+        response.headers.setdefault("Content-Security-Policy", APP_POLICY)
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        return response

@@ -1,0 +1,27 @@
+"""Template filters of the message and conversation pages."""
+
+from __future__ import annotations
+
+from django import template
+from django.utils.safestring import SafeString, mark_safe
+
+from inbox import reader
+from inbox.sanitize import plain_to_html
+
+register = template.Library()
+
+
+@register.filter
+def plain_links(text: str | None) -> SafeString:
+    """Plain text, escaped, with web and e-mail addresses as links that open in a new tab."""
+    return mark_safe(plain_to_html(text or ""))  # plain_to_html escapes, then nh3 cleans
+
+
+@register.filter
+def account_label(message) -> str:
+    return reader.account_label(message)
+
+
+@register.filter
+def template_label(message_id: int | None) -> str | None:
+    return reader.template_label(message_id)
