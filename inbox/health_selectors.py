@@ -13,6 +13,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from time import monotonic
 
 from django.core.cache import cache
 from django.db.models import Count, OuterRef, Q, Subquery
@@ -265,27 +266,34 @@ def last_success(resource: str) -> SyncRun | None:
 
 ATTENTION_CACHE_KEY = "health:attention-count"
 ATTENTION_CACHE_SECONDS = 60
+# After a cache error, leave the cache alone this long: with redis-py's default retries each
+# failing call costs seconds, and the badge is drawn on every admin page.
+CACHE_BACKOFF_SECONDS = 30.0
+_cache_down_until = 0.0
+
+
+def _cache(operation: str, *args):
+    """A cache call that never raises: ``None`` when the cache is down (or recently was)."""
+    global _cache_down_until
+    if monotonic() < _cache_down_until:
+        return None
+    try:
+        return getattr(cache, operation)(*args)
+    except Exception:  # the backend's errors are not one class (redis, socket, ...)
+        _cache_down_until = monotonic() + CACHE_BACKOFF_SECONDS
+        log.warning("Cache unreachable (%s %s); going without it for %ds", operation, args[0], CACHE_BACKOFF_SECONDS)
+        return None
 
 
 def cached_attention_count() -> int:
-    """How many live accounts need attention, for the nav badge: cached a minute, and computed
+    """How many live accounts need attention, for the nav badge: cached a minute, and counted
     directly (one query) when the cache is unreachable, so a Redis outage never breaks a page."""
-    try:
-        count = cache.get(ATTENTION_CACHE_KEY)
-    except Exception:  # the cache backend's errors are not one class (redis, socket, ...)
-        log.warning("Cache unreachable; counting accounts needing attention directly", exc_info=True)
-        return attention_count(now=timezone.now())
+    count = _cache("get", ATTENTION_CACHE_KEY)
     if count is None:
         count = attention_count(now=timezone.now())
-        try:
-            cache.set(ATTENTION_CACHE_KEY, count, ATTENTION_CACHE_SECONDS)
-        except Exception:
-            log.warning("Cache unreachable; attention count not cached", exc_info=True)
+        _cache("set", ATTENTION_CACHE_KEY, count, ATTENTION_CACHE_SECONDS)
     return count
 
 
 def forget_attention_count() -> None:
-    try:
-        cache.delete(ATTENTION_CACHE_KEY)
-    except Exception:
-        log.warning("Cache unreachable; attention count not invalidated", exc_info=True)
+    _cache("delete", ATTENTION_CACHE_KEY)

@@ -12,6 +12,8 @@ import logging
 import time
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import DatabaseError, connection
@@ -42,8 +44,10 @@ def check_database() -> dict:
 
 def check_redis() -> dict:
     timeout = min(REDIS_TIMEOUT, settings.REDIS_SOCKET_CONNECT_TIMEOUT, settings.REDIS_SOCKET_TIMEOUT)
+    # No retries: redis-py retries a refused connection three times with backoff (about 4 s) by
+    # default, and a health check must answer at once.
     client = redis.Redis.from_url(
-        settings.REDIS_URL, socket_connect_timeout=timeout, socket_timeout=timeout, retry_on_timeout=False
+        settings.REDIS_URL, socket_connect_timeout=timeout, socket_timeout=timeout, retry=Retry(NoBackoff(), 0)
     )
     started = time.perf_counter()
     try:

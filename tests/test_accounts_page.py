@@ -1,0 +1,257 @@
+"""``/accounts/``: every account's health, worst first, grouped by location, with its volumes."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from inbox import health_selectors
+from inbox.health_selectors import ATTENTION_CACHE_KEY, accounts_overview
+from inbox.models import AccountIncident, AccountSnapshot
+from tests.health_fixtures import STATES, make_account, make_business, make_messages, make_state
+
+pytestmark = pytest.mark.django_db
+
+URL = "/accounts/"
+
+
+@pytest.fixture(autouse=True)
+def _no_cached_badge():
+    cache.delete(ATTENTION_CACHE_KEY)
+    yield
+    cache.delete(ATTENTION_CACHE_KEY)
+
+
+def rows(html: str) -> list[tuple[str, str]]:
+    """(account id, status) of every row, in page order."""
+    return re.findall(r'<tr id="account-(\d+)"[^>]*data-status="(\w+)"', html)
+
+
+def test_url_name_is_the_contract():
+    assert reverse("accounts-index") == URL
+
+
+def test_every_state_gets_its_status_and_reasons(admin_client_):
+    now = timezone.now()
+    accounts = {name: make_state(name, now) for name in STATES}
+    response = admin_client_.get(URL)
+    assert response.status_code == 200
+    html = response.content.decode()
+    statuses = dict(rows(html))
+    for name, (_, status, reason_codes) in STATES.items():
+        account = accounts[name]
+        assert statuses[str(account.pk)] == status, name
+        row = html.split(f'id="account-{account.pk}"')[1].split("</tr>")[0]
+        assert set(re.findall(r'data-code="(\w+)"', row)) == reason_codes, name
+    # Reasons are in words, with numbers.
+    assert "12 errors since the last successful check (more than 5)" in html
+    assert "Last checked 5 hours ago" in html
+    assert "SSL is off for incoming mail" in html
+
+
+def test_worst_first_then_the_filter_shows_only_those_needing_attention(admin_client_):
+    now = timezone.now()
+    healthy = make_state("healthy", now)
+    inactive = make_state("inactive", now)
+    warning = make_state("erroring", now)
+    failing = make_state("failing", now)
+    order = [pk for pk, _ in rows(admin_client_.get(URL).content.decode())]
+    assert order == [str(a.pk) for a in (failing, warning, inactive, healthy)]
+
+    filtered = admin_client_.get(URL, {"attention": "1"})
+    assert [pk for pk, _ in rows(filtered.content.decode())] == [str(failing.pk), str(warning.pk)]
+    assert "Needing attention (2)" in filtered.content.decode()
+
+
+def test_nothing_needs_attention_says_so(admin_client_):
+    make_state("healthy", timezone.now())
+    html = admin_client_.get(URL, {"attention": "1"}).content.decode()
+    assert "No account needs attention right now." in html
+
+
+def test_grouped_by_location_with_the_worst_location_first(admin_client_):
+    now = timezone.now()
+    make_business(1, "Shoreditch")
+    make_business(2, "Brixton")
+    make_state("healthy", now, business_id=1)
+    make_state("failing", now, business_id=2)
+    make_state("erroring", now, business_id=99)  # a location the mirror does not know
+    html = admin_client_.get(URL).content.decode()
+    headings = re.findall(r"<h2>([^<]+)</h2>", html)
+    assert headings == ["Brixton", "Location 99", "Shoreditch"]
+
+
+def test_one_location_needs_no_heading(admin_client_):
+    make_business(1, "Shoreditch")
+    make_state("healthy", timezone.now(), business_id=1)
+    assert "<h2>Shoreditch</h2>" not in admin_client_.get(URL).content.decode()
+
+
+def test_removed_accounts_are_hidden_unless_asked_for(admin_client_):
+    now = timezone.now()
+    live = make_state("healthy", now)
+    gone = make_state("failing", now, deleted_at=now - timedelta(days=1))
+    html = admin_client_.get(URL).content.decode()
+    assert dict(rows(html)) == {str(live.pk): "healthy"}
+    assert "Show the 1 removed from Nexudus" in html
+    shown = dict(rows(admin_client_.get(URL, {"removed": "1"}).content.decode()))
+    assert shown == {str(live.pk): "healthy", str(gone.pk): "removed"}
+    # A removed account never counts as needing attention.
+    assert admin_client_.get(URL).context["overview"].attention == 0
+
+
+def test_row_shows_address_server_last_check_errors_and_connections(admin_client_):
+    now = timezone.now()
+    account = make_state("erroring", now, has_google_token=True, has_office365_token=True)
+    html = admin_client_.get(URL).content.decode()
+    row = html.split(f'id="account-{account.pk}"')[1].split("</tr>")[0]
+    assert "erroring@example.com" in row
+    assert "imap.example.com:993" in row
+    assert "Google connected" in row and "Office 365 connected" in row
+    assert "5\xa0minutes ago" in row  # relative
+    assert account.last_check_time.strftime("%H:%M") in row  # and exact
+
+
+def test_volumes_last_message_and_chart(admin_client_):
+    now = timezone.now()
+    account = make_state("healthy", now)
+    other = make_state("erroring", now)
+    received = [now - timedelta(days=d, hours=1) for d in (0, 1, 2, 10, 20, 40)]
+    make_messages(account, received, incoming=True)
+    make_messages(account, [now - timedelta(days=d) for d in (3, 15)], incoming=False)
+    make_messages(account, [now - timedelta(minutes=1)], incoming=True, deleted_at=now)  # deleted: ignored
+    make_messages(other, [now - timedelta(days=2)], incoming=True, subject="Other account's")
+    make_messages(None, [now - timedelta(hours=3)], incoming=True)  # location default settings
+    newest = make_messages(account, [now - timedelta(minutes=10)], incoming=True, subject="Where is my parcel?")[0]
+
+    overview = admin_client_.get(URL).context["overview"]
+    row = next(r for g in overview.groups for r in g.rows if r.account.pk == account.pk)
+    assert (row.stats.received_7, row.stats.received_30) == (4, 6)
+    assert (row.stats.sent_7, row.stats.sent_30) == (1, 2)
+    assert row.stats.last_received.pk == newest.pk
+    assert len(row.stats.daily) == 30
+
+    html = admin_client_.get(URL).content.decode()
+    row_html = html.split(f'id="account-{account.pk}"')[1].split("</tr>")[0]
+    assert "Where is my parcel?" in row_html
+    assert "4 / 6" in row_html and "1 / 2" in row_html
+    chart = re.search(r'<svg class="chart chart-volume".*?</svg>', row_html, re.S).group(0)
+    assert 'role="img"' in chart
+    days_with_mail = {timezone.localtime(t).date() for t in [*received[:5], newest.created_on]}
+    assert chart.count('class="chart-in"') == len(days_with_mail)  # one bar a day with mail
+    assert chart.count('class="chart-out"') == 2
+    assert "received" in chart and "<title>" in chart
+
+
+def test_failing_since_and_the_error_chart(admin_client_):
+    now = timezone.now()
+    account = make_state("failing", now)
+    opened = now - timedelta(hours=3)
+    AccountIncident.objects.create(account=account, opened_at=opened, reasons=[])
+    for hours, errors in ((30, 0), (5, 3), (3, 8), (1, 12)):
+        AccountSnapshot.objects.create(
+            account=account, taken_at=now - timedelta(hours=hours), error_count=errors, status="warning"
+        )
+    html = admin_client_.get(URL).content.decode()
+    row = html.split(f'id="account-{account.pk}"')[1].split("</tr>")[0]
+    assert "Failing since" in row and opened.strftime("%H:%M") in row
+    assert 'class="chart-errors"' in row
+    assert "Error count over 7 days: now 12, at most 12" in row
+
+
+def test_query_count_does_not_grow_with_accounts_or_messages(admin_client_, admin_user):
+    now = timezone.now()
+
+    def count_queries() -> int:
+        cache.delete(ATTENTION_CACHE_KEY)  # count the badge's query every time
+        with CaptureQueriesContext(connection) as ctx:
+            assert admin_client_.get(URL).status_code == 200
+        return len(ctx.captured_queries)
+
+    first = make_state("failing", now)
+    make_messages(first, [now - timedelta(days=1)])
+    AccountIncident.objects.create(account=first, opened_at=now, reasons=[])
+    few = count_queries()
+    for n in range(20):
+        account = make_state("erroring" if n % 2 else "healthy", now, business_id=n)
+        make_messages(account, [now - timedelta(days=d) for d in range(5)])
+        make_messages(account, [now - timedelta(days=d) for d in range(3)], incoming=False)
+        AccountIncident.objects.create(account=account, opened_at=now, reasons=[])
+        AccountSnapshot.objects.create(account=account, taken_at=now, error_count=1, status="warning")
+    assert count_queries() == few
+
+
+def test_htmx_gets_only_the_list(admin_client_):
+    make_state("healthy", timezone.now())
+    response = admin_client_.get(URL, {"attention": "1"}, headers={"HX-Request": "true"})
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div id="accounts-list">')
+    assert "<html" not in html
+
+
+@pytest.mark.parametrize("query", ["attention=banana", "attention=", "removed=0&attention=0", "x=<script>"])
+def test_odd_query_values_never_fail(admin_client_, query):
+    make_state("healthy", timezone.now())
+    assert admin_client_.get(f"{URL}?{query}").status_code == 200
+
+
+def test_hostile_account_names_are_escaped(admin_client_):
+    make_state("failing", timezone.now(), display_name="<script>alert(1)</script>")
+    html = admin_client_.get(URL).content.decode()
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_nav_badge_counts_accounts_needing_attention(admin_client_):
+    now = timezone.now()
+    make_state("failing", now)
+    make_state("erroring", now)
+    make_state("inactive", now)
+    make_state("healthy", now)
+    html = admin_client_.get(URL).content.decode()
+    assert re.search(r'<span class="badge badge-danger" title="2 accounts need attention">2</span>', html)
+
+
+def test_nav_badge_survives_an_unreachable_cache(admin_client_, settings):
+    make_state("failing", timezone.now())
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+    # Django's setting_changed handler drops the cached cache connections.
+    started = time.monotonic()
+    for _ in range(3):
+        response = admin_client_.get(URL)
+        assert response.status_code == 200
+        assert 'title="1 account need attention">1</span>' in response.content.decode()
+    # The first page pays for finding the cache down (redis-py retries); the next ones do not.
+    assert time.monotonic() - started < 8
+
+
+@pytest.fixture(autouse=True)
+def _cache_up():
+    health_selectors._cache_down_until = 0.0
+    yield
+    health_selectors._cache_down_until = 0.0
+
+
+def test_overview_directly_with_nulls_everywhere():
+    make_account(**{f: None for f in ("active", "incoming_server", "incoming_server_port", "incoming_server_type",
+                                       "incoming_server_ssl", "outgoing_server", "outgoing_server_port",
+                                       "outgoing_server_ssl", "last_check_time", "error_count", "created_on",
+                                       "business_id", "display_name", "email_address")})
+    overview = accounts_overview(now=timezone.now())
+    (group,) = overview.groups
+    assert group.name == "No location"
+    assert group.rows[0].health.status == "failing"
