@@ -19,8 +19,9 @@ import bisect
 import dataclasses
 import logging
 import operator
+import queue
 import re
-import time
+import threading
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta, timezone as dt_timezone
@@ -29,7 +30,7 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import models, reset_queries, transaction
 from django.utils import timezone
 
 from inbox.locks import LockError, RedisLock, holder_label
@@ -172,6 +173,61 @@ _BUSINESSES = _Mirror(Business, BusinessRecord)
 def _chunks(items: Sequence, size: int) -> Iterator[Sequence]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
+
+
+def prefetched(pages: Iterator[Page], *, depth: int = 1) -> Iterator[Page]:
+    """Yield ``pages`` while a helper thread already fetches the next one.
+
+    The network and Nexudus's (or the sandbox's) own work then overlap with applying the page in
+    hand. Only the helper thread touches the client until the walk ends; an error on its side is
+    raised here, in order, and stopping early (an error while applying) stops the helper.
+    """
+    slots: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def hand_over(item: tuple) -> bool:
+        while not stop.is_set():
+            try:
+                slots.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for page in pages:
+                if not hand_over(("page", page)):
+                    return
+            hand_over(("end", done))
+        except BaseException as exc:  # handed to the consumer, raised there
+            hand_over(("error", exc))
+
+    helper = threading.Thread(target=produce, name="sync-prefetch", daemon=True)
+    helper.start()
+    try:
+        while True:
+            try:
+                kind, item = slots.get(timeout=1.0)  # a timeout keeps signals (time limits) deliverable
+            except queue.Empty:
+                if not helper.is_alive():
+                    raise RuntimeError("The page-fetching thread stopped without a word.") from None
+                continue
+            if kind == "page":
+                yield item
+            elif kind == "error":
+                raise item
+            else:
+                return
+    finally:
+        stop.set()
+        # Unblock a helper waiting to put, then let it finish its request.
+        try:
+            slots.get_nowait()
+        except queue.Empty:
+            pass
+        helper.join(timeout=120)
 
 
 def apply_records(mirror: _Mirror, records: Iterable[Any], *, now: datetime | None = None) -> tuple[int, int]:
@@ -339,6 +395,8 @@ class _RunContext:
                     records_updated=run.records_updated + updated,
                 )
             self.save_progress(**changes)
+        if settings.DEBUG:
+            reset_queries()  # with DEBUG on, Django keeps every query: a page's SQL is megabytes
         for record in page_records:
             updated_on = getattr(record, "updated_on", None)
             if updated_on is not None and (self.max_updated_on is None or updated_on > self.max_updated_on):
@@ -371,7 +429,7 @@ class _RunContext:
             totals: list[int] = []
             pages = skipped = 0
             self.pages_before_walk = self.run.pages_done
-            for page in make_pages():
+            for page in prefetched(make_pages()):
                 pages += 1
                 skipped += getattr(page, "skipped", 0) or 0
                 self.page_applied(mirror, page.records, total_pages=page.total_pages, has_next=page.has_next)

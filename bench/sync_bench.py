@@ -1,0 +1,244 @@
+"""Benchmark of the sync: a full sync of N messages from the sandbox, then an incremental one.
+
+    .venv/bin/python bench/sync_bench.py [--messages 100000] [--repeat 3] [--database-url URL]
+
+What it does, all under its own var directory (``var/bench-sync`` unless ``--var-dir``):
+
+1. seeds a sandbox database with the messages (and the usual accounts and customers);
+2. serves it with gunicorn (``helpdesk.wsgi``, 2 workers) in **a separate process** on a free port,
+   with the sandbox's own rate limit raised so it never answers 409;
+3. for each size of ``--sizes`` (default 20k, 50k and N) and each repetition: a fresh, migrated
+   mirror database, then ``sync_messages(mode="full")`` in a fresh Python process that reports
+   its time, records, requests and peak RSS (memory must not grow with the number of records:
+   pages are applied one at a time); then an incremental sync with nothing changed in another
+   fresh process (so it pays for its token like a worker's first run);
+4. prints the medians.
+
+The client's shared rate limiter defaults to 120 requests a minute (Nexudus's documented budget),
+which alone would cap a sync at 120 pages a minute; the bench raises it for its own processes
+(``NEXUDUS_RATE_PER_SECOND`` / ``NEXUDUS_RATE_PER_MINUTE``) and says so. Pages are 1,000 records.
+
+``--database-url postgres://postgres@127.0.0.1:5432/hd_sync_bench`` puts the mirror in
+PostgreSQL: that database is dropped and created again for every run (never point it at data you
+keep). The sandbox stays in SQLite, as the stand-in for a remote system.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+
+# --- The child: one sync in a fresh process, reporting what it measured ----------------------
+
+
+def child(mode: str) -> None:
+    import resource
+
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
+    import django
+
+    django.setup()
+    from helpdesk.embedded_redis import ensure_from_settings
+    from inbox.models import CoworkerMessage
+    from inbox.services.sync import sync_messages
+
+    ensure_from_settings()
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    run = sync_messages(mode=mode, trigger="bench", lock_wait=0)
+    seconds = time.perf_counter() - started
+    print(json.dumps({
+        "status": run.status,
+        "error": run.error,
+        "seconds": seconds,
+        "seen": run.records_seen,
+        "created": run.records_created,
+        "updated": run.records_updated,
+        "requests": run.requests_made,
+        "pages": run.pages_done,
+        "mirror_rows": CoworkerMessage.objects.count(),
+        "rss_start_mb": rss_before / 1024,
+        "rss_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }))
+
+
+# --- The parent ---------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def manage(env: dict, *args: str) -> None:
+    subprocess.run([PYTHON, str(ROOT / "manage.py"), *args], env=env, check=True, cwd=ROOT,
+                   stdout=subprocess.DEVNULL)
+
+
+def fresh_mirror(env: dict, var_dir: Path, database_url: str | None) -> None:
+    if database_url:
+        import psycopg
+        from urllib.parse import urlparse
+
+        url = urlparse(database_url)
+        name = url.path.lstrip("/")
+        admin = url._replace(path="/postgres").geturl()
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+    else:
+        for suffix in ("", "-wal", "-shm"):
+            (var_dir / f"db.sqlite3{suffix}").unlink(missing_ok=True)
+    manage(env, "migrate", "--database", "default", "-v", "0")
+
+
+def run_child(env: dict, mode: str) -> dict:
+    out = subprocess.run([PYTHON, __file__, "--child", mode], env=env, cwd=ROOT, check=True,
+                         capture_output=True, text=True)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    if result["status"] != "success":
+        raise SystemExit(f"The {mode} sync failed: {result['error']}\n{out.stderr[-2000:]}")
+    return result
+
+
+def wait_until_up(url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2).read()
+            return
+        except urllib.error.HTTPError:
+            return  # it answered
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--messages", type=int, default=100_000)
+    parser.add_argument("--sizes", default=None,
+                        help="comma-separated sizes to measure (default: 20000,50000,<messages>)")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--database-url", default=None, help="mirror in PostgreSQL (dropped and recreated!)")
+    parser.add_argument("--var-dir", default=str(ROOT / "var" / "bench-sync"))
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers serving the sandbox")
+    parser.add_argument("--child", choices=["full", "incremental"], help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child)
+        return
+
+    sizes = sorted({int(s) for s in args.sizes.split(",")} if args.sizes else
+                   {n for n in (20_000, 50_000) if n < args.messages} | {args.messages})
+    var_dir = Path(args.var_dir)
+    shutil.rmtree(var_dir, ignore_errors=True)
+    var_dir.mkdir(parents=True)
+    port = free_port()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "helpdesk.settings",
+        "HELPDESK_VAR_DIR": str(var_dir),
+        "EMBEDDED_REDIS_PORT": os.environ.get("EMBEDDED_REDIS_PORT", "6391"),
+        "PORT": str(port),
+        "NEXUDUS_API_URL": f"http://127.0.0.1:{port}/sandbox",
+        "NEXUDUS_PAGE_SIZE": "1000",
+        "SANDBOX_MAX_PAGE_SIZE": "1000",
+        "SANDBOX_RATE_PER_SECOND": "100000",
+        "NEXUDUS_RATE_PER_SECOND": "100000",
+        "NEXUDUS_RATE_PER_MINUTE": "10000000",
+        "LOG_LEVEL": "WARNING",
+        # Production settings: with DEBUG on, Django also records every query's SQL.
+        "DEBUG": "0",
+        "SECRET_KEY": "sync-bench-only",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+    }
+    env.pop("NEXUDUS_USERNAME", None)
+    env.pop("NEXUDUS_PASSWORD", None)
+    if args.database_url:
+        env["DATABASE_URL"] = args.database_url
+    else:
+        env.pop("DATABASE_URL", None)
+    env.pop("SANDBOX_DATABASE_URL", None)
+
+    mirror = "PostgreSQL" if args.database_url else "SQLite"
+    print(f"sync bench: mirror in {mirror}, sandbox in SQLite served by gunicorn ({args.workers} workers) "
+          f"on port {port}; pages of 1000; sizes {sizes}; {args.repeat} runs each.")
+    print("note: the client's shared rate limiter is raised for the bench (NEXUDUS_RATE_PER_SECOND=100000, "
+          "NEXUDUS_RATE_PER_MINUTE=10000000); at Nexudus's documented 120 requests a minute a sync is "
+          "capped at 120 pages (120,000 records) a minute.")
+    manage(env, "migrate", "--database", "sandbox", "-v", "0")
+    summary = []
+    server = None
+    try:
+        for size in sizes:
+            if server is not None:
+                server.send_signal(signal.SIGTERM)
+                server.wait(timeout=30)
+            started = time.perf_counter()
+            manage(env, "sandbox_seed", "--messages", str(size), "--reset")
+            print(f"\n{size} messages seeded in {time.perf_counter() - started:.1f} s")
+            server = subprocess.Popen(
+                [PYTHON, "-m", "gunicorn", "helpdesk.wsgi", "-w", str(args.workers), "-b", f"127.0.0.1:{port}",
+                 "--timeout", "120", "--log-level", "warning"],
+                env=env, cwd=ROOT,
+            )
+            wait_until_up(f"http://127.0.0.1:{port}/sandbox/api/token")
+            fulls, incs = [], []
+            for i in range(args.repeat):
+                fresh_mirror(env, var_dir, args.database_url)
+                full = run_child(env, "full")
+                if full["mirror_rows"] != size or full["seen"] != size:
+                    raise SystemExit(f"The mirror has {full['mirror_rows']} rows (saw {full['seen']}), not {size}.")
+                inc = run_child(env, "incremental")
+                fulls.append(full)
+                incs.append(inc)
+                print(
+                    f"  run {i + 1}: full {full['seconds']:.2f} s = {size / full['seconds']:,.0f} records/s, "
+                    f"{full['requests']} requests, peak RSS {full['rss_peak_mb']:.0f} MB "
+                    f"(after start-up {full['rss_start_mb']:.0f} MB); incremental (nothing changed) "
+                    f"{inc['seconds'] * 1000:.0f} ms, {inc['requests']} requests, {inc['seen']} re-read"
+                )
+            row = {
+                "messages": size,
+                "records_per_s": statistics.median(size / f["seconds"] for f in fulls),
+                "full_s": statistics.median(f["seconds"] for f in fulls),
+                "rss_mb": statistics.median(f["rss_peak_mb"] for f in fulls),
+                "rss_growth_mb": statistics.median(f["rss_peak_mb"] - f["rss_start_mb"] for f in fulls),
+                "inc_ms": statistics.median(i["seconds"] * 1000 for i in incs),
+                "inc_requests": statistics.median(i["requests"] for i in incs),
+            }
+            summary.append(row)
+    finally:
+        if server is not None:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=30)
+
+    print(f"\nmedians ({mirror} mirror, {args.repeat} runs):")
+    print(f"{'messages':>9} {'records/s':>10} {'full s':>7} {'peak RSS MB':>12} {'RSS growth MB':>14} "
+          f"{'incr. ms':>9} {'incr. requests':>15}")
+    for row in summary:
+        print(f"{row['messages']:>9} {row['records_per_s']:>10,.0f} {row['full_s']:>7.2f} {row['rss_mb']:>12.0f} "
+              f"{row['rss_growth_mb']:>14.0f} {row['inc_ms']:>9.0f} {row['inc_requests']:>15.0f}")
+
+
+if __name__ == "__main__":
+    main()
