@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterable, Iterator
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db.models import Case, CharField, F, Func, Value, When
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -43,22 +44,26 @@ DB_CHUNK_SIZE = 2000
 
 FORMULA_STARTERS = frozenset("=+-@\t\r\uff1d\uff0b\uff0d\uff20")
 # C0 controls except tab, LF and CR, and DEL: they carry no text and break some readers (NUL).
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL_CHARS = "".join(chr(c) for c in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F))
+_CONTROL_BYTES = CONTROL_CHARS.encode("ascii")
+_RISKY_FIRST = FORMULA_STARTERS | frozenset(CONTROL_CHARS)
 
 
 # --- Cells ----------------------------------------------------------------------------------------
+# Per row and cell as little Python as possible (a million rows a run): the writer drops control
+# characters from whole chunks at once, so a cell only needs its first character looked at.
 
 
-def text_cell(value: object) -> str:
-    """A text cell a spreadsheet shows as text: controls dropped, formula starters defused."""
-    if value is None:
+def text_cell(value: str | None) -> str:
+    """A text cell a spreadsheet shows as text: a formula starter gets an apostrophe in front.
+
+    Starters hidden behind control characters count (``"\x00=1"``): the writer drops those.
+    """
+    if not value:
         return ""
-    text = value if isinstance(value, str) else str(value)
-    if _CONTROL.search(text):
-        text = _CONTROL.sub("", text)
-    if text and text[0] in FORMULA_STARTERS:
-        return "'" + text
-    return text
+    if value[0] in _RISKY_FIRST and value.lstrip(CONTROL_CHARS)[:1] in FORMULA_STARTERS:
+        return "'" + value
+    return value
 
 
 def number_cell(value: int | None) -> int | str:
@@ -80,6 +85,23 @@ def time_cell(value: dt.datetime | None, tz: dt.tzinfo) -> str:
     return value.astimezone(tz).isoformat(timespec="seconds")
 
 
+class IsoUtc(Func):
+    """A datetime column as ``time_cell`` writes it in UTC, formatted by the database: it saves
+    parsing and formatting two datetimes a row in Python (a third of the export's time)."""
+
+    output_field = CharField()
+    arity = 1
+
+    def as_sqlite(self, compiler, connection, **extra):
+        # %% twice: once for this template, once for Django's SQLite parameter substitution.
+        template = "strftime('%%%%Y-%%%%m-%%%%dT%%%%H:%%%%M:%%%%S+00:00', %(expressions)s)"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+    def as_postgresql(self, compiler, connection, **extra):
+        template = "to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"+00:00\"')"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+
 def yes_no(value: object) -> str:
     return "yes" if value else "no"
 
@@ -96,17 +118,19 @@ def stream_csv(
 ) -> Iterator[bytes]:
     """The BOM, the header and the rows as RFC 4180 CSV, in chunks of about ``chunk_bytes``.
 
-    ``progress(n)`` is called with the number of rows in each chunk as it leaves.
+    ``None`` is written as an empty cell. ``progress(n)`` is called with the number of rows in
+    each chunk as it leaves.
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(header)
+    writerow, tell = writer.writerow, buffer.tell
+    writerow(header)
     first = True
     pending = 0
     for row in rows:
-        writer.writerow(row)
+        writerow(row)
         pending += 1
-        if buffer.tell() >= chunk_bytes:
+        if tell() >= chunk_bytes:
             yield _take(buffer, bom=first)
             first = False
             if progress is not None:
@@ -118,10 +142,13 @@ def stream_csv(
 
 
 def _take(buffer: io.StringIO, *, bom: bool) -> bytes:
-    # "replace": a lone surrogate must not abort an export half-way through the download.
-    data = buffer.getvalue().encode("utf-8", errors="replace")
+    text = buffer.getvalue()
     buffer.seek(0)
     buffer.truncate()
+    # "replace": a lone surrogate must not abort an export half-way through the download.
+    # Control characters go from the bytes: quoting never depends on them, so this drops them from
+    # every cell; and in UTF-8 these bytes never occur inside another character's encoding.
+    data = text.encode("utf-8", errors="replace").translate(None, _CONTROL_BYTES)
     return BOM + data if bom else data
 
 
@@ -142,13 +169,15 @@ MESSAGE_HEADER = (
     "Subject",
     "Body",
 )
-# Only the columns the CSV needs, in the order ``message_row`` unpacks them.
+# Only the columns the CSV needs, in the order ``message_row`` reads them. Direction and Unread
+# come out of the database as their words, and times as ISO text when they are written in UTC:
+# no value needs converting in Python, so the rows come straight from the database cursor.
 MESSAGE_FIELDS = (
     "id",
-    "created_on",
-    "updated_on",
-    "incoming",
-    "is_unread",
+    "export_created_on",
+    "export_updated_on",
+    "export_direction",
+    "export_unread",
     "coworker_id",
     "coworker_full_name",
     "coworker_billing_name",
@@ -162,47 +191,41 @@ MESSAGE_FIELDS = (
 )
 
 
-def message_row(values: tuple, tz: dt.tzinfo) -> tuple:
-    """One ``MESSAGE_FIELDS`` tuple as the cells of ``MESSAGE_HEADER``."""
-    (
-        id_,
-        created_on,
-        updated_on,
-        incoming,
-        is_unread,
-        coworker_id,
-        full_name,
-        billing_name,
-        email,
-        company,
-        account_id,
-        account_name,
-        account_address,
-        subject,
-        body_text,
-    ) = values
+def message_row(v: tuple) -> tuple:
+    """One ``MESSAGE_FIELDS`` tuple (times already text) as the cells of ``MESSAGE_HEADER``."""
     return (
-        id_,
-        time_cell(created_on, tz),
-        time_cell(updated_on, tz),
-        "incoming" if incoming else "outgoing",
-        "yes" if is_unread else "no",
-        number_cell(coworker_id),
-        text_cell(full_name or billing_name),
-        text_cell(email),
-        text_cell(company),
-        number_cell(account_id),
-        text_cell(account_name or account_address),
-        text_cell(subject),
-        text_cell(body_text),
+        v[0],
+        v[1],
+        v[2],
+        v[3],
+        v[4],
+        v[5],
+        text_cell(v[6] or v[7]),
+        text_cell(v[8]),
+        text_cell(v[9]),
+        v[10],
+        text_cell(v[11] or v[12]),
+        text_cell(v[13]),
+        text_cell(v[14]),
     )
 
 
-def message_values(*, user, filters):
-    """The inbox's queryset for ``user`` and ``filters``, as ``MESSAGE_FIELDS`` tuples."""
+def message_values(*, user, filters, sql_times: bool = True):
+    """The inbox's queryset for ``user`` and ``filters`` as ``MESSAGE_FIELDS`` tuples.
+
+    ``sql_times``: the times as UTC ISO text from the database; else as datetimes.
+    """
     from inbox.selectors import message_list
 
-    return message_list(user=user, filters=filters).values_list(*MESSAGE_FIELDS)
+    qs = message_list(user=user, filters=filters).annotate(
+        export_direction=Case(When(incoming=True, then=Value("incoming")), default=Value("outgoing")),
+        export_unread=Case(When(is_unread=True, then=Value("yes")), default=Value("no")),
+    )
+    if sql_times:
+        qs = qs.annotate(export_created_on=IsoUtc("created_on"), export_updated_on=IsoUtc("updated_on"))
+    else:
+        qs = qs.annotate(export_created_on=F("created_on"), export_updated_on=F("updated_on"))
+    return qs.values_list(*MESSAGE_FIELDS)
 
 
 def message_csv(
@@ -210,9 +233,12 @@ def message_csv(
 ) -> Iterator[bytes]:
     """Every message of the inbox view (``user``, ``filters``) as CSV bytes, streamed."""
     tz = export_timezone()
-    values = _started(message_values(user=user, filters=filters).iterator(chunk_size=DB_CHUNK_SIZE))
-    rows = (message_row(v, tz) for v in values)
-    return stream_csv(MESSAGE_HEADER, rows, progress=progress)
+    in_utc = tz is dt.UTC or getattr(tz, "key", None) in ("UTC", "Etc/UTC")
+    values = message_values(user=user, filters=filters, sql_times=in_utc).iterator(chunk_size=DB_CHUNK_SIZE)
+    values = _started(values)
+    if not in_utc:
+        values = ((v[0], time_cell(v[1], tz), time_cell(v[2], tz), *v[3:]) for v in values)
+    return stream_csv(MESSAGE_HEADER, map(message_row, values), progress=progress)
 
 
 def _started(iterator: Iterator) -> Iterator:

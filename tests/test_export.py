@@ -41,12 +41,14 @@ class TestTextCell:
     def test_none_is_empty(self):
         assert export.text_cell(None) == ""
 
-    def test_controls_are_dropped_before_the_check(self):
-        assert export.text_cell("\x00=1+1") == "'=1+1"
-        assert export.text_cell("a\x00b\x07c\x1bd\x7fe") == "abcde"
+    def test_a_starter_behind_control_characters_counts(self):
+        assert export.text_cell("\x00\x07=1+1") == "'\x00\x07=1+1"
+        assert export.text_cell("\x00\x00") == "\x00\x00"  # no starter: nothing to defuse
 
-    def test_line_breaks_and_tabs_inside_stay(self):
-        assert export.text_cell("a\tb\nc\r\nd") == "a\tb\nc\r\nd"
+    def test_the_writer_drops_control_characters_but_not_line_breaks_or_tabs(self):
+        cells = [export.text_cell("\x00=1+1"), export.text_cell("a\x00b\x07c\x1bd\x7fe\x0bf\x0cg"), "a\tb\nc\r\nd"]
+        data = b"".join(export.stream_csv(("A", "B", "C"), [cells]))
+        assert read_csv(data)[1] == ["'=1+1", "abcdefg", "a\tb\nc\r\nd"]
 
 
 class TestNumberAndTimeCells:
@@ -223,6 +225,30 @@ class TestExportView:
             for cell in row:
                 assert not cell or cell[0] not in "=+-@\t\r＝＋－＠", cell
                 assert "\x00" not in cell
+
+    def test_times_formatted_by_the_database_equal_python_formatting(self, staff_client, settings):
+        times = [
+            dt.datetime(2026, 1, 1, 0, 0, tzinfo=dt.UTC),
+            dt.datetime(2026, 3, 29, 0, 59, 59, 999999, tzinfo=dt.UTC),  # DST starts in Madrid at 01:00 UTC
+            dt.datetime(2026, 10, 25, 1, 30, 0, 500, tzinfo=dt.UTC),
+            dt.datetime(1999, 12, 31, 23, 59, 59, tzinfo=dt.UTC),
+        ]
+        for pk, when in enumerate(times, start=1):
+            make_message(pk, created_on=when, updated_on=None if pk == 2 else when + dt.timedelta(hours=1))
+        for zone in (None, "UTC", "Europe/Madrid", "America/St_Johns"):
+            settings.HELPDESK_TIME_ZONE = zone
+            tz = export.export_timezone()
+            rows = read_csv(response_bytes(staff_client.get(URL)))[1:]
+            by_id = {int(r[0]): r for r in rows}
+            for pk, when in enumerate(times, start=1):
+                assert by_id[pk][1] == export.time_cell(when, tz), zone
+                updated = None if pk == 2 else when + dt.timedelta(hours=1)
+                assert by_id[pk][2] == export.time_cell(updated, tz), zone
+                assert dt.datetime.fromisoformat(by_id[pk][1]) == when.replace(microsecond=0)
+        settings.HELPDESK_TIME_ZONE = "Europe/Madrid"
+        madrid = {int(r[0]): r for r in read_csv(response_bytes(staff_client.get(URL)))[1:]}
+        assert madrid[2][1] == "2026-03-29T01:59:59+01:00" and madrid[2][2] == ""
+        assert madrid[1][1] == "2026-01-01T01:00:00+01:00"
 
     def test_numbers_stay_numbers(self, staff_client):
         make_message(3, coworker_id=-5, subject="-5", email_account_id=9)
