@@ -407,6 +407,7 @@ class NexudusClient:
         if size < 1 or start_page < 1:
             raise ValueError("page_size and start_page must be at least 1.")
         page_number = start_page
+        previous_first_id: int | None = None
         while True:
             params = {**filters, "page": str(page_number), "size": str(size),
                       "orderBy": order_by, "dir": str(self.ascending_dir)}
@@ -422,6 +423,14 @@ class NexudusClient:
                     "stopping rather than looping forever.",
                     path=path,
                 )
+            first_id = page.records[0].id if page.records else None
+            if first_id is not None and first_id == previous_first_id:
+                raise NexudusError(
+                    f"Nexudus sent the same page of {path} twice (page {page.page}); it seems to "
+                    "ignore the page parameter. Stopping rather than looping forever.",
+                    path=path,
+                )
+            previous_first_id = first_id
             # Page numbers count in the size the server granted (never assume the size asked).
             size = page.page_size
             page_number = page.page + 1
@@ -453,9 +462,15 @@ class NexudusClient:
 
         current_page = parse_int(envelope.get("CurrentPage")) or parse_int(envelope.get("PageNumber"))
         current_page = current_page if current_page and current_page > 0 else asked_page
+        if current_page != asked_page:
+            raise NexudusError(
+                f"Nexudus answered page {current_page} of {path} when page {asked_page} was asked for; "
+                "the client cannot page reliably like that.",
+                path=path,
+            )
         granted = parse_int(envelope.get("CurrentPageSize")) or parse_int(envelope.get("PageSize"))
         if not granted or granted < 1:
-            granted = len(raw_records) if 0 < len(raw_records) < asked_size else asked_size
+            granted = asked_size  # not said: assume granted, and a short page is the last one
         if granted != asked_size:
             logger.info("Nexudus granted pages of %d on %s (asked for %d).", granted, path, asked_size)
         total_items = parse_int(envelope.get("TotalItems"))
