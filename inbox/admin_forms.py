@@ -24,7 +24,7 @@ class AccountsFilterForm(forms.Form):
 
 
 class SyncStartForm(forms.Form):
-    """What the Sync now / Full resync buttons post. Only the messages sync has a full mode."""
+    """What the Sync now / Full resync buttons post (the accounts are always synced whole)."""
 
     resource = forms.ChoiceField(choices=SyncRun.Resource.choices)
     mode = forms.ChoiceField(choices=SyncRun.Mode.choices, required=False)
@@ -32,6 +32,4 @@ class SyncStartForm(forms.Form):
     def clean(self):
         data = super().clean()
         data["mode"] = data.get("mode") or SyncRun.Mode.INCREMENTAL
-        if data.get("resource") == SyncRun.Resource.ACCOUNTS and data["mode"] == SyncRun.Mode.FULL:
-            raise forms.ValidationError("The mail accounts are always synced in full; choose Sync now.")
         return data

@@ -30,15 +30,14 @@ ADVICE = {
     "credentials": (
         "Nexudus refused the credentials: check NEXUDUS_USERNAME / NEXUDUS_PASSWORD in the server's "
         "environment (and NEXUDUS_TOTP if that Nexudus user signs in with two-factor authentication), "
-        "restart the workers, then press Sync now."
+        "and that the user holds the CoworkerMessage-List/Read, EmailAccount-List/Read and "
+        "Business-List roles; restart the workers, then press Sync now."
     ),
-    "permissions": (
-        "Nexudus accepted the credentials but refused the request: give that Nexudus user the "
-        "CoworkerMessage-List/Read, EmailAccount-List/Read and Business-List roles."
+    "unavailable": (
+        "Nexudus, Redis or the worker did not answer, even after retries. The next scheduled run "
+        "tries again; if this repeats, check that they are reachable."
     ),
-    "unavailable": "Nexudus did not answer properly, even after retries. The next run tries again.",
 }
-ADVICE["forbidden"] = ADVICE["permissions"]
 
 
 @dataclass(slots=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from datetime import datetime, timedelta
 
+import pytest
 from django.utils import timezone
 
 from inbox.models import Business, CoworkerMessage, EmailAccount, SyncRun
@@ -93,3 +94,37 @@ def make_state(name: str, now: datetime, **extra) -> EmailAccount:
         fields["last_check_time"] = now - fields.pop("last_check_time_ago")
     names = {"display_name": name.capitalize(), "email_address": f"{name.replace(' ', '-')}@example.com"}
     return make_account(**{**healthy_fields(now), **names, **fields, **extra})
+
+
+# --- A real Celery worker, and the sandbox served over a live server -------------------------
+
+
+@pytest.fixture
+def sync_worker():
+    """A Celery worker in this process (threads), consuming the test Redis's queue.
+
+    Leftover messages from earlier runs are purged first: their run ids could match new runs.
+    """
+    from celery.contrib.testing.worker import start_worker
+
+    from helpdesk.celery import app
+
+    app.control.purge()
+    with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=15) as worker:
+        yield worker
+    app.control.purge()
+
+
+@pytest.fixture
+def sandbox_source(live_server, settings):
+    """The sandbox, served by the live server, as the Nexudus every sync in this test talks to."""
+    settings.NEXUDUS_API_URL = f"{live_server.url}/sandbox"
+    settings.NEXUDUS_USERNAME = settings.SANDBOX_USERNAME
+    settings.NEXUDUS_PASSWORD = settings.SANDBOX_PASSWORD
+    return live_server
+
+
+def sandbox_client(**overrides):
+    from inbox.nexudus import NexudusClient
+
+    return NexudusClient.from_settings(**overrides)

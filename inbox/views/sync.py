@@ -10,6 +10,8 @@ queued or running) and answers with the component for that run; the component th
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib import messages
 from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,11 +19,16 @@ from django.urls import path
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling, trigger_client_event
+from redis import RedisError
 
 from inbox import sync_selectors
 from inbox.admin_forms import SyncStartForm
+from inbox.locks import LockError
 from inbox.models import SyncRun
 from inbox.permissions import admin_required
+from inbox.services.sync import request_sync
+
+log = logging.getLogger(__name__)
 
 
 @require_GET
@@ -39,14 +46,19 @@ def sync_start(request):
     form = SyncStartForm(request.POST)
     if not form.is_valid():
         return HttpResponseBadRequest(" ".join(m for errors in form.errors.values() for m in errors))
-    from inbox.services.sync import request_sync  # the sync service, imported when used
-
-    run, created = request_sync(resource=form.cleaned_data["resource"], mode=form.cleaned_data["mode"], trigger="admin")
-    note = "" if created else "A sync was already queued or running: showing it rather than starting another."
+    resource, mode = form.cleaned_data["resource"], form.cleaned_data["mode"]
+    try:
+        run, created = request_sync(resource=resource, mode=mode, trigger="admin")
+    except (LockError, RedisError) as error:
+        log.warning("Could not request a %s sync: %s", resource, error)
+        run, created = sync_selectors.run_latest_for(resource), False
+        note = "The sync could not be queued: Redis did not answer. Check that Redis is running, then try again."
+    else:
+        note = "" if created else "A sync was already queued or running: showing it rather than starting another."
     if not request.htmx:
         messages.info(request, note or f"{run.get_mode_display()} sync of {run.get_resource_display().lower()} queued.")
         return redirect("sync-index")
-    return _card(request, run, note=note)
+    return _card(request, run, note=note, resource=resource)
 
 
 @require_GET
@@ -62,9 +74,9 @@ def sync_run(request, pk: int):
     return trigger_client_event(stopped, "sync-finished")
 
 
-def _card(request, run: SyncRun, *, note: str = ""):
+def _card(request, run: SyncRun | None, *, note: str = "", resource: str = ""):
     now = timezone.now()
-    state = sync_selectors.resource_state(run.resource, now=now)
+    state = sync_selectors.resource_state(run.resource if run else resource, now=now)
     card = sync_selectors.SyncCard(state=state, run=run, now=now, note=note)
     return render(request, "inbox/sync_card.html", {"card": card})
 
