@@ -24,6 +24,8 @@ from collections import deque
 from collections.abc import Callable
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 logger = logging.getLogger(__name__)
 
@@ -224,12 +226,16 @@ _clients_lock = threading.Lock()
 
 def _redis_client(url: str, connect_timeout: float, socket_timeout: float) -> redis.Redis:
     """One client (one connection pool) per URL and process, with timeouts: a hung Redis must not
-    hang a sync for long (DESIGN.md, traps)."""
+    hang a sync for long (DESIGN.md, traps). One immediate retry (a pooled connection that went
+    stale), not redis-py's default three with backoff: the local fallback is the better answer."""
     with _clients_lock:
         client = _clients.get((url, connect_timeout, socket_timeout))
         if client is None:
             client = redis.Redis.from_url(
-                url, socket_connect_timeout=connect_timeout, socket_timeout=socket_timeout
+                url,
+                socket_connect_timeout=connect_timeout,
+                socket_timeout=socket_timeout,
+                retry=Retry(NoBackoff(), 1),
             )
             _clients[(url, connect_timeout, socket_timeout)] = client
         return client
