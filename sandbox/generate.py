@@ -9,6 +9,7 @@ What it guarantees, for the demo and the tests (each when there is room for it):
 
 - every mail-account health state in ``ACCOUNT_PROFILES`` (healthy, failing, warning, inactive,
   stale, never checked, SSL off, misconfigured, Google- and Office365-connected);
+- with 15 accounts or more, one named ``HOSTILE_ACCOUNT_NAME`` (markup in an admin-typed field);
 - every body of ``HOSTILE_BODIES`` on an incoming message whose subject starts with
   ``HOSTILE_SUBJECT_PREFIX``; every subject of ``TRICKY_SUBJECTS`` (CSV-formula starters, commas,
   quotes, newlines, markup);
@@ -113,6 +114,9 @@ ACCOUNT_PROFILES = [
     "healthy",
     "healthy",
 ]
+# An admin-typed display name is markup too: the 15th account (a healthy one) carries this one.
+HOSTILE_ACCOUNT_NAME = 'Front desk <img src=x onerror=alert("account")>'
+HOSTILE_ACCOUNT_INDEX = 14
 MAILBOX_NAMES = ["hello", "members", "billing", "events", "frontdesk", "community", "bookings", "support"]
 
 # --- Customers ---------------------------------------------------------------------------------
@@ -316,6 +320,8 @@ def make_accounts(rng: random.Random, now: datetime, businesses: list[Business],
             updated_by="admin@example.com", is_new=False, system_id=None, profile=profile,
         )
         apply_profile(account, profile, rng, now)
+        if i == HOSTILE_ACCOUNT_INDEX:
+            account.display_name = HOSTILE_ACCOUNT_NAME
         out.append(account)
     return out
 

@@ -46,6 +46,11 @@ class TestAccounts:
         assert EmailAccount.objects.values("business_id").distinct().count() >= 3
         assert set(EmailAccount.objects.values_list("business_id", flat=True)) <= set(Business.objects.values_list("id", flat=True))
 
+    def test_one_account_name_is_markup(self, sandbox_data):
+        hostile = EmailAccount.objects.get(display_name=generate.HOSTILE_ACCOUNT_NAME)
+        assert hostile.profile == "healthy" and "onerror=" in hostile.display_name
+        assert CoworkerMessage.objects.filter(email_account_display_name=generate.HOSTILE_ACCOUNT_NAME).exists()
+
     def test_only_some_accounts_carry_tokens(self, sandbox_data):
         assert EmailAccount.objects.filter(google_access_token=None, office365_access_token=None).count() >= 10
 
