@@ -76,7 +76,9 @@ class _Mirror:
         self.model = model
         names = [f.name for f in dataclasses.fields(record_type) if f.name != "id"]
         self.attnames = tuple(names)  # record field names == model attnames (email_account_id)
-        self.get = operator.attrgetter(*names)
+        getter = operator.attrgetter(*names)
+        # attrgetter of one name returns the value itself, not a 1-tuple.
+        self.get = getter if len(names) > 1 else (lambda record: (getter(record),))
         self.cleaners = tuple(_cleaner(_model_field(model, name)) for name in names)
         self.derived = tuple(derived)
         self.soft_delete = any(f.name == "deleted_at" for f in model._meta.concrete_fields)
@@ -421,6 +423,9 @@ class _RunContext:
         ``NEXUDUS_SYNC_MAX_WALKS`` times in all (a deletion exactly offset by an insertion between
         two pages cannot be seen in the counts: the full sync's batch check, and the next
         incremental's overlap, are the safety nets for that).
+
+        Returns the ids the *last* walk saw: a complete picture of one moment, so a record deleted
+        after an earlier walk saw it is still a candidate for deletion.
         """
         seen_all: SeenIds | None = None
         max_walks = max(1, settings.NEXUDUS_SYNC_MAX_WALKS)
@@ -458,8 +463,7 @@ class _RunContext:
                 "%s sync #%s: the list moved during walk %d (%s); walking it again.",
                 self.run.resource, self.run.pk, walk_number, reason,
             )
-        assert seen_all is not None
-        return seen_all
+        return seen
 
     def soft_delete_unseen(self, mirror: _Mirror, seen: SeenIds,
                            verify: Callable[[Sequence[int]], list]) -> None:
