@@ -370,6 +370,10 @@ HEALTHZ_MAX_ACCOUNTS_SYNC_AGE = env_int(
 )
 # Links in alert e-mails point here.
 HELPDESK_SITE_URL = env_str("HELPDESK_SITE_URL", f"http://127.0.0.1:{PORT}").rstrip("/")
+# "Silent" means: nothing received for HEALTH_SILENT_DAYS, though at the rate of the
+# HEALTH_SILENT_WINDOW_DAYS before its last message at least HEALTH_SILENT_EXPECTED would have come.
+HEALTH_SILENT_WINDOW_DAYS = env_int("HEALTH_SILENT_WINDOW_DAYS", 28)
+HEALTH_SILENT_EXPECTED = env_float("HEALTH_SILENT_EXPECTED", 3.0)
 
 # message (one message, a customer's conversation)
 # Messages per page of a customer's conversation; "Earlier messages" loads the page before.

@@ -61,6 +61,11 @@ class Thresholds:
     stale_warning: timedelta  # last check older than this: warning
     stale_failing: timedelta  # ... older than this: failing
     silent: timedelta  # no incoming mail for this long, though there used to be some: warning
+    # "Used to": at the rate of the ``silent_window`` before its last message, the account would
+    # have received at least ``silent_expected`` messages during the silence (at 3, a silence
+    # that long happens by chance about 5% of the time).
+    silent_window: timedelta = timedelta(days=28)
+    silent_expected: float = 3.0
 
     @classmethod
     def from_settings(cls) -> Thresholds:
@@ -69,6 +74,8 @@ class Thresholds:
             stale_warning=timedelta(minutes=settings.HEALTH_STALE_WARNING_MINUTES),
             stale_failing=timedelta(minutes=settings.HEALTH_STALE_FAILING_MINUTES),
             silent=timedelta(days=settings.HEALTH_SILENT_DAYS),
+            silent_window=timedelta(days=settings.HEALTH_SILENT_WINDOW_DAYS),
+            silent_expected=settings.HEALTH_SILENT_EXPECTED,
         )
 
 
@@ -98,8 +105,9 @@ class Health:
 def assess(account: Any, *, now: datetime, stats: Any = None, thresholds: Thresholds | None = None) -> Health:
     """Say how ``account`` is doing at ``now``.
 
-    ``stats`` (optional) carries ``last_received_at``: the newest incoming message of the account
-    in the mirror. Without it the "silent" rule is skipped.
+    ``stats`` (optional) carries ``last_received_at`` (the newest incoming message of the account
+    in the mirror) and ``received_before_silence`` (how many it received in the ``silent_window``
+    up to that one; ``None`` if not counted). Without stats the "silent" rule is skipped.
     """
     t = thresholds or Thresholds.from_settings()
     reasons = [*_configuration(account), *_security(account)]
@@ -195,7 +203,16 @@ def _silence(stats: Any, now: datetime, t: Thresholds) -> list[Reason]:
     last = getattr(stats, "last_received_at", None) if stats is not None else None
     if last is None or now - last <= t.silent:
         return []  # never received anything (nothing to miss), or received recently
-    text = f"received nothing for {ago(now - last)} (last message {exact(last, now)}), though it used to"
+    silence = now - last
+    before = getattr(stats, "received_before_silence", None)
+    if before is None:
+        usual = "though it used to"
+    else:
+        if before * (silence / t.silent_window) < t.silent_expected:
+            return []  # too little mail before for this silence to mean anything
+        weeks = round(t.silent_window / timedelta(weeks=1))
+        usual = f"though it received {before} in the {weeks} weeks before"
+    text = f"received nothing for {ago(silence)} (last message {exact(last, now)}), {usual}"
     return [Reason("silent", text, Severity.WARNING)]
 
 

@@ -21,7 +21,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from inbox.health_charts import error_chart, volume_chart
-from inbox.health import Health, Status, Thresholds, assess
+from inbox.health import Health, Status, Thresholds, ago, assess
 from inbox.models import AccountIncident, AccountSnapshot, Business, CoworkerMessage, EmailAccount, SyncRun
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,7 @@ class AccountStats:
     daily: list[DayVolume]
     last_received_at: datetime | None = None
     last_received: CoworkerMessage | None = None
+    received_before_silence: int | None = None  # counted only for accounts silent long enough
 
     def _total(self, days: int, attr: str) -> int:
         return sum(getattr(d, attr) for d in self.daily[-days:])
@@ -80,6 +81,21 @@ class AccountRow:
     @property
     def error_chart(self):
         return error_chart(self.error_history, now=self.now or timezone.now())
+
+    def _ago(self, value: datetime | None) -> str:
+        return f"{ago(self.now - value)} ago" if value and self.now else ""
+
+    @property
+    def last_check_ago(self) -> str:
+        return self._ago(self.account.last_check_time)
+
+    @property
+    def last_received_ago(self) -> str:
+        return self._ago(self.stats.last_received_at)
+
+    @property
+    def failing_for(self) -> str:
+        return ago(self.now - self.incident.opened_at) if self.incident and self.now else ""
 
     @property
     def connections(self) -> list[str]:
@@ -181,16 +197,46 @@ def location_name(business_id: int | None, names: dict[int, str]) -> str:
 
 
 def assess_all(*, now: datetime, include_removed: bool = False) -> list[tuple[EmailAccount, Health, AccountStats]]:
-    """Every account with its health; the stats carry only the newest incoming message time."""
+    """Every account with its health; the stats carry what the rules need (not the volumes)."""
     accounts = accounts_with_last_received()
     if not include_removed:
         accounts = accounts.filter(deleted_at__isnull=True)
+    accounts = list(accounts)
     thresholds = Thresholds.from_settings()
+    before = received_before_silence(accounts, now=now, thresholds=thresholds)
     result = []
     for account in accounts:
-        stats = AccountStats(daily=[], last_received_at=account.last_received_at)
+        stats = AccountStats(
+            daily=[],
+            last_received_at=account.last_received_at,
+            received_before_silence=before.get(account.pk),
+        )
         result.append((account, assess(account, now=now, stats=stats, thresholds=thresholds), stats))
     return result
+
+
+def received_before_silence(accounts, *, now: datetime, thresholds: Thresholds) -> dict[int, int]:
+    """For each active account silent longer than the threshold: its incoming messages in the
+    window up to its last one (one query for all of them; none when no account is silent)."""
+    window = thresholds.silent_window
+    silent = [
+        a for a in accounts
+        if a.last_received_at is not None and now - a.last_received_at > thresholds.silent and a.active is not False
+    ]
+    if not silent:
+        return {}
+    windows = Q()
+    for a in silent:
+        windows |= Q(email_account_id=a.pk, created_on__gt=a.last_received_at - window, created_on__lte=a.last_received_at)
+    rows = (
+        CoworkerMessage.objects.filter(windows, incoming=True, deleted_at__isnull=True)
+        .values("email_account_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    counts = {a.pk: 0 for a in silent}
+    counts.update({row["email_account_id"]: row["n"] for row in rows})
+    return counts
 
 
 def attention_count(*, now: datetime) -> int:

@@ -42,6 +42,7 @@ def account(**changes):
 @dataclass
 class Stats:
     last_received_at: datetime | None
+    received_before_silence: int | None = None
 
 
 def check(acc, stats=None) -> Health:
@@ -224,6 +225,20 @@ class TestSilence:
     def test_an_inactive_account_is_never_silent(self):
         health = check(account(active=False), Stats(last_received_at=NOW - timedelta(days=90)))
         assert codes(health) == {"inactive"}
+
+    def test_silence_counts_only_when_that_much_mail_would_have_come(self):
+        # 4 messages in the 4 weeks before: 21 days of silence is 3 expected ones (flagged),
+        # 20 days is 2.9 (not: a quiet account is allowed its gaps).
+        flagged = check(account(), Stats(NOW - timedelta(days=21), received_before_silence=4))
+        assert flagged.status == Status.WARNING
+        assert flagged.reasons[0].text.endswith("though it received 4 in the 4 weeks before")
+        quiet = check(account(), Stats(NOW - timedelta(days=20), received_before_silence=4))
+        assert quiet.status == Status.HEALTHY
+
+    def test_a_busy_account_is_silent_after_the_minimum_days(self):
+        busy = Stats(NOW - timedelta(days=7, minutes=1), received_before_silence=200)
+        assert codes(check(account(), busy)) == {"silent"}
+        assert check(account(), Stats(NOW - timedelta(days=7), received_before_silence=200)).reasons == []
 
     def test_threshold_comes_from_the_settings(self, settings):
         settings.HEALTH_SILENT_DAYS = 2

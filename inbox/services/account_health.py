@@ -50,7 +50,7 @@ def after_accounts_sync(*, run=None, now: datetime | None = None) -> None:
         snapshots_prune(now=now)
         transaction.on_commit(lambda: _after_commit(opened_ids, closed_ids, closed_how))
     log.info(
-        "Account health after sync %s: %d accounts, %d failing, %d alert(s) to send",
+        "Account health after sync %s: %d accounts, %d failing, %d incident(s) to announce",
         getattr(run, "pk", None), len(live), len(failing), len(opened_ids) + len(closed_ids),
     )
 
