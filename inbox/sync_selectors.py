@@ -49,10 +49,30 @@ class ResourceState:
     next_run: datetime | None
     interval: timedelta | None
     next_full: datetime | None
+    now: datetime
 
     @property
     def active(self) -> bool:
         return self.latest is not None and self.latest.status in ACTIVE
+
+    @property
+    def last_success_ago(self) -> str:
+        finished = self.last_success.finished_at if self.last_success else None
+        return f"{ago(self.now - finished)} ago" if finished else ""
+
+    @property
+    def next_run_text(self) -> str:
+        """When beat should start the next routine run, in words (and whether it seems late)."""
+        if self.interval is None:
+            return "not scheduled"
+        if self.next_run is None:
+            return "when the scheduler (Celery beat) first runs it"
+        late = self.now - self.next_run
+        if late > self.interval:
+            return f"overdue by {ago(late)}: is Celery beat running?"
+        if late >= timedelta(0):
+            return "due now"
+        return f"in {ago(-late)}"
 
     @property
     def interval_text(self) -> str:
@@ -71,12 +91,12 @@ def resource_state(resource: str, *, now: datetime) -> ResourceState:
     runs = SyncRun.objects.filter(resource=resource)
     latest = runs.order_by("-created_at", "-id").first()
     last_success = runs.filter(status=SyncRun.Status.SUCCESS).order_by("-finished_at", "-id").first()
-    last_beat = runs.filter(trigger="beat").order_by("-created_at", "-id").first()
+    # Beat's routine runs (the nightly reconcile is on its own schedule, and full).
+    last_beat = runs.filter(trigger="beat").exclude(
+        resource=SyncRun.Resource.MESSAGES, mode=SyncRun.Mode.FULL
+    ).order_by("-created_at", "-id").first()
     every = beat_interval(TASKS[resource])
-    next_run = None
-    if every is not None:
-        base = last_beat or latest
-        next_run = _started(base) + every if base else now
+    next_run = _started(last_beat) + every if every is not None and last_beat is not None else None
     full = beat_entry(FULL_TASK)
     next_full = _next_cron(full, now) if full is not None else None
     return ResourceState(
@@ -87,6 +107,7 @@ def resource_state(resource: str, *, now: datetime) -> ResourceState:
         next_run=next_run,
         interval=every,
         next_full=next_full,
+        now=now,
     )
 
 
@@ -165,6 +186,21 @@ class SyncCard:
     @property
     def advice(self) -> str:
         return advice(self.run)
+
+    def _ago(self, value: datetime | None) -> str:
+        return f"{ago(self.now - value)} ago" if value else ""
+
+    @property
+    def asked_ago(self) -> str:
+        return self._ago(self.run.created_at)
+
+    @property
+    def started_ago(self) -> str:
+        return self._ago(self.run.started_at or self.run.created_at)
+
+    @property
+    def finished_ago(self) -> str:
+        return self._ago(self.run.finished_at)
 
     @property
     def waiting_long(self) -> bool:

@@ -58,10 +58,20 @@ class TestPage:
         history = html.split('id="sync-state"')[1]
         assert f'data-run="{run.pk}"' in history
 
-    def test_an_overdue_schedule_says_due_now(self, admin_client_):
-        make_success("accounts", timezone.now() - timedelta(hours=2), trigger="beat")
+    @pytest.mark.parametrize(
+        "minutes_ago, text",
+        [(2, "in 2 minutes"), (5.5, "due now"), (120, "overdue by 1 hour: is Celery beat running?")],
+    )
+    def test_next_run_follows_beats_last_run(self, admin_client_, minutes_ago, text):
+        # The accounts are synced every 5 minutes (NEXUDUS_ACCOUNTS_SYNC_INTERVAL).
+        make_success("accounts", timezone.now() - timedelta(minutes=minutes_ago), trigger="beat")
+        make_success("accounts", timezone.now(), trigger="admin")  # does not move beat's schedule
         card = admin_client_.get(URL).content.decode().split('id="sync-card-accounts"')[1].split("</section>")[0]
-        assert "due now" in card
+        assert text in card
+
+    def test_no_beat_run_yet(self, admin_client_):
+        make_success("messages", timezone.now(), trigger="admin")
+        assert "when the scheduler (Celery beat) first runs it" in admin_client_.get(URL).content.decode()
 
     def test_a_failure_shows_its_error(self, admin_client_):
         SyncRun.objects.create(

@@ -140,4 +140,6 @@ def test_admin_presses_sync_now_and_watches_the_progress_bar_reach_the_end(admin
     assert not card.get_by_role("button", name="Sync now").is_disabled()
     run = SyncRun.objects.get()
     page.locator(f'#sync-state tr[data-run="{run.pk}"][data-status="success"]').wait_for(timeout=5_000)
+    if os.environ.get("HEALTH_SYNC_SCREENSHOT"):
+        page.screenshot(path=os.environ["HEALTH_SYNC_SCREENSHOT"], full_page=True)
     assert page.errors == [], page.errors
