@@ -1,0 +1,50 @@
+"""A real Celery worker for tests: the project's app, the real Redis broker, worker threads.
+
+    with celery_worker(concurrency=2):
+        tasks.sync_messages.delay(...)
+        wait_for(lambda: ...)
+
+Use it inside a test marked ``@pytest.mark.worker`` and
+``@pytest.mark.django_db(transaction=True, databases=[...])``: the worker's threads open their own
+database connections, so they only see committed data, and the SQLite test databases are files
+(``tests/settings.py``) that every thread shares. Point ``settings.NEXUDUS_API_URL`` at a live
+server first (``tests.sync_fixtures.nexudus_sandbox``). The worker is stopped when the block ends,
+before the test's database is flushed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from celery.contrib.testing.worker import start_worker
+
+from helpdesk.celery import app
+
+
+@contextmanager
+def celery_worker(*, concurrency: int = 2, pool: str = "threads", shutdown_timeout: float = 60) -> Iterator:
+    """Run a real worker in this process for the duration of the block."""
+    app.control.purge()  # tasks left in the queue by an earlier, interrupted run
+    with start_worker(
+        app,
+        pool=pool,
+        concurrency=concurrency,
+        perform_ping_check=False,
+        loglevel="WARNING",
+        shutdown_timeout=shutdown_timeout,
+    ) as worker:
+        yield worker
+
+
+def wait_for(condition: Callable[[], object], *, timeout: float = 90, interval: float = 0.1, what: str = "") -> object:
+    """Poll ``condition`` until it returns something true; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"Timed out after {timeout} s waiting for {what or condition}")
+        time.sleep(interval)
