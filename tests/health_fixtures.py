@@ -101,18 +101,11 @@ def make_state(name: str, now: datetime, **extra) -> EmailAccount:
 
 @pytest.fixture
 def sync_worker():
-    """A Celery worker in this process (threads), consuming the test Redis's queue.
+    """A real Celery worker in this process (the sync area's ``tests.workers.celery_worker``)."""
+    from tests.workers import celery_worker
 
-    Leftover messages from earlier runs are purged first: their run ids could match new runs.
-    """
-    from celery.contrib.testing.worker import start_worker
-
-    from helpdesk.celery import app
-
-    app.control.purge()
-    with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=15) as worker:
+    with celery_worker() as worker:
         yield worker
-    app.control.purge()
 
 
 @pytest.fixture
