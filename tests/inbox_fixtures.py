@@ -71,6 +71,9 @@ class InboxData:
     deleted: list[CoworkerMessage]
     marks: dict[tuple[int, int], bool] = field(default_factory=dict)  # (user_id, message_id) → is_read
 
+    def __repr__(self) -> str:
+        return f"InboxData({len(self.messages)} messages, {len(self.deleted)} deleted)"
+
     def unread_for(self, user, message: CoworkerMessage) -> bool:
         mark = self.marks.get((user.pk, message.pk))
         return (not mark) if mark is not None else message.is_new_message

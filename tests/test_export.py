@@ -7,11 +7,13 @@ import datetime as dt
 import io
 
 import pytest
-from django.db import connection
+from django.core.signals import request_finished
+from django.db import close_old_connections, connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from inbox import export
+from inbox.views.export import export_csv
 from inbox.models import MessageMark
 from inbox.selectors import InboxFilters
 from tests.export_fixtures import (
@@ -332,3 +334,37 @@ class TestInvalidFilters:
         response = staff_client.get(URL + "?utm_source=mail&page=3")
         assert response.status_code == 200
         assert len(read_csv(response_bytes(response))) == 2
+
+
+def _cache_size() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db
+def test_on_sqlite_an_export_reads_with_a_small_page_cache_and_gives_it_back(staff_client, staff_user, rf):
+    if connection.vendor != "sqlite":
+        pytest.skip("the page cache is SQLite's")
+    for pk in range(1, 400):
+        make_message(pk, body_text="words " * 60)
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size = -12345")  # whatever the connection had before
+    before = _cache_size()
+
+    # As a WSGI server runs it: iterate, and close the response when the client goes away.
+    request = rf.get(URL)
+    request.user = staff_user
+    response = export_csv(request)
+    next(iter(response))
+    assert _cache_size() == -export.EXPORT_SQLITE_CACHE_KIB  # while it streams
+    # (close_old_connections would close the test's own connection at the end of the request)
+    request_finished.disconnect(close_old_connections)
+    try:
+        response.close()
+    finally:
+        request_finished.connect(close_old_connections)
+    assert _cache_size() == before
+
+    response_bytes(staff_client.get(URL))  # read to the end
+    assert _cache_size() == before

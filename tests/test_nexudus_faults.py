@@ -869,3 +869,21 @@ def test_json_body_is_parsed_from_bytes_in_any_utf(rsps, make_client):
     rsps.get(MESSAGES_URL, body=body, content_type="application/json")
 
     assert first_page(make_client()).records[0].subject == "Réservation 会议室 🎉"
+
+
+def test_netrc_credentials_never_replace_the_bearer_token(rsps, make_client, tmp_path, monkeypatch):
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine nexudus.test login someone password other-secret\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    token_ok(rsps)
+    rsps.get(MESSAGES_URL, json=page([]))
+
+    first_page(make_client())
+
+    assert api_calls(rsps)[0].request.headers["Authorization"] == f"Bearer {ACCESS_1}"
+
+
+@override_settings(NEXUDUS_SORT_ASCENDING_DIR=0)
+def test_from_settings_reads_the_ascending_dir():
+    assert NexudusClient.from_settings(rate_limiter=None).ascending_dir == 0

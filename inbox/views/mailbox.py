@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
@@ -65,10 +66,14 @@ def inbox_live(request: HttpRequest) -> HttpResponse:
     try:
         newest = Cursor.decode(token) if token else None
     except ValueError:  # not one of ours: announce nothing rather than guess
-        return render(request, "inbox/_live.html", {"count": 0, "filters": form.filters, "newest_token": ""})
-    count = newer_count(user=request.user, filters=form.filters, cursor=newest)
+        return _live_response(0, form, "")
+    return _live_response(newer_count(user=request.user, filters=form.filters, cursor=newest), form, token)
+
+
+def _live_response(count: int, form: InboxFilterForm, token: str) -> HttpResponse:
+    # Rendered without the request: polled every few seconds, it skips the layout's context processors.
     context = {"count": count, "filters": form.filters, "newest_token": token, "live_cap": LIVE_CAP}
-    return render(request, "inbox/_live.html", context)
+    return HttpResponse(render_to_string("inbox/_live.html", context))
 
 
 @require_POST
