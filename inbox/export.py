@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterable, Iterator
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db import connections
 from django.db.models import Case, CharField, F, Func, Value, When
 from django.utils import timezone
 from django.utils.text import slugify
@@ -41,6 +42,7 @@ from django.utils.text import slugify
 BOM = "\ufeff".encode()
 CHUNK_BYTES = 64 * 1024
 DB_CHUNK_SIZE = 2000
+EXPORT_SQLITE_CACHE_KIB = 2000
 
 FORMULA_STARTERS = frozenset("=+-@\t\r\uff1d\uff0b\uff0d\uff20")
 # C0 controls except tab, LF and CR, and DEL: they carry no text and break some readers (NUL).
@@ -230,15 +232,24 @@ def message_values(*, user, filters, sql_times: bool = True):
 
 def message_csv(
     *, user, filters, progress: Callable[[int], object] | None = None
-) -> Iterator[bytes]:
-    """Every message of the inbox view (``user``, ``filters``) as CSV bytes, streamed."""
+) -> ClosingStream:
+    """Every message of the inbox view (``user``, ``filters``) as CSV bytes, streamed.
+
+    The query runs before this returns (a database error is an error response, not half a file).
+    Close the result if it is not read to the end (a streaming response does).
+    """
     tz = export_timezone()
     in_utc = tz is dt.UTC or getattr(tz, "key", None) in ("UTC", "Etc/UTC")
-    values = message_values(user=user, filters=filters, sql_times=in_utc).iterator(chunk_size=DB_CHUNK_SIZE)
-    values = _started(values)
+    qs = message_values(user=user, filters=filters, sql_times=in_utc)
+    restore = _small_sqlite_cache(connections[qs.db])
+    try:
+        values = _started(qs.iterator(chunk_size=DB_CHUNK_SIZE))
+    except BaseException:
+        restore()
+        raise
     if not in_utc:
         values = ((v[0], time_cell(v[1], tz), time_cell(v[2], tz), *v[3:]) for v in values)
-    return stream_csv(MESSAGE_HEADER, map(message_row, values), progress=progress)
+    return ClosingStream(stream_csv(MESSAGE_HEADER, map(message_row, values), progress=progress), restore)
 
 
 def _started(iterator: Iterator) -> Iterator:
@@ -249,6 +260,54 @@ def _started(iterator: Iterator) -> Iterator:
     except StopIteration:
         return iter(())
     return itertools.chain((first,), iterator)
+
+
+def _small_sqlite_cache(connection) -> Callable[[], None]:
+    """On SQLite, shrink the connection's page cache for the export; returns what restores it.
+
+    The settings give each connection a 64 MB page cache, good for the inbox's random reads. An
+    export reads everything once, in index order, and gains nothing from it (measured: the same
+    speed with 2 MB), while every thread's connection would keep 64 MB more after an export.
+    """
+    if connection.vendor != "sqlite":
+        return lambda: None
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        previous = int(cursor.fetchone()[0])
+        cursor.execute(f"PRAGMA cache_size = -{EXPORT_SQLITE_CACHE_KIB}")
+
+    def restore() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = {previous}")
+
+    return restore
+
+
+class ClosingStream:
+    """Chunks that run ``on_close`` once: at their end, or when closed early. Django closes a
+    streaming response's content when the response is closed (also when the client went away)."""
+
+    def __init__(self, chunks: Iterator[bytes], on_close: Callable[[], None]):
+        self._chunks, self._on_close, self._closed = chunks, on_close, False
+
+    def __iter__(self) -> ClosingStream:
+        return self
+
+    def __next__(self) -> bytes:
+        try:
+            return next(self._chunks)
+        except BaseException:  # StopIteration at the end, or a failure: either way, done
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._chunks.close()  # closes the database cursor first
+        finally:
+            self._on_close()
 
 
 def message_filename(filters, *, today: dt.date | None = None) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import closing
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
@@ -53,7 +54,8 @@ class Command(BaseCommand):
         with tqdm(total=total, unit=" rows", file=err, disable=not show_progress) as bar:
             chunks = export.message_csv(user=user, filters=filters, progress=bar.update)
             try:
-                written = self.write(chunks, options["output"])
+                with closing(chunks):
+                    written = self.write(chunks, options["output"])
             except BrokenPipeError:
                 # `export_messages | head`: the reader has all it wants, which is not an error.
                 # Point stdout at /dev/null so the interpreter's final flush stays quiet too
