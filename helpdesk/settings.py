@@ -395,3 +395,13 @@ NEXUDUS_SYNC_MAX_WALKS = env_int("NEXUDUS_SYNC_MAX_WALKS", 3)
 # after SYNC_RETRY_DELAY seconds, doubling.
 SYNC_TASK_MAX_RETRIES = env_int("SYNC_TASK_MAX_RETRIES", 3)
 SYNC_RETRY_DELAY = env_int("SYNC_RETRY_DELAY", 30)
+
+# --- client: the Nexudus client (inbox/nexudus.py, inbox/ratelimit.py) --------------------------
+# The `dir` value that asks for ascending order. The documentation generations disagree (1 on
+# developers.nexudus.com, 0 on learn.nexudus.com; nexudus-api.md §1): the client notices a server
+# that sorted the other way and its error says to flip this.
+NEXUDUS_SORT_ASCENDING_DIR = env_int("NEXUDUS_SORT_ASCENDING_DIR", 1)
+if NEXUDUS_SORT_ASCENDING_DIR not in (0, 1):
+    raise ImproperlyConfigured(
+        f"NEXUDUS_SORT_ASCENDING_DIR must be 1 or 0, not {NEXUDUS_SORT_ASCENDING_DIR}."
+    )

@@ -32,6 +32,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any, Protocol, TypeVar
 
 import requests
+import requests.auth
 
 from inbox.records import (
     BusinessRecord,
@@ -113,6 +114,20 @@ class RateLimiter(Protocol):
 
 
 # --- Tokens ---------------------------------------------------------------------------------
+
+
+class _BearerAuth(requests.auth.AuthBase):
+    """The bearer header, as an auth object: requests then never swaps in ``~/.netrc`` credentials."""
+
+    def __init__(self, token: str):
+        self._token = token
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self._token}"
+        return request
+
+    def __repr__(self) -> str:
+        return "_BearerAuth(***)"
 
 
 @dataclass
@@ -297,7 +312,7 @@ class NexudusClient:
             backoff_base=settings.NEXUDUS_BACKOFF_BASE,
             backoff_max=settings.NEXUDUS_BACKOFF_MAX,
             max_retry_after=settings.NEXUDUS_MAX_RETRY_AFTER,
-            ascending_dir=getattr(settings, "NEXUDUS_SORT_ASCENDING_DIR", 1),
+            ascending_dir=settings.NEXUDUS_SORT_ASCENDING_DIR,
             share_tokens=True,
         )
         options.update(overrides)
@@ -413,7 +428,7 @@ class NexudusClient:
                       "orderBy": order_by, "dir": str(self.ascending_dir)}
             envelope = self._get_json(path, params)
             page = self._read_page(path, envelope, parse, asked_page=page_number, asked_size=size,
-                                   order_by=order_by)
+                                   order_by=order_by, page_one=start_page)
             yield page
             if not page.has_next:
                 return
@@ -444,6 +459,7 @@ class NexudusClient:
         asked_page: int,
         asked_size: int,
         order_by: str,
+        page_one: int = 1,
     ) -> Page[T]:
         if isinstance(envelope, list):  # tolerate a bare array: one page holding everything sent
             envelope = {"Records": envelope, "HasNextPage": False}
@@ -471,7 +487,7 @@ class NexudusClient:
         granted = parse_int(envelope.get("CurrentPageSize")) or parse_int(envelope.get("PageSize"))
         if not granted or granted < 1:
             granted = asked_size  # not said: assume granted, and a short page is the last one
-        if granted != asked_size:
+        if granted != asked_size and asked_page == page_one:
             logger.info("Nexudus granted pages of %d on %s (asked for %d).", granted, path, asked_size)
         total_items = parse_int(envelope.get("TotalItems"))
         total_pages = parse_int(envelope.get("TotalPages"))
@@ -562,9 +578,7 @@ class NexudusClient:
         renewed = False
         while True:
             token = self._valid_token()
-            response, data = self._request(
-                "GET", path, params=params, headers={"Authorization": f"Bearer {token.access_token}"}
-            )
+            response, data = self._request("GET", path, params=params, auth=_BearerAuth(token.access_token))
             status = response.status_code
             if status == 200:
                 return data
@@ -742,6 +756,7 @@ class NexudusClient:
         params: Mapping[str, str] | None = None,
         data: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
+        auth: requests.auth.AuthBase | None = None,
         json_expected: bool = True,
     ) -> tuple[requests.Response, Any]:
         """Send until a definite answer: retries throttling, 5xx, network faults and bad JSON.
@@ -759,7 +774,7 @@ class NexudusClient:
             retry_after: float | None = None
             try:
                 response = self.session.request(
-                    method, url, params=params, data=data, headers=headers,
+                    method, url, params=params, data=data, headers=headers, auth=auth,
                     timeout=self.timeout, allow_redirects=False,
                 )
                 status = response.status_code
