@@ -49,10 +49,13 @@
   /* --- The list: current row, reader pane ------------------------------------------------ */
   function inbox() { return document.getElementById("inbox"); }
   function rows() { return Array.prototype.slice.call(document.querySelectorAll("#rows > li.msg")); }
+  // Remembered by id: a row swapped in place (after a mark) gets its highlight back.
+  var currentId = null, openId = null;
   function current() { return document.querySelector("#rows > li.msg.current"); }
   function setCurrent(row) {
     var old = current();
     if (old) old.classList.remove("current");
+    currentId = row ? row.dataset.id : null;
     if (!row) return;
     row.classList.add("current");
     row.scrollIntoView({ block: "nearest" });
@@ -84,6 +87,7 @@
     var box = inbox(), reader = document.getElementById("reader");
     if (!box || !box.classList.contains("reading")) return false;
     box.classList.remove("reading");
+    openId = null;
     if (reader) reader.innerHTML = "";
     document.querySelectorAll("#rows > li.open").forEach(function (r) { r.classList.remove("open"); });
     return true;
@@ -105,7 +109,7 @@
     if (elt && elt.classList && elt.classList.contains("msg-link")) {
       var row = elt.closest("li.msg");
       document.querySelectorAll("#rows > li.open").forEach(function (r) { r.classList.remove("open"); });
-      if (row) { row.classList.add("open"); setCurrent(row); markRowRead(row); }
+      if (row) { row.classList.add("open"); openId = row.dataset.id; setCurrent(row); markRowRead(row); }
       var box = inbox();
       if (box) box.classList.add("reading");
     }
@@ -129,6 +133,12 @@
   });
   document.addEventListener("htmx:oobAfterSwap", function (event) {
     renderTimes(event.detail.target);
+  });
+  document.addEventListener("htmx:load", function (event) {
+    var row = event.detail.elt;
+    if (!row || !row.classList || !row.classList.contains("msg")) return;
+    if (row.dataset.id === currentId) row.classList.add("current");
+    if (row.dataset.id === openId && inbox() && inbox().classList.contains("reading")) row.classList.add("open");
   });
 
   /* --- Clicks: select all, confirmations -------------------------------------------------- */

@@ -1,0 +1,171 @@
+"""The inbox in a real Chromium: sign in, filter, search, scroll, open, mark, keyboard, live."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.core.cache import cache
+from playwright.sync_api import expect
+
+from inbox.models import CoworkerMessage, EmailAccount, MessageMark
+from inbox.selectors import InboxFilters
+from tests.browser.conftest import sign_in_through_form
+from tests.inbox_fixtures import BASE_TIME, InboxData, build_messages, expected_ids, make_message
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def mirror(db, settings) -> InboxData:
+    settings.INBOX_PAGE_SIZE = 12
+    settings.LIVE_POLL_SECONDS = 1
+    settings.INBOX_COUNTS_CACHE_SECONDS = 0  # counts cached by an earlier test must not leak in
+    cache.clear()
+    EmailAccount.objects.bulk_create([EmailAccount(id=501, display_name="Front desk"), EmailAccount(id=502, display_name="Billing")])
+    messages = build_messages(count=40)
+    CoworkerMessage.objects.bulk_create(messages)
+    return InboxData(messages=messages, deleted=[])
+
+
+def row_ids(page) -> list[int]:
+    return [int(x) for x in page.eval_on_selector_all("#rows > li.msg", "els => els.map(e => e.dataset.id)")]
+
+
+def wait_rows(page, expected: list[int]) -> None:
+    """The list shows the view's rows in order: the first page, and more if scrolling loaded them."""
+    expect(page.locator("#rows > li.msg").first).to_have_attribute("data-id", str(expected[0]))
+    page.wait_for_load_state("networkidle")
+    shown = row_ids(page)
+    assert len(shown) >= min(12, len(expected))
+    assert shown == expected[: len(shown)]
+
+
+def test_sign_in_and_filter_unread_incoming_with_history(browser_page, live_server, django_user_model, mirror):
+    user = django_user_model.objects.create_user("dana", password="dana-pass-123")
+    page = browser_page
+    sign_in_through_form(page, "dana", "dana-pass-123")
+    expect(page.locator("h1.list-title")).to_have_text("Inbox")
+    wait_rows(page, expected_ids(mirror, user, InboxFilters()))
+    expect(page.locator("#counts .counts-total")).to_contain_text(str(len(mirror.messages)))  # counts loaded
+
+    page.check("input[name=unread]")
+    expect(page).to_have_url(re.compile(r"/\?unread=1$"))
+    page.check("input[name=direction][value=incoming]")
+    expect(page).to_have_url(re.compile(r"/\?unread=1&direction=incoming$"))
+    wait_rows(page, expected_ids(mirror, user, InboxFilters(unread=True, direction="incoming")))
+
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"/\?unread=1$"))
+    wait_rows(page, expected_ids(mirror, user, InboxFilters(unread=True)))
+    page.reload()  # a reload (or a copied link) reproduces the view
+    expect(page.locator("#filters input[name=unread]")).to_be_checked()
+    wait_rows(page, expected_ids(mirror, user, InboxFilters(unread=True)))
+    assert page.errors == [] and page.outside == []
+
+
+def test_search_then_clear(signed_in_page, staff_user, mirror):
+    page = signed_in_page
+    page.goto("/")
+    page.keyboard.press("/")  # focuses the search
+    page.keyboard.type("parking")
+    expect(page).to_have_url(re.compile(r"q=parking"))
+    wait_rows(page, expected_ids(mirror, staff_user, InboxFilters(q="parking")))
+    page.fill("#id_q", "nothingmatchesthis")
+    expect(page.locator(".empty h2")).to_have_text("No messages match these filters")
+    page.click(".empty >> text=Clear filters")
+    expect(page).to_have_url(re.compile(r"/$"))
+    assert page.errors == []
+
+
+def test_scrolling_loads_older_messages(signed_in_page, staff_user, mirror):
+    page = signed_in_page
+    page.goto("/")
+    everything = expected_ids(mirror, staff_user, InboxFilters())
+    page.wait_for_load_state("networkidle")
+    assert 12 <= len(row_ids(page)) < len(everything)
+    for _ in range(10):
+        if not page.locator("#more").count():
+            break
+        page.eval_on_selector(".list-pane", "el => { el.scrollTop = el.scrollHeight; }")
+        page.wait_for_load_state("networkidle")
+    assert row_ids(page) == everything
+    expect(page.locator("#rows .end")).to_be_visible()
+
+
+def test_open_in_the_reader_and_mark_unread_with_the_keyboard(signed_in_page, staff_user, mirror):
+    page = signed_in_page
+    page.goto("/")
+    first = row_ids(page)[0]
+    page.keyboard.press("j")
+    expect(page.locator(f"#msg-{first}")).to_have_class(re.compile(r"\bcurrent\b"))
+    page.keyboard.press("j")
+    page.keyboard.press("k")
+    expect(page.locator(f"#msg-{first}")).to_have_class(re.compile(r"\bcurrent\b"))
+    page.keyboard.press("Enter")
+    expect(page.locator("#inbox")).to_have_class(re.compile(r"\breading\b"))
+    expect(page.locator("#reader")).not_to_be_empty()
+    page.wait_for_load_state("networkidle")
+    page.locator("body").click(position={"x": 5, "y": 5})  # focus back on the page, not the reader
+    page.keyboard.press("u")  # opening read it; u marks it unread again
+    expect(page.locator(f"#msg-{first}")).to_have_class(re.compile(r"\bunread\b"))
+    mark = MessageMark.objects.get(user=staff_user, message_id=first)
+    assert mark.is_read is False
+    page.keyboard.press("u")
+    expect(page.locator(f"#msg-{first}")).not_to_have_class(re.compile(r"\bunread\b"))
+    page.keyboard.press("Escape")
+    expect(page.locator("#inbox")).not_to_have_class(re.compile(r"\breading\b"))
+
+
+def test_bulk_mark_selected_rows(signed_in_page, staff_user, mirror):
+    page = signed_in_page
+    page.goto("/?unread=1")
+    ids = row_ids(page)[:2]
+    for pk in ids:
+        page.check(f"#msg-{pk} input.select")
+    page.click("#bulk button[value=read]")
+    expect(page.locator("#status")).to_have_text("Marked 2 messages read.")
+    for pk in ids:
+        expect(page.locator(f"#msg-{pk}")).not_to_have_class(re.compile(r"\bunread\b"))
+    assert set(MessageMark.objects.filter(user=staff_user, is_read=True).values_list("message_id", flat=True)) == set(ids)
+
+
+def test_shortcuts_dialog_and_typing_is_not_a_shortcut(signed_in_page, mirror):
+    page = signed_in_page
+    page.goto("/")
+    page.keyboard.press("?")
+    expect(page.locator("#shortcuts")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(page.locator("#shortcuts")).to_be_hidden()
+    page.click("#id_q")
+    page.keyboard.type("jk")  # letters typed into the search are text, not shortcuts
+    expect(page.locator("#id_q")).to_have_value("jk")
+    assert page.locator("#rows > li.current").count() == 0
+
+
+def test_live_banner_announces_new_messages(signed_in_page, staff_user, mirror):
+    page = signed_in_page
+    page.goto("/?direction=incoming")
+    later = BASE_TIME + dt.timedelta(minutes=10)
+    CoworkerMessage.objects.bulk_create([
+        make_message(created_on=later, incoming=True, subject="Fresh one"),
+        make_message(created_on=later, incoming=True, subject="Fresh two"),
+        make_message(created_on=later, incoming=False, subject="Not in this view"),
+    ])
+    banner = page.locator(".live-banner")
+    expect(banner).to_have_text(re.compile(r"2 new messages"), timeout=8000)
+    banner.click()
+    expect(page.locator("#rows > li.msg").first).to_contain_text("Fresh")
+    expect(page.locator(".live-banner")).to_have_count(0)
+
+
+def test_the_page_works_without_javascript(new_page, staff_user, mirror):
+    page = new_page(staff_user, java_script_enabled=False)
+    page.goto("/")
+    page.check("input[name=unread]")
+    page.click("text=Apply filters")
+    expect(page).to_have_url(re.compile(r"unread=1"))
+    assert row_ids(page) == expected_ids(mirror, staff_user, InboxFilters(unread=True))[:12]
+    page.click("text=Older messages")
+    assert row_ids(page) == expected_ids(mirror, staff_user, InboxFilters(unread=True))[12:24]
