@@ -5,6 +5,8 @@ Import the fixtures into a test module (``from tests.sync_fixtures import *``).
 
 from __future__ import annotations
 
+import logging
+from contextlib import contextmanager
 from datetime import datetime, timezone
 
 import pytest
@@ -22,6 +24,7 @@ __all__ = [
     "PAGE_SIZE",
     "HookedClient",
     "assert_mirror_equals_source",
+    "server_errors",
     "nexudus_sandbox",
     "seeded",
 ]
@@ -49,6 +52,25 @@ def nexudus_sandbox(live_server, settings):
 def seeded(nexudus_sandbox):
     """A generated source: 16 accounts in every health state, 40 customers, 420 messages."""
     return sandbox.seed(accounts=16, customers=40, messages=420, seed=7, now=NOW)
+
+
+@contextmanager
+def server_errors():
+    """Count the 5xx answers the live server gives (Django logs each on ``django.request``)."""
+    seen: list[logging.LogRecord] = []
+
+    class Counter(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if getattr(record, "status_code", 0) >= 500:
+                seen.append(record)
+
+    handler = Counter(level=logging.ERROR)
+    logger = logging.getLogger("django.request")
+    logger.addHandler(handler)
+    try:
+        yield seen
+    finally:
+        logger.removeHandler(handler)
 
 
 class HookedClient(NexudusClient):

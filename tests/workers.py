@@ -27,15 +27,21 @@ from helpdesk.celery import app
 def celery_worker(*, concurrency: int = 2, pool: str = "threads", shutdown_timeout: float = 60) -> Iterator:
     """Run a real worker in this process for the duration of the block."""
     app.control.purge()  # tasks left in the queue by an earlier, interrupted run
-    with start_worker(
-        app,
-        pool=pool,
-        concurrency=concurrency,
-        perform_ping_check=False,
-        loglevel="WARNING",
-        shutdown_timeout=shutdown_timeout,
-    ) as worker:
-        yield worker
+    # Leave the test run's logging (pytest's capture, caplog) alone.
+    hijack = app.conf.worker_hijack_root_logger
+    app.conf.worker_hijack_root_logger = False
+    try:
+        with start_worker(
+            app,
+            pool=pool,
+            concurrency=concurrency,
+            perform_ping_check=False,
+            loglevel="WARNING",
+            shutdown_timeout=shutdown_timeout,
+        ) as worker:
+            yield worker
+    finally:
+        app.conf.worker_hijack_root_logger = hijack
 
 
 def wait_for(condition: Callable[[], object], *, timeout: float = 90, interval: float = 0.1, what: str = "") -> object:
