@@ -199,6 +199,11 @@
 
   function start() {
     renderTimes(document);
+    // On a phone the filters fold away under "Filters" unless one is in use.
+    var more = document.getElementById("more-filters");
+    if (more && window.matchMedia("(max-width: 760px)").matches && !/[?&](unread|direction|account|customer|since|until)=./.test(location.search)) {
+      more.open = false;
+    }
     window.setInterval(function () { renderTimes(document); }, 30000);
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
