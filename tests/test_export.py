@@ -23,6 +23,7 @@ from tests.export_fixtures import (
     make_message,
     read_csv,
     response_bytes,
+    storable,
 )
 
 URL = "/export.csv"
@@ -211,15 +212,16 @@ class TestExportView:
         assert row[2] == "" and row[5] == "" and row[6] == "" and row[9] == "" and row[11] == ""
 
     def test_hostile_values_round_trip_and_no_cell_starts_a_formula(self, staff_client):
-        for pk, (name, value) in enumerate(HOSTILE.items(), start=1):
+        hostile = storable(HOSTILE)
+        for pk, (name, value) in enumerate(hostile.items(), start=1):
             make_message(
                 pk, subject=value, body_text=value, coworker_full_name=value,
                 coworker_company_name=value, coworker_email=f"{name}@example.com",
             )  # fmt: skip
         rows = read_csv(response_bytes(staff_client.get(URL)))
         by_id = {int(r[0]): r for r in rows[1:]}
-        assert len(by_id) == len(HOSTILE)
-        for pk, value in enumerate(HOSTILE.values(), start=1):
+        assert len(by_id) == len(hostile)
+        for pk, value in enumerate(hostile.values(), start=1):
             row = by_id[pk]
             for column in ("Customer", "Company", "Subject", "Body"):
                 assert row[export.MESSAGE_HEADER.index(column)] == expected_text(value), (column, value)
@@ -368,3 +370,28 @@ def test_on_sqlite_an_export_reads_with_a_small_page_cache_and_gives_it_back(sta
 
     response_bytes(staff_client.get(URL))  # read to the end
     assert _cache_size() == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_the_export_streams_inside_a_transaction_it_ends(staff_user, rf):
+    """Outside a transaction Django declares the cursor WITH HOLD, and PostgreSQL computes the
+    whole result before the first row; inside one, rows stream at once."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's cursors only")
+    for pk in range(1, 300):
+        make_message(pk, body_text="words " * 60)
+    request = rf.get(URL)
+    request.user = staff_user
+    response = export_csv(request)
+    assert connection.in_atomic_block
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT is_holdable FROM pg_cursors WHERE name LIKE '_django_curs_%%'")
+        assert cursor.fetchall() == [(False,)]
+    data = b"".join(response)
+    request_finished.disconnect(close_old_connections)
+    try:
+        response.close()
+    finally:
+        request_finished.connect(close_old_connections)
+    assert not connection.in_atomic_block
+    assert len(read_csv(data)) == 300
