@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import re
+from html import unescape
 from urllib.parse import parse_qs
 
 import pytest
@@ -99,3 +101,36 @@ def test_the_unread_column_matches_the_unread_filter(staff_client, mailbox):
     assert [r[0] for r in everything if r[4] == "yes"] == [r[0] for r in unread]
     assert {r[4] for r in unread} == {"yes"}
     assert 0 < len(unread) < len(everything)
+
+
+ROW = re.compile(r'<li id="msg-(\d+)"[^>]*data-unread="([01])"')
+OLDER = re.compile(r'<li id="more"[^>]*>\s*<a href="([^"]+)"')
+
+
+def page_walk(client, query: str) -> list[tuple[int, str]]:
+    """(id, unread) of every row the inbox page shows for ``query``, following "Older messages"
+    links from page to page as a person without JavaScript would."""
+    seen, url = [], "/?" + query
+    for _ in range(500):
+        response = client.get(url)
+        assert response.status_code == 200
+        html = response.content.decode()
+        seen += [(int(pk), "yes" if unread == "1" else "no") for pk, unread in ROW.findall(html)]
+        older = OLDER.search(html)
+        if not older:
+            return seen
+        url = unescape(older.group(1))
+    raise AssertionError("the inbox never reached its last page")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "query",
+    ["", "unread=1", "direction=outgoing&account=11", "account=none&q=invoice", "customer=103&since=2026-11-04"],
+)
+def test_the_export_is_what_the_inbox_page_shows_page_after_page(staff_client, mailbox, settings, query):
+    settings.INBOX_PAGE_SIZE = 9
+    shown = page_walk(staff_client, query)
+    rows = read_csv(response_bytes(staff_client.get("/export.csv?" + query)))[1:]
+    assert [(int(r[0]), r[4]) for r in rows] == shown
+    assert len(shown) > 9  # more than one page
