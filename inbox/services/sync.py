@@ -414,7 +414,7 @@ class _RunContext:
         if self.progress is not None:
             self.progress(self.run)
 
-    def walk(self, mirror: _Mirror, make_pages: Callable[[], Iterator[Page]], *, count_seen: bool = True) -> SeenIds:
+    def walk(self, mirror: _Mirror, make_pages: Callable[[], Iterator[Page]]) -> SeenIds:
         """Walk every page ``make_pages`` gives, applying each; walk again if the list shifted.
 
         Page-number paging skips a record when one before it is deleted mid-walk (the list moves
@@ -444,8 +444,7 @@ class _RunContext:
                     totals.append(page.total_items)
             seen.finish()
             seen_all = seen if seen_all is None else seen_all.union(seen)
-            if count_seen:
-                self.save_progress(records_seen=len(seen_all))
+            self.save_progress(records_seen=len(seen_all))
             shrank = any(later < earlier for earlier, later in zip(totals, totals[1:]))
             short = bool(totals) and len(seen) + skipped < totals[-1]
             if pages <= 1 or not (shrank or short):
