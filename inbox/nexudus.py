@@ -19,11 +19,16 @@ text (messages are built from fixed sentences, and server-supplied text is scrub
 
 from __future__ import annotations
 
+import base64
+import binascii
 import email.utils
+import hashlib
+import hmac
 import json
 import logging
 import math
 import random
+import struct
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -202,6 +207,25 @@ def _put(params: dict[str, str], name: str, value: Any, kind: str) -> None:
         raise ValueError(kind)
 
 
+# --- Two-factor codes -----------------------------------------------------------------------
+
+
+def totp_code(secret: str, *, at: float | None = None, digits: int = 6, step: int = 30) -> str:
+    """The RFC 6238 code (HMAC-SHA1, 30 s steps) of a base32 secret at time ``at`` (default now)."""
+    cleaned = secret.strip().replace(" ", "").upper()
+    try:
+        key = base64.b32decode(cleaned + "=" * (-len(cleaned) % 8))
+    except (binascii.Error, ValueError):
+        raise ValueError("not a base32 secret") from None
+    if not key:
+        raise ValueError("an empty secret")
+    counter = int((time.time() if at is None else at) // step)
+    mac = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
+    offset = mac[-1] & 0x0F
+    code = (struct.unpack(">I", mac[offset:offset + 4])[0] & 0x7FFFFFFF) % 10**digits
+    return f"{code:0{digits}d}"
+
+
 # --- Retry-After ----------------------------------------------------------------------------
 
 
@@ -271,7 +295,18 @@ class NexudusClient:
         self.base_url = base_url.rstrip("/")
         self.username = username
         self._password = password
-        self._totp = totp or None
+        # NEXUDUS_TOTP: a code (digits, good once) or the authenticator's base32 secret, from which
+        # a fresh code is made at each sign-in (a "managed TOTP secret", nexudus-api.md §4).
+        self._totp = (totp or "").strip().replace(" ", "") or None
+        if self._totp and not self._totp.isdigit():
+            try:
+                totp_code(self._totp)
+            except ValueError:
+                raise NexudusAuthError(
+                    "NEXUDUS_TOTP is neither a code of digits nor a base32 TOTP secret: set it to the "
+                    "secret shown when two-factor authentication was set up for the API user.",
+                    kind="two_factor_required",
+                ) from None
         self.client_id = client_id or username  # the documented default client_id
         self.page_size = page_size
         self.session = session or requests.Session()
@@ -649,7 +684,7 @@ class NexudusClient:
     def _login(self) -> _Token:
         form = {"grant_type": "password", "username": self.username, "password": self._password}
         if self._totp:
-            form["totp"] = self._totp
+            form["totp"] = self._totp if self._totp.isdigit() else totp_code(self._totp)
         return self._token_request(form, headers=None, refreshing=False)
 
     def _refresh(self, token: _Token) -> _Token:
@@ -694,7 +729,8 @@ class NexudusClient:
         if "two_factor" in error:
             return NexudusAuthError(
                 f"Nexudus requires a two-factor code for {self.username}. Use a dedicated API user "
-                f"without two-factor authentication, or set NEXUDUS_TOTP{says}.",
+                f"without two-factor authentication, or set NEXUDUS_TOTP to the user's TOTP secret "
+                f"(base32, from the authenticator set-up){says}.",
                 kind="two_factor_required", status=status, path=TOKEN_PATH,
             )
         if error == "must_reset_password":
@@ -885,4 +921,5 @@ __all__ = [
     "format_filter_datetime",
     "parse_datetime",
     "parse_retry_after",
+    "totp_code",
 ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from datetime import date, datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
 
@@ -24,6 +25,7 @@ from inbox.nexudus import (
     NexudusUnavailable,
     format_filter_datetime,
     parse_retry_after,
+    totp_code,
 )
 from inbox.ratelimit import RedisRateLimiter
 
@@ -157,6 +159,30 @@ def test_totp_is_sent_when_configured(rsps, make_client):
     first_page(make_client(totp="123456"))
 
     assert form(rsps.calls[0])["totp"] == ["123456"]
+
+
+def test_totp_secret_makes_a_fresh_code_at_sign_in(rsps, make_client):
+    token_ok(rsps)
+    rsps.get(MESSAGES_URL, json=page([]))
+    secret = "JBSWY3DPEHPK3PXP"
+
+    first_page(make_client(totp=secret))
+
+    sent = form(rsps.calls[0])["totp"][0]
+    assert sent.isdigit() and len(sent) == 6
+    assert sent in {totp_code(secret, at=time.time() + drift) for drift in (-30, 0)}
+
+
+@pytest.mark.parametrize("at, expected", [(59, "287082"), (1111111109, "081804"), (2000000000, "279037")])
+def test_totp_code_matches_rfc_6238(at, expected):
+    # RFC 6238 appendix B, SHA-1 secret "12345678901234567890" (the low 6 of its 8-digit codes).
+    assert totp_code("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", at=at) == expected
+
+
+def test_a_totp_that_is_neither_code_nor_secret_is_refused_at_once():
+    with pytest.raises(NexudusAuthError, match="NEXUDUS_TOTP is neither") as caught:
+        NexudusClient(base_url=BASE, username=USERNAME, password=PASSWORD, totp="not-base32!")
+    assert caught.value.kind == "two_factor_required" and "not-base32!" not in str(caught.value)
 
 
 def test_token_is_reused_across_requests(rsps, make_client):
