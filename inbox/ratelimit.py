@@ -38,32 +38,28 @@ if not now then
   local t = redis.call('TIME')
   now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 end
+-- Lua prints numbers with 14 significant digits; microsecond timestamps have 16.
+local function num(x) return string.format('%.0f', x) end
 local per_second = tonumber(ARGV[2])
 local per_minute = tonumber(ARGV[3])
 local key = KEYS[1]
 local SECOND, MINUTE = 1000000, 60000000
-redis.call('ZREMRANGEBYSCORE', key, '-inf', now - MINUTE)
+redis.call('ZREMRANGEBYSCORE', key, '-inf', num(now - MINUTE))
 local wait = 0
-if per_minute > 0 then
-  local in_minute = redis.call('ZCOUNT', key, '(' .. (now - MINUTE), '+inf')
-  if in_minute >= per_minute then
-    local oldest = redis.call('ZRANGEBYSCORE', key, '(' .. (now - MINUTE), '+inf', 'WITHSCORES',
-                              'LIMIT', in_minute - per_minute, 1)
-    wait = math.max(wait, tonumber(oldest[2]) + MINUTE - now)
-  end
+local function must_wait(window, limit)
+  local since = '(' .. num(now - window)
+  local count = redis.call('ZCOUNT', key, since, '+inf')
+  if count < limit then return 0 end
+  -- The grant that must leave the window before one more fits.
+  local oldest = redis.call('ZRANGEBYSCORE', key, since, '+inf', 'WITHSCORES', 'LIMIT', count - limit, 1)
+  return tonumber(oldest[2]) + window - now
 end
-if per_second > 0 then
-  local in_second = redis.call('ZCOUNT', key, '(' .. (now - SECOND), '+inf')
-  if in_second >= per_second then
-    local oldest = redis.call('ZRANGEBYSCORE', key, '(' .. (now - SECOND), '+inf', 'WITHSCORES',
-                              'LIMIT', in_second - per_second, 1)
-    wait = math.max(wait, tonumber(oldest[2]) + SECOND - now)
-  end
-end
+if per_minute > 0 then wait = math.max(wait, must_wait(MINUTE, per_minute)) end
+if per_second > 0 then wait = math.max(wait, must_wait(SECOND, per_second)) end
 if wait > 0 then
   return math.ceil(wait)
 end
-redis.call('ZADD', key, now, ARGV[4])
+redis.call('ZADD', key, num(now), ARGV[4])
 redis.call('PEXPIRE', key, 61000)
 return 0
 """
@@ -212,6 +208,8 @@ class RedisRateLimiter:
             wait = self.try_acquire()
             if wait <= 0:
                 return waited
+            if wait >= 1.0:
+                logger.info("The Nexudus request budget is spent; waiting %.1f s.", wait)
             self.sleep(wait)
             waited += wait
 

@@ -102,6 +102,18 @@ def test_per_second_budget_is_a_sliding_window(make_limiter, fake):
     assert limiter.try_acquire() == pytest.approx(0.3, abs=1e-5)  # (0.2, 1.2] holds 0.5 and 1.0
 
 
+def test_timestamps_keep_microsecond_precision(make_limiter, redis_client, key, fake):
+    fake.now = 1_700_000_000.123457
+    limiter = make_limiter(per_second=1, per_minute=100)
+
+    assert limiter.try_acquire() == 0
+    fake.now += 0.999998
+    assert limiter.try_acquire() == pytest.approx(0.000002, abs=1.5e-6)
+
+    [(_, score)] = redis_client.zrange(limiter.key, 0, -1, withscores=True)
+    assert int(score) == 1_700_000_000_123_457
+
+
 def test_per_minute_budget(make_limiter, fake):
     limiter = make_limiter(per_second=100, per_minute=5)
     start = fake.now
