@@ -253,3 +253,33 @@ def test_live_on_an_empty_view_counts_what_arrives(staff_client, db):
     assert "new message" not in _live(staff_client, InboxFilters(), "").content.decode()
     CoworkerMessage.objects.bulk_create([make_message()])
     assert "1 new message" in _live(staff_client, InboxFilters(), "").content.decode()
+
+
+def test_the_tally_follows_every_kind_of_write(staff_user, inbox_data):
+    """The unfiltered counts come from a tally kept by triggers: it must equal a real count after
+    inserts, upserts that change counted columns, soft deletes, undeletes and deletes."""
+    from inbox.selectors import _flag_groups, _tally, rebuild_tally
+
+    def real() -> dict:
+        groups = {}
+        for account, incoming, is_new in CoworkerMessage.objects.filter(deleted_at__isnull=True).values_list(
+                "email_account_id", "incoming", "is_new_message"):
+            groups[(account, incoming, is_new)] = groups.get((account, incoming, is_new), 0) + 1
+        return groups
+
+    assert _tally() == real()
+    first, second, third = inbox_data.messages[:3]
+    CoworkerMessage.objects.bulk_create(
+        [make_message(id=first.pk, created_on=first.created_on, incoming=not first.incoming,
+                      is_new_message=not first.is_new_message, email_account_id=None),
+         make_message(id=777777, email_account_id=ACCOUNT_B)],
+        update_conflicts=True, unique_fields=["id"], update_fields=["incoming", "is_new_message", "email_account_id"],
+    )
+    CoworkerMessage.objects.filter(pk=second.pk).update(deleted_at=BASE_TIME)
+    CoworkerMessage.objects.filter(pk=inbox_data.deleted[0].pk).update(deleted_at=None)
+    CoworkerMessage.objects.filter(pk=third.pk).delete()
+    CoworkerMessage.objects.filter(pk=777777).update(subject="no counted column changed")
+    assert _tally() == real()
+    assert _flag_groups(InboxFilters()) == real()
+    rebuild_tally()
+    assert _tally() == real()
