@@ -3,11 +3,15 @@
 It owns one ``requests.Session`` and gives back plain records (``inbox.records``), never ORM objects.
 What it handles, following ``../shared/nexudus-api.md``:
 
-- authentication (§4): a bearer token from ``POST /api/token`` (form-encoded, ``grant_type=password``),
+- authentication (§4): a bearer token from ``POST /api/token`` (form-encoded, ``grant_type=password``,
+  plus ``totp``: a code, or one made from ``NEXUDUS_TOTP`` when it is the authenticator's secret),
   refreshed with ``grant_type=refresh_token`` shortly before it expires, and once more on a 401;
+  clients made by ``from_settings`` share the token within a process (memory only), so a sync
+  every minute does not sign in every minute;
 - paging (§1): ``page``/``size`` following ``HasNextPage``, reading ``CurrentPageSize`` back (the
   server may grant less than asked), always sending ``orderBy`` and ``dir`` and checking that the
-  server sorted the way it was asked;
+  server sorted the way it was asked (the echo, and the records' own order, since the meaning of
+  ``dir`` differs between documentation generations: ``NEXUDUS_SORT_ASCENDING_DIR``);
 - throttling (§5): HTTP 409 (and 429) with ``Retry-After``, honoured up to a cap; exponential
   backoff with full jitter on 5xx, timeouts, connection resets and truncated JSON; a bounded number
   of attempts, then :class:`NexudusUnavailable` saying what failed;
