@@ -29,6 +29,11 @@ _RELABEL = (
     "if redis.call('get', KEYS[1]) == ARGV[1] then "
     "return redis.call('set', KEYS[1], ARGV[2], 'KEEPTTL') else return false end"
 )
+_TAKE_OVER = (
+    "local value = redis.call('get', KEYS[1]) "
+    "if value and string.sub(value, 1, string.len(ARGV[1])) == ARGV[1] then "
+    "return redis.call('set', KEYS[1], ARGV[2], 'PX', ARGV[3]) else return false end"
+)
 _EXTEND = (
     "if redis.call('get', KEYS[1]) == ARGV[1] then "
     "return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end"
@@ -85,6 +90,19 @@ class RedisLock:
             if remaining <= 0:
                 return False
             time.sleep(min(poll, remaining))
+
+    def take_over(self, label: str) -> bool:
+        """Take the lock if (and only if) it is held under ``label``: a dead holder we can name.
+
+        For a task redelivered after its worker died mid-run: the lock still carries that run's
+        id, and nothing else can be holding it under that name.
+        """
+        try:
+            taken = self.client.eval(_TAKE_OVER, 1, self.key, f"{label}:", self.token, self.timeout_ms)
+        except redis.RedisError as exc:
+            raise LockError(f"Redis did not answer while taking over the lock {self.key}: {exc}") from exc
+        self.owned = bool(taken)
+        return self.owned
 
     def extend(self) -> bool:
         """Push the expiry back to the full timeout; False if the lock is no longer ours."""

@@ -339,3 +339,25 @@ def test_a_page_of_1000_applies_in_a_fraction_of_a_second():
     # ~0.15 s here (most of it SQLite's full-text index); an update_or_create loop takes seconds.
     # A loose bound, for a shared machine.
     assert elapsed < 1.0, f"{elapsed:.2f} s for 1,000 records ({connection.vendor})"
+
+
+@pytest.mark.django_db
+def test_a_redelivered_run_takes_its_own_dead_lock_back(monkeypatch):
+    """acks_late redelivers a task whose worker died: the lock still names that run, so it goes on."""
+    run = SyncRun.objects.create(resource="messages", mode="full", status="running")
+    dead = RedisLock("sync:messages", timeout=60, label=str(run.pk))
+    assert dead.acquire()
+    calls = []
+    monkeypatch.setattr(sync, "_messages_work", lambda ctx, mode: calls.append(ctx.run.pk))
+    result = sync.sync_messages(mode="full", run=run, lock_wait=0.2, client=object())
+    assert result.status == "success" and calls == [run.pk]
+    assert holder_label("sync:messages") is None
+    # Another run's lock is never taken over.
+    other = RedisLock("sync:messages", timeout=60, label="999999")
+    assert other.acquire()
+    try:
+        second = SyncRun.objects.create(resource="messages", mode="full", status="running")
+        assert sync.sync_messages(mode="full", run=second, lock_wait=0.2, client=object()).status == "failed"
+        assert holder_label("sync:messages") == "999999"
+    finally:
+        other.release()

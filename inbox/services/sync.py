@@ -677,7 +677,15 @@ def _execute(
     wait = settings.SYNC_LOCK_WAIT if lock_wait is None else lock_wait
     lock = RedisLock(_lock_name(resource), label="starting")
     try:
-        got = lock.acquire(wait=wait)
+        got = lock.acquire(wait=0)
+        if not got and run is not None and run.status == Status.RUNNING:
+            # A task redelivered after its worker died mid-run (acks_late): the lock still names
+            # this very run, so its holder is dead and this run takes the lock back at once.
+            got = lock.take_over(str(run.pk))
+            if got:
+                logger.warning("%s sync #%s: its worker died mid-run; running it again.", resource, run.pk)
+        if not got:
+            got = lock.acquire(wait=wait)
     except LockError as exc:
         run = run or SyncRun.objects.create(resource=resource, mode=mode, trigger=trigger, task_id=task_id)
         return _close(run, Status.FAILED, *_classify(exc))
