@@ -1,8 +1,9 @@
 """CSV exports: the inbox view's messages, and the mail accounts' health.
 
-Both are generators of ``bytes`` for a ``StreamingHttpResponse`` (or a file): rows come from a
-database iterator of plain tuples (``values_list(...).iterator(chunk_size=...)``, no model per row)
-and leave in chunks of about ``CHUNK_BYTES``, so memory stays flat however many rows there are.
+Both are iterators of ``bytes`` for a ``StreamingHttpResponse`` (or a file): rows come from a
+database iterator of plain tuples (``values_list(...).iterator(chunk_size=...)``, no model per row;
+keyset batches where server-side cursors are off) and leave in chunks of about ``CHUNK_BYTES``, so
+memory stays flat however many rows there are (``ExportRead``: how the connection is held).
 
 The messages are exactly the inbox's: the same selector (``inbox.selectors.message_list``) with the
 same filters (``inbox.forms.InboxFilterForm``), in the same order. Nothing here filters or sorts.
@@ -18,19 +19,18 @@ Spreadsheet safety (https://owasp.org/www-community/attacks/CSV_Injection):
 * control characters other than tab, line feed and carriage return (NUL above all) are dropped;
   line breaks inside a body stay, inside an RFC 4180 quoted cell;
 * UTF-8 with a byte-order mark, so Excel reads non-Latin text; ``\\r\\n`` line ends and minimal
-  quoting as RFC 4180 has it (https://www.rfc-editor.org/rfc/rfc4180).
+  quoting as RFC 4180 has it (https://www.rfc-editor.org/rfc/rfc4180), byte for byte what
+  ``csv.writer(lineterminator="\\r\\n")`` writes (``csv_field``: tested against it on any input).
 
 Times are ISO 8601 with their offset, to the second, in ``HELPDESK_TIME_ZONE`` (UTC when unset).
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import itertools
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -113,42 +113,70 @@ def yes_no(value: object) -> str:
 # --- Writing --------------------------------------------------------------------------------------
 
 
+def csv_field(value: object) -> str:
+    """One cell as RFC 4180 has it, exactly as ``csv.writer(f, lineterminator="\\r\\n")`` (the
+    excel dialect, ``QUOTE_MINIMAL``) writes it: quoted when it holds a comma, a double quote or a
+    line break, quotes doubled; ``None`` empty. tests/test_export.py checks the two agree on any
+    input. Hand-written because the stdlib's writer looks at each character with a function call
+    (CPython's ``join_append_data``): 6 µs a row against 2 here, the largest cost of an export.
+    """
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else str(value)
+    if '"' in text:
+        return '"' + text.replace('"', '""') + '"'
+    if "," in text or "\n" in text or "\r" in text:
+        return '"' + text + '"'
+    return text
+
+
+def csv_line(cells: Sequence[object]) -> str:
+    """One row, with its ``\\r\\n``. (A row of one empty cell is ``""``, as the csv module writes it,
+    so that it is not read back as a blank line.)"""
+    if len(cells) == 1 and (cells[0] is None or cells[0] == ""):
+        return '""\r\n'
+    return ",".join(map(csv_field, cells)) + "\r\n"
+
+
 def stream_csv(
-    header: Iterable[str],
-    rows: Iterable[Iterable[object]],
+    header: Sequence[str],
+    rows: Iterable[Sequence[object]],
     *,
     chunk_bytes: int = CHUNK_BYTES,
     progress: Callable[[int], object] | None = None,
 ) -> Iterator[bytes]:
-    """The BOM, the header and the rows as RFC 4180 CSV, in chunks of about ``chunk_bytes``.
+    """The BOM, the header and the rows as RFC 4180 CSV, in chunks of about ``chunk_bytes``."""
+    return stream_lines(csv_line(header), map(csv_line, rows), chunk_bytes=chunk_bytes, progress=progress)
 
-    ``None`` is written as an empty cell. ``progress(n)`` is called with the number of rows in
-    each chunk as it leaves.
+
+def stream_lines(
+    header: str,
+    lines: Iterable[str],
+    *,
+    chunk_bytes: int = CHUNK_BYTES,
+    progress: Callable[[int], object] | None = None,
+) -> Iterator[bytes]:
+    """The BOM, then CSV lines joined into chunks of about ``chunk_bytes`` (characters).
+
+    ``progress(n)`` is called with the number of rows in each chunk as it leaves.
     """
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writerow, tell = writer.writerow, buffer.tell
-    writerow(header)
-    first = True
-    pending = 0
-    for row in rows:
-        writerow(row)
+    parts, size, pending, first = [header], len(header), 0, True
+    for line in lines:
+        parts.append(line)
+        size += len(line)
         pending += 1
-        if tell() >= chunk_bytes:
-            yield _take(buffer, bom=first)
-            first = False
+        if size >= chunk_bytes:
+            yield _encode("".join(parts), bom=first)
+            parts, size, first = [], 0, False
             if progress is not None:
                 progress(pending)
             pending = 0
-    yield _take(buffer, bom=first)
+    yield _encode("".join(parts), bom=first)
     if progress is not None and pending:
         progress(pending)
 
 
-def _take(buffer: io.StringIO, *, bom: bool) -> bytes:
-    text = buffer.getvalue()
-    buffer.seek(0)
-    buffer.truncate()
+def _encode(text: str, *, bom: bool) -> bytes:
     # "replace": a lone surrogate must not abort an export half-way through the download.
     # Control characters go from the bytes: quoting never depends on them, so this drops them from
     # every cell; and in UTF-8 these bytes never occur inside another character's encoding.
@@ -214,6 +242,41 @@ def message_row(v: tuple) -> tuple:
     )
 
 
+def text_field(value: str | None) -> str:
+    """``csv_field(text_cell(value))`` in one call: the per-cell work of the messages export."""
+    if not value:
+        return ""
+    if value[0] in _RISKY_FIRST and value.lstrip(CONTROL_CHARS)[:1] in FORMULA_STARTERS:
+        value = "'" + value
+    if '"' in value:
+        return '"' + value.replace('"', '""') + '"'
+    if "," in value or "\n" in value or "\r" in value:
+        return '"' + value + '"'
+    return value
+
+
+def message_line(v: tuple) -> str:
+    """``csv_line(message_row(v))``, fast: ids are integers, the times, direction and unread are
+    database-made words that never need quoting, the rest is text (tests check all three agree)."""
+    return ",".join(
+        (
+            str(v[0]),
+            v[1] or "",
+            v[2] or "",
+            v[3],
+            v[4],
+            "" if v[5] is None else str(v[5]),
+            text_field(v[6] or v[7]),
+            text_field(v[8]),
+            text_field(v[9]),
+            "" if v[10] is None else str(v[10]),
+            text_field(v[11] or v[12]),
+            text_field(v[13]),
+            text_field(v[14]),
+        )
+    ) + "\r\n"
+
+
 def message_values(*, user, filters, sql_times: bool = True, keyset: bool = False):
     """The inbox's queryset for ``user`` and ``filters`` as ``MESSAGE_FIELDS`` tuples.
 
@@ -254,7 +317,8 @@ def message_csv(
         raise
     if not in_utc:
         values = ((v[0], time_cell(v[1], tz), time_cell(v[2], tz), *v[3:]) for v in values)
-    return ClosingStream(stream_csv(MESSAGE_HEADER, map(message_row, values), progress=progress), reading.end)
+    lines = map(message_line, values)
+    return ClosingStream(stream_lines(csv_line(MESSAGE_HEADER), lines, progress=progress), reading.end)
 
 
 def _started(iterator: Iterator) -> Iterator:

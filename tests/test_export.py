@@ -7,6 +7,9 @@ import datetime as dt
 import io
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from django.core.signals import request_finished
 from django.db import close_old_connections, connection
 from django.test.utils import CaptureQueriesContext
@@ -106,6 +109,45 @@ class TestStreamCsv:
     def test_a_lone_surrogate_does_not_abort_the_download(self):
         data = b"".join(export.stream_csv(("T",), [("a\ud800b",)]))
         assert data.endswith(b"a?b\r\n")
+
+
+class TestSameAsTheCsvModule:
+    """The hand-written writer against the standard library's, on any input."""
+
+    cells = st.one_of(st.none(), st.integers(), st.text(), st.sampled_from(['"', ",", "\r", "\n", "\r\n", "", " "]))
+
+    @staticmethod
+    def stdlib_line(cells) -> str:
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL).writerow(cells)
+        return buffer.getvalue()
+
+    @hypothesis_settings(max_examples=400, deadline=None)
+    @given(st.lists(cells, min_size=1, max_size=8))
+    def test_csv_line(self, cells):
+        assert export.csv_line(cells) == self.stdlib_line(cells)
+
+    @hypothesis_settings(max_examples=400, deadline=None)
+    @given(st.one_of(st.none(), st.text()))
+    def test_text_field(self, value):
+        assert export.text_field(value) == export.csv_field(export.text_cell(value))
+
+    @hypothesis_settings(max_examples=300, deadline=None)
+    @given(
+        st.tuples(
+            st.integers(min_value=1, max_value=2**63 - 1),
+            st.sampled_from(["2026-11-21T09:30:00+00:00", "2026-01-01T00:00:00+01:00"]),
+            st.sampled_from(["2026-11-21T09:30:00+00:00", None]),
+            st.sampled_from(["incoming", "outgoing"]),
+            st.sampled_from(["yes", "no"]),
+            st.one_of(st.none(), st.integers(min_value=-(2**63), max_value=2**63 - 1)),
+            *[st.one_of(st.none(), st.text())] * 4,
+            st.one_of(st.none(), st.integers(min_value=1, max_value=2**63 - 1)),
+            *[st.one_of(st.none(), st.text())] * 4,
+        )
+    )
+    def test_message_line(self, values):
+        assert export.message_line(values) == self.stdlib_line(export.message_row(values))
 
 
 # --- File names -----------------------------------------------------------------------------------
