@@ -645,7 +645,7 @@ def _classify(exc: BaseException) -> tuple[str, str]:
     if isinstance(exc, NexudusAuthError):
         return "credentials", str(exc)
     if isinstance(exc, NexudusUnavailable):
-        return "unavailable", str(exc)
+        return "unavailable", f"{exc} (Nexudus address: {settings.NEXUDUS_API_URL})"
     if isinstance(exc, NexudusError):
         return "error", str(exc)
     if isinstance(exc, LockError):
