@@ -16,8 +16,9 @@ from datetime import date, datetime, time, timedelta
 from time import monotonic
 
 from django.core.cache import cache
-from django.db.models import Count, OuterRef, Q, Subquery
-from django.db.models.functions import TruncDate
+from django.db import connection
+from django.db.models import CharField, Count, IntegerField, OuterRef, Q, Subquery
+from django.db.models.functions import Cast, Substr, TruncDate
 from django.utils import timezone
 
 from inbox.health_charts import error_chart, volume_chart
@@ -154,23 +155,50 @@ def volume_days(now: datetime, days: int = VOLUME_DAYS) -> list[date]:
     return [today - timedelta(days=n) for n in range(days - 1, -1, -1)]
 
 
-def daily_volumes(*, now: datetime, days: int = VOLUME_DAYS) -> dict[int, dict[date, tuple[int, int]]]:
-    """{account id: {day: (received, sent)}} over the last ``days`` days, in one grouped query."""
+def daily_volumes(
+    *, now: datetime, days: int = VOLUME_DAYS, cached: bool = False
+) -> dict[int, dict[date, tuple[int, int]]]:
+    """{account id: {day: (received, sent)}} over the last ``days`` days, in one grouped query.
+
+    ``cached``: keep it a minute in the cache (the page does; an export does not): the query reads
+    every message of the window, about 1 s per million on SQLite with a covering index."""
+    if not cached:
+        return _daily_volumes(now=now, days=days)
+    key, today = f"{VOLUME_CACHE_KEY}:{days}", timezone.localtime(now).date()
+    cached = _cache("get", key)
+    if cached is not None and cached[0] == today:
+        return cached[1]
+    volumes = _daily_volumes(now=now, days=days)
+    _cache("set", key, (today, volumes), VOLUME_CACHE_SECONDS)
+    return volumes
+
+
+def _daily_volumes(*, now: datetime, days: int) -> dict[int, dict[date, tuple[int, int]]]:
     tz = timezone.get_current_timezone()
     start = datetime.combine(volume_days(now, days)[0], time.min, tzinfo=tz)
     rows = (
         CoworkerMessage.objects.filter(
             deleted_at__isnull=True, email_account__isnull=False, created_on__gte=start
         )
-        .annotate(day=TruncDate("created_on", tzinfo=tz))
+        .annotate(day=_day(tz))
         .values("email_account_id", "day")
         .annotate(received=Count("id", filter=Q(incoming=True)), sent=Count("id", filter=Q(incoming=False)))
         .order_by()
     )
     volumes: dict[int, dict[date, tuple[int, int]]] = defaultdict(dict)
     for row in rows:
-        volumes[row["email_account_id"]][row["day"]] = (row["received"], row["sent"])
-    return volumes
+        day = row["day"] if isinstance(row["day"], date) else date.fromisoformat(row["day"])
+        volumes[row["email_account_id"]][day] = (row["received"], row["sent"])
+    return dict(volumes)
+
+
+def _day(tz):
+    """The day of ``created_on`` in ``tz``. On SQLite, Django's TruncDate calls a Python function
+    for every row (17 s for a million); in UTC, the stored text's first ten characters are the
+    day already, read natively."""
+    if connection.vendor == "sqlite" and getattr(tz, "key", str(tz)) in {"UTC", "Etc/UTC"}:
+        return Substr(Cast("created_on", output_field=CharField()), 1, 10)
+    return TruncDate("created_on", tzinfo=tz)
 
 
 def error_histories(*, account_ids, now: datetime) -> dict[int, list[tuple[datetime, int]]]:
@@ -217,36 +245,42 @@ def assess_all(*, now: datetime, include_removed: bool = False) -> list[tuple[Em
 
 def received_before_silence(accounts, *, now: datetime, thresholds: Thresholds) -> dict[int, int]:
     """For each active account silent longer than the threshold: its incoming messages in the
-    window up to its last one (one query for all of them; none when no account is silent)."""
-    window = thresholds.silent_window
+    window up to its last one. One query, none when no account is silent: a correlated count per
+    account, which both databases answer from the (email_account, created_on) index (70 ms for
+    50 accounts at a million rows on PostgreSQL; a UNION of per-account counts took 360 ms there,
+    and an OR of the ranges made SQLite scan the whole index, 5 s)."""
     silent = [
-        a for a in accounts
+        a.pk for a in accounts
         if a.last_received_at is not None and now - a.last_received_at > thresholds.silent and a.active is not False
     ]
     if not silent:
         return {}
-    windows = Q()
-    for a in silent:
-        windows |= Q(email_account_id=a.pk, created_on__gt=a.last_received_at - window, created_on__lte=a.last_received_at)
+    last = OuterRef("last_received_at")
+    window = CoworkerMessage.objects.filter(
+        email_account=OuterRef("pk"), incoming=True, deleted_at__isnull=True,
+        created_on__lte=last, created_on__gt=last - thresholds.silent_window,
+    ).order_by().values("email_account").annotate(n=Count("id")).values("n")[:1]
     rows = (
-        CoworkerMessage.objects.filter(windows, incoming=True, deleted_at__isnull=True)
-        .values("email_account_id")
-        .annotate(n=Count("id"))
-        .order_by()
+        accounts_with_last_received()
+        .filter(pk__in=silent)
+        .annotate(received_before=Subquery(window, output_field=IntegerField()))
+        .values_list("pk", "received_before")
     )
-    counts = {a.pk: 0 for a in silent}
-    counts.update({row["email_account_id"]: row["n"] for row in rows})
-    return counts
+    return {pk: n or 0 for pk, n in rows}
 
 
 def attention_count(*, now: datetime) -> int:
     return sum(1 for _, health, _ in assess_all(now=now) if health.needs_attention)
 
 
-def accounts_overview(*, now: datetime, attention_only: bool = False, show_removed: bool = False) -> Overview:
+def accounts_overview(
+    *, now: datetime, attention_only: bool = False, show_removed: bool = False, cached: bool = False
+) -> Overview:
+    """The accounts page's rows, grouped and worst first. ``cached``: the 30-day volumes may come
+    from the cache (up to a minute old); the health itself is always computed now."""
     assessed = assess_all(now=now, include_removed=True)
     days = volume_days(now)
-    volumes = daily_volumes(now=now)
+    volumes = daily_volumes(now=now, cached=cached)
     last_ids = [a.last_received_id for a, _, _ in assessed if a.last_received_id]
     last_messages = CoworkerMessage.objects.only(
         "id", "subject", "created_on", "coworker_id", "coworker_full_name", "coworker_email"
@@ -312,6 +346,8 @@ def last_success(resource: str) -> SyncRun | None:
 
 ATTENTION_CACHE_KEY = "health:attention-count"
 ATTENTION_CACHE_SECONDS = 60
+VOLUME_CACHE_KEY = "health:volumes"
+VOLUME_CACHE_SECONDS = 60
 # After a cache error, leave the cache alone this long: with redis-py's default retries each
 # failing call costs seconds, and the badge is drawn on every admin page.
 CACHE_BACKOFF_SECONDS = 30.0
@@ -343,3 +379,9 @@ def cached_attention_count() -> int:
 
 def forget_attention_count() -> None:
     _cache("delete", ATTENTION_CACHE_KEY)
+
+
+def forget_cached() -> None:
+    """Drop everything this module caches (after a sync changed the accounts; in tests)."""
+    forget_attention_count()
+    _cache("delete", f"{VOLUME_CACHE_KEY}:{VOLUME_DAYS}")

@@ -7,14 +7,13 @@ import time
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from inbox import health_selectors
-from inbox.health_selectors import ATTENTION_CACHE_KEY, accounts_overview
+from inbox.health_selectors import accounts_overview, forget_cached
 from inbox.models import AccountIncident, AccountSnapshot
 from tests.health_fixtures import STATES, make_account, make_business, make_messages, make_state
 
@@ -25,9 +24,9 @@ URL = "/accounts/"
 
 @pytest.fixture(autouse=True)
 def _no_cached_badge():
-    cache.delete(ATTENTION_CACHE_KEY)
+    forget_cached()
     yield
-    cache.delete(ATTENTION_CACHE_KEY)
+    forget_cached()
 
 
 def rows(html: str) -> list[tuple[str, str]]:
@@ -170,6 +169,22 @@ def row_html(html: str, account) -> str:
     return html.split(f'id="account-{account.pk}"')[1].split("</tr>")[0]
 
 
+def test_the_page_keeps_the_volumes_a_minute_and_the_export_never(admin_client_):
+    now = timezone.now()
+    account = make_state("healthy", now)
+    make_messages(account, [now - timedelta(hours=1)])
+
+    def received_30(overview):
+        return next(r for g in overview.groups for r in g.rows).stats.received_30
+
+    assert received_30(admin_client_.get(URL).context["overview"]) == 1
+    make_messages(account, [now - timedelta(minutes=30)])
+    assert received_30(admin_client_.get(URL).context["overview"]) == 1  # cached
+    assert received_30(accounts_overview(now=timezone.now())) == 2  # what the CSV export uses
+    forget_cached()
+    assert received_30(admin_client_.get(URL).context["overview"]) == 2
+
+
 def test_failing_since_and_the_error_chart(admin_client_):
     now = timezone.now()
     account = make_state("failing", now)
@@ -190,7 +205,7 @@ def test_query_count_does_not_grow_with_accounts_or_messages(admin_client_, admi
     now = timezone.now()
 
     def count_queries() -> int:
-        cache.delete(ATTENTION_CACHE_KEY)  # count the badge's query every time
+        forget_cached()  # count the badge's and the volumes' queries every time
         with CaptureQueriesContext(connection) as ctx:
             assert admin_client_.get(URL).status_code == 200
         return len(ctx.captured_queries)

@@ -12,9 +12,8 @@ import re
 
 import pytest
 from django.core import mail
-from django.core.cache import cache
 
-from inbox.health_selectors import ATTENTION_CACHE_KEY
+from inbox.health_selectors import forget_cached
 from inbox.models import AccountIncident, AccountSnapshot, EmailAccount
 from inbox.services.sync import sync_accounts, sync_messages
 from sandbox import services as sandbox
@@ -45,13 +44,13 @@ EXPECTED = {
 
 @pytest.fixture
 def synced(sandbox_source, admin_user):
-    cache.delete(ATTENTION_CACHE_KEY)
+    forget_cached()
     sandbox.seed(accounts=16, customers=60, messages=1500)
     client = sandbox_client()
     assert sync_messages(mode="full", client=client).status == "success"
     assert sync_accounts(client=client).status == "success"
     yield {a.id: a.profile for a in SandboxAccount.objects.using("sandbox").all()}
-    cache.delete(ATTENTION_CACHE_KEY)
+    forget_cached()
 
 
 def row_of(html: str, pk: int) -> str:

@@ -151,7 +151,7 @@ def recovery_text(account: EmailAccount | None, health: Health | None) -> str:
 
 
 def _after_commit(opened_ids: list[int], closed_ids: list[int], closed_how: dict[int, str]) -> None:
-    health_selectors.forget_attention_count()
+    health_selectors.forget_cached()
     if opened_ids and not alerts.send_failing_alert(incident_ids=opened_ids):
         AccountIncident.objects.filter(pk__in=opened_ids).update(opened_alert_sent_at=None)
     if closed_ids and not alerts.send_recovery_alert(incident_ids=closed_ids, how=closed_how):

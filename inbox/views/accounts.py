@@ -17,7 +17,7 @@ from inbox.permissions import admin_required
 def accounts_index(request):
     form = AccountsFilterForm(request.GET)
     overview = accounts_overview(
-        now=timezone.now(), attention_only=form.attention_only, show_removed=form.show_removed
+        now=timezone.now(), attention_only=form.attention_only, show_removed=form.show_removed, cached=True
     )
     template = "inbox/accounts_list.html" if request.htmx else "inbox/accounts.html"
     return render(request, template, {"overview": overview, "form": form})

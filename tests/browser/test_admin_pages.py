@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 from django.conf import settings
 from django.test import Client
 
+from inbox.health_selectors import forget_cached
 from inbox.models import SyncRun
 from inbox.services.sync import sync_accounts, sync_messages
 from sandbox import services as sandbox
@@ -49,6 +50,7 @@ def _favicon(message) -> bool:
 @pytest.fixture
 def admin_page(chromium, sandbox_source, admin_user):
     """A page signed in as the admin; console errors (CSP violations among them) are collected."""
+    forget_cached()  # the live server shares this process's cache with earlier tests
     client = Client()
     client.force_login(admin_user)
     context = chromium.new_context(base_url=sandbox_source.url, viewport={"width": 1400, "height": 900})
