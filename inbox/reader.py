@@ -151,6 +151,7 @@ class Conversation:
 
     messages: list[CoworkerMessage]
     earlier: Cursor | None
+    text_chars: int = CONVERSATION_TEXT_CHARS  # each message's ``text`` is cut here, with "…"
 
 
 def conversation_page(*, user, coworker_id: int, before: Cursor | None, size: int) -> Conversation:

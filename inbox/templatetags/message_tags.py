@@ -12,9 +12,13 @@ register = template.Library()
 
 
 @register.filter
-def plain_links(text: str | None) -> SafeString:
-    """Plain text, escaped, with web and e-mail addresses as links that open in a new tab."""
-    return mark_safe(plain_to_html(text or ""))  # plain_to_html escapes, then nh3 cleans
+def plain_links(text: str | None, limit: int | None = None) -> SafeString:
+    """Plain text, escaped, with web and e-mail addresses as links that open in a new tab; cut to
+    ``limit`` characters with an ellipsis (a plain slice: cheap enough for a page of them)."""
+    text = text or ""
+    if limit is not None and len(text) > limit:
+        text = text[:limit].rstrip() + "…"
+    return mark_safe(plain_to_html(text))  # plain_to_html escapes, then nh3 cleans
 
 
 @register.filter
