@@ -329,12 +329,16 @@ def rebuild_tally() -> None:
 def _apply_marks(groups: dict[tuple, int], *, user, filters: InboxFilters) -> dict[tuple, int]:
     """Turn Nexudus's flag into this person's unread state: their marks that change the flag
     (read on a new message, unread on an old one) move a message from one group to the other."""
+    # Start from the person's marks (few) and look each message up in the view, rather than
+    # asking the view (up to every message) which ones carry a mark.
+    in_view = _counted_view(filters).filter(pk=OuterRef("message_id"))
     marks = (
-        MessageMark.objects.filter(user_id=user.pk, message__in=_counted_view(filters).values("pk"))
+        MessageMark.objects.filter(user_id=user.pk)
         .filter(
             Q(is_read=True, message__is_new_message=True)
             | Q(is_read=False, message__is_new_message=False)
         )
+        .filter(Exists(in_view))
         .values_list("message__email_account_id", "message__incoming", "is_read")
         .annotate(n=Count("*"))
         .order_by()
