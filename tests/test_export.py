@@ -422,6 +422,8 @@ def test_on_postgresql_the_export_streams_inside_a_transaction_it_ends(staff_use
         pytest.skip("PostgreSQL's cursors only")
     for pk in range(1, 300):
         make_message(pk, body_text="words " * 60)
+    with connection.cursor() as cursor:
+        cursor.execute("SET jit = on")
     request = rf.get(URL)
     request.user = staff_user
     response = export_csv(request)
@@ -429,6 +431,8 @@ def test_on_postgresql_the_export_streams_inside_a_transaction_it_ends(staff_use
     with connection.cursor() as cursor:
         cursor.execute("SELECT is_holdable FROM pg_cursors WHERE name LIKE '_django_curs_%%'")
         assert cursor.fetchall() == [(False,)]
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone() == ("off",)
     data = b"".join(response)
     request_finished.disconnect(close_old_connections)
     try:
@@ -436,4 +440,7 @@ def test_on_postgresql_the_export_streams_inside_a_transaction_it_ends(staff_use
     finally:
         request_finished.connect(close_old_connections)
     assert not connection.in_atomic_block
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone() == ("on",)  # only the export's transaction went without
     assert len(read_csv(data)) == 300
