@@ -134,3 +134,18 @@ def test_the_export_is_what_the_inbox_page_shows_page_after_page(staff_client, m
     rows = read_csv(response_bytes(staff_client.get("/export.csv?" + query)))[1:]
     assert [(int(r[0]), r[4]) for r in rows] == shown
     assert len(shown) > 9  # more than one page
+
+
+@pytest.mark.django_db
+def test_the_button_url_exports_what_the_page_shows_even_with_an_ignored_filter(staff_client, mailbox, settings):
+    """The inbox ignores a bad filter (and says so); the export refuses it with a 400. So the
+    "Export CSV" button carries the page's *valid* filters (``filters.querystring``), not the raw
+    address: what it downloads is what the page shows."""
+    settings.INBOX_PAGE_SIZE = 25
+    query = "unread=1&direction=sideways&since=2026-11-03&after=whatever"
+    assert staff_client.get("/export.csv?" + query).status_code == 400
+    form = InboxFilterForm({k: v[-1] for k, v in parse_qs(query).items()})
+    button = "/export.csv?" + form.filters.querystring()
+    assert "direction" not in button and "after" not in button
+    rows = read_csv(response_bytes(staff_client.get(button)))[1:]
+    assert [(int(r[0]), r[4]) for r in rows] == page_walk(staff_client, query.replace("&after=whatever", ""))
