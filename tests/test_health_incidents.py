@@ -98,6 +98,7 @@ class TestAlerts:
         run_sync(now)
         assert len(mail.outbox) == 1
         assert mail.outbox[0].subject.startswith("[Help desk] 4 mail accounts failing:")
+        assert mail.outbox[0].subject.endswith("and 1 more")
         for name in names:
             assert name in mail.outbox[0].body
         assert AccountIncident.objects.filter(closed_at__isnull=True).count() == 4

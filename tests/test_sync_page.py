@@ -114,6 +114,19 @@ class TestProgressComponent:
         assert "Queued" in html and 'role="progressbar"' in html
         assert re.search(r"<button[^>]*disabled[^>]*>Sync now", html)
 
+    def test_an_idle_card_looks_for_runs_started_elsewhere(self, admin_client_):
+        html = admin_client_.get(URL).content.decode()
+        card = html.split('id="sync-card-messages"')[1].split(">")[0]
+        assert 'hx-get="/sync/"' in card and 'hx-trigger="every 10s"' in card
+        run = SyncRun.objects.create(resource="messages", mode="incremental", status="running", trigger="beat")
+        response = admin_client_.get(URL, headers={**HX, "HX-Target": "sync-card-messages"})
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert html.lstrip().startswith('<section class="sync-card" id="sync-card-messages"')
+        assert f'hx-get="/sync/runs/{run.pk}/"' in html and 'hx-trigger="every 1s"' in html
+        bad = admin_client_.get(URL, headers={**HX, "HX-Target": "sync-card-coworkers"})
+        assert bad.status_code == 400
+
     def test_a_long_queue_asks_whether_a_worker_runs(self, admin_client_):
         run = SyncRun.objects.create(resource="messages", mode="incremental", status="queued")
         SyncRun.objects.filter(pk=run.pk).update(created_at=timezone.now() - timedelta(minutes=2))
@@ -137,7 +150,7 @@ class TestProgressComponent:
         assert response.status_code == 286  # htmx stops polling
         assert json.loads(response["HX-Trigger"]) == {"sync-finished": {}}
         html = response.content.decode()
-        assert "Succeeded" in html and "hx-trigger" not in html
+        assert "Succeeded" in html and 'hx-trigger="every 1s"' not in html  # back to the idle 10 s look
         assert not re.search(r"<button[^>]*disabled", html)
 
     def test_failed_with_refused_credentials_says_what_to_do(self, admin_client_):

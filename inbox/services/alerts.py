@@ -38,7 +38,7 @@ def send_failing_alert(*, incident_ids: list[int]) -> bool:
     if not incidents:
         return True
     names = [_name(i.account) for i in incidents]
-    subject = f"Mail account failing: {names[0]}" if len(names) == 1 else f"{len(names)} mail accounts failing: {', '.join(names)}"
+    subject = f"Mail account failing: {names[0]}" if len(names) == 1 else f"{len(names)} mail accounts failing: {_few(names)}"
     lines = ["Nexudus is not fetching mail properly for the account(s) below.", ""]
     for incident in incidents:
         lines += _describe(incident)
@@ -55,7 +55,7 @@ def send_recovery_alert(*, incident_ids: list[int], how: dict[int, str] | None =
         return True
     how = how or {}
     names = [_name(i.account) for i in incidents]
-    subject = f"Mail account recovered: {names[0]}" if len(names) == 1 else f"{len(names)} mail accounts recovered: {', '.join(names)}"
+    subject = f"Mail account recovered: {names[0]}" if len(names) == 1 else f"{len(names)} mail accounts recovered: {_few(names)}"
     lines = ["These mail accounts are no longer failing.", ""]
     for incident in incidents:
         lines += _describe(incident)
@@ -64,6 +64,11 @@ def send_recovery_alert(*, incident_ids: list[int], how: dict[int, str] | None =
         lines.append("")
     lines += _footer()
     return _send(subject, lines)
+
+
+def _few(names: list[str], shown: int = 3) -> str:
+    more = len(names) - shown
+    return ", ".join(names[:shown]) + (f" and {more} more" if more > 0 else "")
 
 
 def _incidents(ids: list[int]) -> list[AccountIncident]:

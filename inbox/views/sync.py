@@ -1,7 +1,8 @@
 """``/sync/``: the state of each resource's sync, its history, and the Sync now buttons.
 
 Each resource is one self-contained htmx component (``inbox/sync_card.html``) holding all its
-states: idle, queued, running (a progress bar polled every second), succeeded, failed. The
+states: idle, queued, running (a progress bar polled every second), succeeded, failed; an idle
+card asks ``/sync/`` every 10 seconds for the newest run, so one started by beat shows too. The
 buttons post to ``sync-start``, which asks ``request_sync`` for a run (or gets the one already
 queued or running) and answers with the component for that run; the component then polls
 ``sync-run`` until the run ends, when the answer is 286 (htmx stops polling) and a
@@ -34,9 +35,15 @@ log = logging.getLogger(__name__)
 @require_GET
 @admin_required
 def sync_index(request):
+    target = request.htmx.target if request.htmx else None
+    if target and target.startswith("sync-card-"):  # an idle card looking for runs started elsewhere
+        resource = target.removeprefix("sync-card-")
+        if resource not in SyncRun.Resource.values:
+            return HttpResponseBadRequest("Unknown resource.")
+        return _card(request, sync_selectors.run_latest_for(resource), resource=resource)
     now = timezone.now()
     context = {"cards": sync_selectors.sync_cards(now=now), "runs": sync_selectors.recent_runs(), "now": now}
-    template = "inbox/sync_state.html" if request.htmx and request.htmx.target == "sync-state" else "inbox/sync.html"
+    template = "inbox/sync_state.html" if target == "sync-state" else "inbox/sync.html"
     return render(request, template, context)
 
 
