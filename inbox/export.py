@@ -39,7 +39,10 @@ from django.db.models import Case, CharField, F, Func, Value, When
 from django.utils import timezone
 from django.utils.text import slugify
 
+from inbox.forms import InboxFilterForm
+from inbox.health_selectors import accounts_overview
 from inbox.models import CoworkerMessage
+from inbox.selectors import DEFAULT_ACCOUNT_LABEL, Cursor, message_list, older_than
 
 BOM = "\ufeff".encode()
 CHUNK_BYTES = 64 * 1024
@@ -236,10 +239,17 @@ def message_row(v: tuple) -> tuple:
         text_cell(v[8]),
         text_cell(v[9]),
         v[10],
-        text_cell(v[11] or v[12]),
+        text_cell(account_label(v[10], v[11], v[12])),
         text_cell(v[13]),
         text_cell(v[14]),
     )
+
+
+def account_label(account_id: int | None, name: str | None, address: str | None) -> str:
+    """The mail account as the inbox's rows name it (``inbox_list.account_label``)."""
+    if account_id is None:
+        return DEFAULT_ACCOUNT_LABEL
+    return name or address or f"Account {account_id}"
 
 
 def text_field(value: str | None) -> str:
@@ -270,7 +280,7 @@ def message_line(v: tuple) -> str:
             text_field(v[8]),
             text_field(v[9]),
             "" if v[10] is None else str(v[10]),
-            text_field(v[11] or v[12]),
+            text_field(account_label(v[10], v[11], v[12])),
             text_field(v[13]),
             text_field(v[14]),
         )
@@ -283,8 +293,6 @@ def message_values(*, user, filters, sql_times: bool = True, keyset: bool = Fals
     ``sql_times``: the times as UTC ISO text from the database; else as datetimes.
     ``keyset``: ``created_on`` appended to each tuple, to page by the inbox's keyset.
     """
-    from inbox.selectors import message_list
-
     qs = message_list(user=user, filters=filters).annotate(
         export_direction=Case(When(incoming=True, then=Value("incoming")), default=Value("outgoing")),
         export_unread=Case(When(is_unread=True, then=Value("yes")), default=Value("no")),
@@ -346,8 +354,6 @@ def server_side_cursors(connection) -> bool:
 def keyset_values(qs, *, size: int | None = None) -> Iterator[tuple]:
     """The rows of a newest-first ``message_values(keyset=True)`` queryset, ``size`` at a time,
     each batch a short query after the last row by the inbox's own keyset (``older_than``)."""
-    from inbox.selectors import Cursor, older_than
-
     size = size or DB_CHUNK_SIZE
     after = None
     while True:
@@ -474,8 +480,6 @@ _IGNORED_CLAUSE = re.compile(r"\s+—[^—]*$")
 
 def filter_form(params):
     """The inbox's filter form bound to ``params`` (a QueryDict or a dict), paging cursor left out."""
-    from inbox.forms import InboxFilterForm
-
     data = params.copy()
     for name in IGNORED_PARAMETERS:
         data.pop(name, None)
@@ -572,8 +576,6 @@ def account_row(row, tz: dt.tzinfo) -> tuple:
 
 def account_rows(*, now: dt.datetime | None = None) -> list:
     """The live accounts' rows, in the page's order (a few hundred at most: read at once)."""
-    from inbox.health_selectors import accounts_overview
-
     overview = accounts_overview(now=now or timezone.now())
     return [row for group in overview.groups for row in group.rows]
 

@@ -252,6 +252,13 @@ class TestExportView:
         )  # fmt: skip
         row = read_csv(response_bytes(staff_client.get(URL)))[1]
         assert row[2] == "" and row[5] == "" and row[6] == "" and row[9] == "" and row[11] == ""
+        assert row[10] == "Default location settings"  # as the inbox names "no account"
+
+    def test_the_account_is_named_as_the_inbox_names_it(self, staff_client):
+        make_message(1, email_account_id=7, email_account_display_name=None, email_account_email_address="a@x.org")
+        make_message(2, email_account_id=8, email_account_display_name=None, email_account_email_address=None)
+        names = {r[0]: r[10] for r in read_csv(response_bytes(staff_client.get(URL)))[1:]}
+        assert names == {"1": "a@x.org", "2": "Account 8"}
 
     def test_hostile_values_round_trip_and_no_cell_starts_a_formula(self, staff_client):
         hostile = storable(HOSTILE)
