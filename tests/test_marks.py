@@ -76,12 +76,21 @@ def test_mark_matching_marks_the_whole_filter_not_a_page(staff_user, other_user)
 
 
 def test_mark_matching_unread_then_read_round_trip(staff_user):
-    make_thread(3, 40, start_pk=1000)
+    make_thread(3, 40, start_pk=1000)  # every third message is new in Nexudus: 14 of 40
     everything = message_list(user=staff_user, filters=InboxFilters(customer=3))
-    assert mark_matching(user=staff_user, queryset=everything, is_read=False, batch_size=7) == 40
+    assert mark_matching(user=staff_user, queryset=everything, is_read=False, batch_size=7) == 40 - 14
     assert len(unread_ids(staff_user, customer=3)) == 40
     assert mark_matching(user=staff_user, queryset=everything, is_read=True) == 40
     assert unread_ids(staff_user, customer=3) == set()
+    assert mark_matching(user=staff_user, queryset=everything, is_read=True) == 0  # nothing left to change
+
+
+def test_mark_matching_writes_marks_only_where_the_state_changes(staff_user):
+    make_thread(5, 30, start_pk=1500)  # 10 new in Nexudus, 20 already read
+    everything = message_list(user=staff_user, filters=InboxFilters(customer=5))
+    assert mark_matching(user=staff_user, queryset=everything, is_read=True) == 10
+    assert MessageMark.objects.filter(user=staff_user).count() == 10
+    assert unread_ids(staff_user, customer=5) == set()
 
 
 def test_mark_matching_with_a_search_filter(staff_user):
@@ -96,9 +105,9 @@ def test_mark_matching_reads_once_and_writes_once_per_batch(staff_user, django_a
     make_thread(4, 60, start_pk=3000)
     view = message_list(user=staff_user, filters=InboxFilters(customer=4))
     with django_assert_num_queries(1 + 1):  # the filter once, then one INSERT ... SELECT
-        assert mark_matching(user=staff_user, queryset=view, is_read=True, batch_size=1000) == 60
+        assert mark_matching(user=staff_user, queryset=view, is_read=False, batch_size=1000) == 40
     with django_assert_num_queries(1 + 3):
-        assert mark_matching(user=staff_user, queryset=view, is_read=False, batch_size=25) == 60
+        assert mark_matching(user=staff_user, queryset=view, is_read=True, batch_size=25) == 60
 
 
 def test_bad_ids_are_ignored(staff_user):

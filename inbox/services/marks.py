@@ -21,6 +21,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from inbox.models import CoworkerMessage, MessageMark
+from inbox.selectors import unread_condition
 
 BATCH_SIZE = 10_000  # ids per statement: short write transactions even on SQLite under load
 
@@ -36,14 +37,21 @@ def mark_unread(*, user, message_ids: Iterable[int], using: str = "default") -> 
 
 
 def mark_matching(*, user, queryset: QuerySet[CoworkerMessage], is_read: bool, batch_size: int = BATCH_SIZE) -> int:
-    """Mark every message of ``queryset`` (e.g. ``message_list(...)``, unsliced) for ``user``.
+    """Mark every message of ``queryset`` (e.g. ``message_list(...)``, unsliced) read or unread
+    for ``user``; returns how many changed.
 
-    The filter runs once: its ids are streamed into a compact array (8 bytes an id: 8 MB for a
+    Only messages whose state changes get a mark: "mark all read" over a million messages that
+    are mostly read already writes the few unread ones, not a million rows per person. (Marks
+    made by opening or by selecting rows are always written: ``mark_read``/``mark_unread``.)
+
+    The filter runs once: the ids are streamed into a compact array (8 bytes an id: 8 MB for a
     million), then written ``batch_size`` at a time, each batch committing on its own. Running the
     filter once matters: a full-text match re-evaluated for every batch would make the whole
-    operation quadratic. Returns the number of messages marked.
+    operation quadratic.
     """
-    matching = queryset.order_by().values_list("pk", flat=True).iterator(chunk_size=batch_size)
+    unread = unread_condition(user)
+    changing = queryset.filter(unread) if is_read else queryset.exclude(unread)
+    matching = changing.order_by().values_list("pk", flat=True).iterator(chunk_size=batch_size)
     return _write(user=user, ids=array("q", matching), is_read=is_read, using=queryset.db, batch_size=batch_size)
 
 
