@@ -182,22 +182,27 @@ def measure(*, repeat: int, only: set[str] | None) -> list[tuple[str, float, flo
             continue
         headers = dict(headers)
         cold = headers.pop("cold", False)
-        times = []
+        times, cpu = [], []
         for i in range(repeat + 2):
             if cold:  # forget this view's cached counts (and nothing else)
                 query = QueryDict(url.partition("?")[2])
                 cache.delete(_counts_cache_key(InboxFilterForm(query).filters))
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             response = client.get(url, **headers)
             elapsed = (time.perf_counter() - started) * 1000
             assert response.status_code == 200, (url, response.status_code)
             if i >= 2:  # the first two warm the caches of the database
                 times.append(elapsed)
+                cpu.append((time.process_time() - started_cpu) * 1000)
         times.sort()
         p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
         results.append((name, statistics.median(times), p95))
         flag = "" if statistics.median(times) <= 50 and p95 <= 100 else "   <-- over goal"
-        print(f"{name:32s} median {statistics.median(times):7.1f} ms   p95 {p95:7.1f} ms{flag}", flush=True)
+        print(
+            f"{name:32s} median {statistics.median(times):7.1f} ms   p95 {p95:7.1f} ms   "
+            f"(this process's CPU: median {statistics.median(cpu):6.1f} ms){flag}",
+            flush=True,
+        )
     return results
 
 
@@ -221,7 +226,8 @@ def main() -> None:
     generate(rows=args.rows, accounts=args.accounts)
     if args.generate_only:
         return
-    print(f"{connection.vendor}, {args.rows:,} messages, {args.repeat} runs a case")
+    load = os.getloadavg()[0]
+    print(f"{connection.vendor}, {args.rows:,} messages, {args.repeat} runs a case; load average {load:.1f} on {os.cpu_count()} CPUs")
     measure(repeat=args.repeat, only=set(filter(None, args.only.split(","))) or None)
 
 
