@@ -1,95 +1,51 @@
-"""A signed-in Chromium page that records everything a hostile body could try.
+"""A signed-in page (tests/browser/conftest.py's ``new_page``) that also records every request.
 
-``watched_page`` yields ``(page, watch)``: every request the page (and its frames) makes is
-recorded, and any request that leaves the live server is aborted and listed in
-``watch.outside``; dialogs are dismissed and listed; console errors (CSP violations among them)
-and uncaught page errors are listed. Kept here until tests/browser/conftest.py offers the same.
+``watched_page`` yields ``(page, watch)``. The shared fixture already aborts and lists requests
+that would leave the live server (``page.outside``), dismisses and lists dialogs
+(``page.dialogs``) and lists console errors, CSP violations among them, and uncaught page errors
+(``page.errors``); ``watch`` adds every request made (so a payload's beacon to the app itself
+shows) and popups, and asserts all of it at once.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 
 import pytest
-from django.conf import settings
-from django.test import Client
-
-# Playwright's sync API runs an event loop in this thread; the ORM calls the tests make between
-# browser steps are still plain synchronous calls.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @dataclass
 class Watch:
     origin: str
+    page: object
     requests: list[str] = field(default_factory=list)
-    outside: list[str] = field(default_factory=list)
-    dialogs: list[str] = field(default_factory=list)
-    console: list[str] = field(default_factory=list)
-    page_errors: list[str] = field(default_factory=list)
+
+    @property
+    def outside(self) -> list[str]:
+        return self.page.outside
+
+    @property
+    def dialogs(self) -> list[str]:
+        return self.page.dialogs
+
+    @property
+    def errors(self) -> list[str]:
+        return self.page.errors
 
     def clear(self) -> None:
-        for name in ("requests", "outside", "dialogs", "console", "page_errors"):
-            getattr(self, name).clear()
+        for seen in (self.requests, self.page.outside, self.page.dialogs, self.page.errors):
+            seen.clear()
 
     def assert_quiet(self) -> None:
         assert self.dialogs == [], f"dialogs: {self.dialogs}"
         assert self.outside == [], f"requests left the app: {self.outside}"
-        assert self.console == [], f"console errors: {self.console}"
-        assert self.page_errors == [], f"page errors: {self.page_errors}"
-
-
-@pytest.fixture(scope="session")
-def message_browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+        assert self.errors == [], f"console or page errors: {self.errors}"
 
 
 @pytest.fixture
-def watched_page(message_browser, live_server, staff_user):
-    client = Client()
-    client.force_login(staff_user)
-    session = client.cookies[settings.SESSION_COOKIE_NAME].value
-    context = message_browser.new_context(base_url=live_server.url)
-    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}])
-    watch = Watch(origin=live_server.url)
-
-    def route(route):
-        url = route.request.url
-        watch.requests.append(url)
-        if url.startswith(watch.origin + "/"):
-            route.continue_()
-        else:
-            watch.outside.append(url)
-            route.abort()
-
-    context.route("**/*", route)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-
-    def on_dialog(dialog):
-        watch.dialogs.append(f"{dialog.type}: {dialog.message}")
-        dialog.dismiss()
-
-    page.on("dialog", on_dialog)
-    page.on("console", lambda msg: watch.console.append(msg.text) if msg.type == "error" else None)
-    page.on("pageerror", lambda error: watch.page_errors.append(str(error)))
-    page.on("popup", lambda popup: watch.outside.append(f"popup: {popup.url}"))
-    yield page, watch
-    context.close()
+def watched_page(new_page, staff_user, live_server):
+    page = new_page(staff_user)
+    watch = Watch(origin=live_server.url, page=page)
+    page.on("request", lambda request: watch.requests.append(request.url))
+    page.on("popup", lambda popup: page.outside.append(f"popup: {popup.url}"))
+    return page, watch
