@@ -83,6 +83,21 @@ class TestPage:
         m = make_message(message_id=0)
         assert "also gives 0 to messages sent by hand" in staff_client.get(url(m.pk)).content.decode()
 
+    def test_hostile_headers_are_escaped(self, staff_client):
+        evil = '<script>alert(1)</script><img src=x onerror=alert(2)>'
+        m = make_message(subject=evil, coworker_full_name=evil, coworker_email=evil, coworker_company_name=evil,
+                         email_account_display_name=evil, reminder_unique_id=evil, updated_by=evil)  # fmt: skip
+        for page in (url(m.pk), reverse("customer-detail", args=[m.coworker_id])):
+            html = staff_client.get(page).content.decode()
+            assert "<script>alert" not in html and "<img src=x" not in html
+            assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+    def test_a_message_without_customer_or_known_template(self, staff_client):
+        m = make_message(coworker_id=None, coworker_full_name=None, coworker_email=None, message_id=57)
+        html = staff_client.get(url(m.pk)).content.decode()
+        assert "Unknown customer" in html and "Unknown template (57)" in html
+        assert "/customers/" not in html
+
     def test_relative_and_exact_times(self, staff_client):
         m = make_message(created_on=dt.datetime(2025, 1, 15, 10, 30, tzinfo=dt.UTC))
         html = staff_client.get(url(m.pk)).content.decode()
