@@ -60,13 +60,24 @@ def child(mode: str) -> None:
 
     ensure_from_settings()
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    samples: list[tuple[int, float]] = []  # (pages done, RSS MB) through the run
+
+    def progress(run) -> None:
+        samples.append((run.pages_done, current_rss_mb()))
+
     started = time.perf_counter()
-    run = sync_messages(mode=mode, trigger="bench", lock_wait=0)
+    cpu_started = time.process_time()
+    run = sync_messages(mode=mode, trigger="bench", lock_wait=0, progress=progress)
     seconds = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
+    pages = max(run.pages_done, 1)
+    rss_at = {f"{q}%": next((mb for done, mb in samples if done >= pages * q / 100), None) for q in (25, 50, 75, 100)}
     print(json.dumps({
         "status": run.status,
         "error": run.error,
         "seconds": seconds,
+        "cpu_seconds": cpu,
+        "rss_at": rss_at,
         "seen": run.records_seen,
         "created": run.records_created,
         "updated": run.records_updated,
@@ -76,6 +87,27 @@ def child(mode: str) -> None:
         "rss_start_mb": rss_before / 1024,
         "rss_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }))
+
+
+def current_rss_mb() -> float:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def cpu_seconds_of_children(pid: int) -> float:
+    """User + system CPU of the processes whose parent is ``pid`` (gunicorn's workers)."""
+    total = 0.0
+    ticks = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:  # ppid
+            total += (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+    return total
 
 
 # --- The parent ---------------------------------------------------------------------------------
@@ -205,17 +237,22 @@ def main() -> None:
             fulls, incs = [], []
             for i in range(args.repeat):
                 fresh_mirror(env, var_dir, args.database_url)
+                server_cpu = cpu_seconds_of_children(server.pid)
                 full = run_child(env, "full")
+                full["server_cpu_seconds"] = cpu_seconds_of_children(server.pid) - server_cpu
                 if full["mirror_rows"] != size or full["seen"] != size:
                     raise SystemExit(f"The mirror has {full['mirror_rows']} rows (saw {full['seen']}), not {size}.")
                 inc = run_child(env, "incremental")
                 fulls.append(full)
                 incs.append(inc)
+                rss_path = " / ".join(f"{mb:.0f}" for mb in full["rss_at"].values() if mb is not None)
                 print(
                     f"  run {i + 1}: full {full['seconds']:.2f} s = {size / full['seconds']:,.0f} records/s, "
-                    f"{full['requests']} requests, peak RSS {full['rss_peak_mb']:.0f} MB "
-                    f"(after start-up {full['rss_start_mb']:.0f} MB); incremental (nothing changed) "
-                    f"{inc['seconds'] * 1000:.0f} ms, {inc['requests']} requests, {inc['seen']} re-read"
+                    f"{full['requests']} requests; CPU: sync {full['cpu_seconds']:.1f} s, sandbox "
+                    f"{full['server_cpu_seconds']:.1f} s; RSS at 25/50/75/100% of the pages {rss_path} MB, "
+                    f"peak {full['rss_peak_mb']:.0f} MB (after start-up {full['rss_start_mb']:.0f} MB); "
+                    f"incremental (nothing changed) {inc['seconds'] * 1000:.0f} ms, {inc['requests']} requests, "
+                    f"{inc['seen']} re-read in the overlap window"
                 )
             row = {
                 "messages": size,
@@ -223,6 +260,8 @@ def main() -> None:
                 "full_s": statistics.median(f["seconds"] for f in fulls),
                 "rss_mb": statistics.median(f["rss_peak_mb"] for f in fulls),
                 "rss_growth_mb": statistics.median(f["rss_peak_mb"] - f["rss_start_mb"] for f in fulls),
+                "sync_cpu": statistics.median(f["cpu_seconds"] for f in fulls),
+                "server_cpu": statistics.median(f["server_cpu_seconds"] for f in fulls),
                 "inc_ms": statistics.median(i["seconds"] * 1000 for i in incs),
                 "inc_requests": statistics.median(i["requests"] for i in incs),
             }
@@ -233,11 +272,18 @@ def main() -> None:
             server.wait(timeout=30)
 
     print(f"\nmedians ({mirror} mirror, {args.repeat} runs):")
-    print(f"{'messages':>9} {'records/s':>10} {'full s':>7} {'peak RSS MB':>12} {'RSS growth MB':>14} "
-          f"{'incr. ms':>9} {'incr. requests':>15}")
+    print(f"{'messages':>9} {'records/s':>10} {'full s':>7} {'sync CPU s':>11} {'sandbox CPU s':>14} "
+          f"{'peak RSS MB':>12} {'RSS growth MB':>14} {'incr. ms':>9} {'incr. requests':>15}")
     for row in summary:
-        print(f"{row['messages']:>9} {row['records_per_s']:>10,.0f} {row['full_s']:>7.2f} {row['rss_mb']:>12.0f} "
-              f"{row['rss_growth_mb']:>14.0f} {row['inc_ms']:>9.0f} {row['inc_requests']:>15.0f}")
+        print(f"{row['messages']:>9} {row['records_per_s']:>10,.0f} {row['full_s']:>7.2f} {row['sync_cpu']:>11.1f} "
+              f"{row['server_cpu']:>14.1f} {row['rss_mb']:>12.0f} {row['rss_growth_mb']:>14.0f} "
+              f"{row['inc_ms']:>9.0f} {row['inc_requests']:>15.0f}")
+    load = os.getloadavg()
+    print(f"load average at the end: {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} on {os.cpu_count()} cores "
+          "(other work on the machine slows the wall-clock figures; the CPU seconds are less affected)")
+    if not args.database_url:
+        print("note: SQLite's page cache (PRAGMA cache_size=-64000 in settings) takes up to 64 MB of the RSS "
+              "as the database grows, then stays there.")
 
 
 if __name__ == "__main__":

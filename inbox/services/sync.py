@@ -143,7 +143,7 @@ def _clean_text(value: Any, max_length: int | None = None) -> str | None:
         value = str(value)
     if "\x00" in value:
         value = value.replace("\x00", "")
-    if _SURROGATES.search(value):
+    if not value.isascii() and _SURROGATES.search(value):  # isascii() is O(1): most text skips the scan
         value = _SURROGATES.sub("\ufffd", value)
     if max_length is not None and len(value) > max_length:
         value = value[:max_length]
