@@ -88,6 +88,14 @@ class _Mirror:
         self.update_fields = [_model_field(model, name).name for name in self.columns]
         if any(f.name == "synced_at" for f in model._meta.concrete_fields):
             self.update_fields.append("synced_at")
+        # Rows are built positionally, in the model's field order: Django's fast path for __init__
+        # (about 3x cheaper than keyword arguments, as ``Model.from_db`` does).
+        concrete = model._meta.concrete_fields
+        self.template = [None if f.primary_key else f.get_default() for f in concrete]
+        attnames = [f.attname for f in concrete]
+        self.slots = [attnames.index(_model_field(model, name).attname) for name in self.columns]
+        self.pk_slot = attnames.index(model._meta.pk.attname)
+        self.synced_slot = attnames.index("synced_at") if "synced_at" in attnames else None
         self.not_null_datetimes = tuple(
             i for i, name in enumerate(self.attnames)
             if isinstance(_model_field(model, name), models.DateTimeField) and not _model_field(model, name).null
@@ -259,10 +267,13 @@ def apply_records(mirror: _Mirror, records: Iterable[Any], *, now: datetime | No
             created += 1
         else:
             updated += 1
-        obj = model(pk=pk, **dict(zip(mirror.columns, values)))
-        if "synced_at" in mirror.update_fields:
-            obj.synced_at = now
-        objs.append(obj)
+        args = mirror.template.copy()
+        args[mirror.pk_slot] = pk
+        for slot, value in zip(mirror.slots, values):
+            args[slot] = value
+        if mirror.synced_slot is not None:
+            args[mirror.synced_slot] = now
+        objs.append(model(*args))
     if objs:
         model.objects.bulk_create(
             objs, update_conflicts=True, unique_fields=["id"], update_fields=mirror.update_fields
