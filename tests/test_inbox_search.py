@@ -109,3 +109,24 @@ def test_the_probe_tells_rare_from_common():
     common = tsquery(["juliet"]) if connection.vendor == "postgresql" else fts5_query(["juliet"])
     assert probe("default", rare, 10) is True
     assert probe("default", common, 10) is False
+
+
+def test_the_database_objects_of_the_inbox_survive_every_migration():
+    """The search index, its triggers, the tally and the filter indexes are made by raw SQL in
+    migrations 0002-0005. On SQLite a later migration that alters the messages table rebuilds it
+    (create, copy, drop, rename) and silently drops them all: this test, run on a database built
+    from every migration, catches that (re-create them in that migration)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT type, name FROM sqlite_master WHERE tbl_name IN ('inbox_coworkermessage', 'inbox_message_fts', 'inbox_message_tally')")
+            names = {name for _, name in cursor.fetchall()}
+            expected = {"inbox_message_fts", "inbox_message_fts_ai", "inbox_message_fts_ad", "inbox_message_fts_au",
+                        "inbox_message_tally", "inbox_tally_ai", "inbox_tally_ad", "inbox_tally_au"}
+        else:
+            cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'inbox_coworkermessage'")
+            names = {row[0] for row in cursor.fetchall()}
+            cursor.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = 'inbox_coworkermessage'::regclass")
+            names |= {row[0] for row in cursor.fetchall()}
+            expected = {"inbox_msg_search", "inbox_tally_insert_delete", "inbox_tally_update", "inbox_tally_truncate"}
+    expected |= {"msg_newest", "msg_dir_newest", "msg_account_newest", "msg_customer_newest", "msg_counts_id"}
+    assert expected <= names, f"missing: {sorted(expected - names)}"
