@@ -169,7 +169,7 @@ def measure(*, repeat: int, only: set[str] | None) -> list[tuple[str, float, flo
         ("search-middling", "/?q=parking", {}),
         ("search-common", "/?q=invoice", {}),
         ("search-two-words", "/?q=parking+invoice", {}),
-        ("search-rare+filters", f"/?q=zeppelin&direction=incoming&since=2024-01-01", {}),
+        ("search-rare+filters", "/?q=zeppelin&direction=incoming&since=2024-01-01", {}),
         ("counts-cold", "/inbox/counts/", {"cold": True, **HX}),
         ("counts-cold-unread+incoming", "/inbox/counts/?unread=1&direction=incoming", {"cold": True, **HX}),
         ("counts-cold-search-common", "/inbox/counts/?q=invoice", {"cold": True, **HX}),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-import pytest
 from django.urls import NoReverseMatch, reverse
 from hypothesis import HealthCheck, given, settings, strategies as st
 
