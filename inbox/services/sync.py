@@ -30,7 +30,7 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, connections, models, reset_queries, transaction
+from django.db import models, reset_queries, transaction
 from django.utils import timezone
 
 from inbox.locks import LockError, RedisLock, holder_label
@@ -100,10 +100,6 @@ class _Mirror:
             i for i, name in enumerate(self.attnames)
             if isinstance(_model_field(model, name), models.DateTimeField) and not _model_field(model, name).null
         )
-
-    def borrows_from_old(self, record: Any) -> bool:
-        """Whether the record lacks a value the row must have (CreatedOn), so the old row's counts."""
-        return any(getattr(record, self.attnames[i]) is None for i in self.not_null_datetimes)
 
     def row(self, record: Any, old: tuple | None, now: datetime) -> tuple:
         raw = self.get(record)
@@ -244,35 +240,27 @@ def prefetched(pages: Iterator[Page], *, depth: int = 1) -> Iterator[Page]:
         helper.join(timeout=120)
 
 
-Prepared = list[tuple[int, Any, tuple]]  # (id, record, row values), one per id
-
-
-def prepare_records(mirror: _Mirror, records: Iterable[Any], *, now: datetime) -> Prepared:
-    """The rows ``records`` become (no database access: this is the CPU-heavy half of a page)."""
-    by_id = {record.id: record for record in records}  # the last copy of an id wins
-    return [(pk, record, mirror.row(record, None, now)) for pk, record in by_id.items()]
-
-
-def write_prepared(mirror: _Mirror, prepared: Prepared, *, now: datetime) -> tuple[int, int]:
-    """Upsert prepared rows; (created, updated). Call inside a transaction.
+def apply_records(mirror: _Mirror, records: Iterable[Any], *, now: datetime | None = None) -> tuple[int, int]:
+    """Upsert ``records`` into ``mirror``'s table; (created, updated). Call inside a transaction.
 
     Existing rows are read first (one ``IN`` query per 900 ids) so unchanged rows are skipped and
     the counts are honest; everything else goes in one ``INSERT ... ON CONFLICT (id) DO UPDATE``
     (``bulk_create(update_conflicts=True)``, SQLite and PostgreSQL alike).
     """
-    if not prepared:
+    now = now or timezone.now()
+    by_id = {record.id: record for record in records}  # the last copy of an id wins
+    if not by_id:
         return 0, 0
     model = mirror.model
     existing: dict[int, tuple] = {}
-    for chunk in _chunks([pk for pk, _, _ in prepared], IN_CHUNK):
+    for chunk in _chunks(list(by_id), IN_CHUNK):
         for row in model.objects.filter(pk__in=chunk).values_list("pk", *mirror.columns):
             existing[row[0]] = row[1:]
     objs = []
     created = updated = 0
-    for pk, record, values in prepared:
+    for pk, record in by_id.items():
         old = existing.get(pk)
-        if old is not None and mirror.borrows_from_old(record):
-            values = mirror.row(record, old, now)  # no CreatedOn: keep the row's
+        values = mirror.row(record, old, now)
         if values == old:
             continue
         if old is None:
@@ -291,12 +279,6 @@ def write_prepared(mirror: _Mirror, prepared: Prepared, *, now: datetime) -> tup
             objs, update_conflicts=True, unique_fields=["id"], update_fields=mirror.update_fields
         )
     return created, updated
-
-
-def apply_records(mirror: _Mirror, records: Iterable[Any], *, now: datetime | None = None) -> tuple[int, int]:
-    """Upsert ``records`` into ``mirror``'s table; (created, updated). Call inside a transaction."""
-    now = now or timezone.now()
-    return write_prepared(mirror, prepare_records(mirror, records, now=now), now=now)
 
 
 def apply_message_page(records: Iterable[CoworkerMessageRecord], *, now: datetime | None = None) -> tuple[int, int]:
@@ -384,70 +366,6 @@ class _ServerClock:
                 hooks.remove(self._hook)
 
 
-class _PageWriter:
-    """Writes pages on a thread of its own (its own database connection), in order.
-
-    The walking thread prepares page n + 1 (parsing, cleaning, the text rendition) while this one
-    has the database insert page n: SQLite and psycopg release the GIL while the database works,
-    so the two overlap. Only used when the caller holds no transaction (a worker, the command): a
-    caller's open transaction must see every write, so then pages are written on its connection.
-    The first error stops the writing and is raised to the walking thread.
-    """
-
-    def __init__(self) -> None:
-        self.jobs: queue.Queue = queue.Queue(maxsize=1)
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._work, name="sync-writer", daemon=True)
-        self.thread.start()
-
-    def _work(self) -> None:
-        try:
-            while True:
-                job = self.jobs.get()
-                if job is None:
-                    return
-                if self.error is None:
-                    try:
-                        job()
-                    except BaseException as exc:  # raised on the walking thread
-                        self.error = exc
-        finally:
-            connections.close_all()  # this thread's connections only
-
-    def _check(self) -> None:
-        if self.error is not None:
-            error, self.error = self.error, None
-            raise error
-        if not self.thread.is_alive():
-            raise RuntimeError("The page-writing thread stopped without a word.")
-
-    def submit(self, job: Callable[[], None]) -> None:
-        while True:
-            self._check()
-            try:
-                self.jobs.put(job, timeout=1.0)
-                return
-            except queue.Full:
-                continue
-
-    def finish(self) -> None:
-        """Wait until every page submitted is written; raise the writer's error, if any."""
-        self.close()
-        if self.error is not None:
-            error, self.error = self.error, None
-            raise error
-
-    def close(self) -> None:
-        if self.thread.is_alive():
-            while self.thread.is_alive():
-                try:
-                    self.jobs.put(None, timeout=1.0)
-                    break
-                except queue.Full:
-                    continue
-            self.thread.join()
-
-
 class _RunContext:
     """A running sync: its client, lock and ``SyncRun``, and the counters it writes after each page."""
 
@@ -472,29 +390,12 @@ class _RunContext:
             setattr(run, name, value)
 
     def page_applied(self, mirror: _Mirror, page_records: Sequence[Any], *, total_pages: int | None,
-                     has_next: bool, count: bool = True, writer: _PageWriter | None = None) -> None:
-        """Apply one page and record it, in one transaction; then extend the lock and report.
-
-        With a ``writer``, the page is prepared here and written on the writer's thread.
-        """
-        now = timezone.now()
-        prepared = prepare_records(mirror, page_records, now=now)
-        for record in page_records:
-            updated_on = getattr(record, "updated_on", None)
-            if updated_on is not None and (self.max_updated_on is None or updated_on > self.max_updated_on):
-                self.max_updated_on = updated_on
-        job = partial(self._write_page, mirror, prepared, now=now, total_pages=total_pages,
-                      has_next=has_next, count=count)
-        if writer is None:
-            job()
-        else:
-            writer.submit(job)
-
-    def _write_page(self, mirror: _Mirror, prepared: Prepared, *, now: datetime, total_pages: int | None,
-                    has_next: bool, count: bool) -> None:
+                     has_next: bool, count: bool = True) -> None:
+        """Apply one page and record it, in one transaction; then extend the lock and report."""
         run = self.run
+        now = timezone.now()
         with transaction.atomic():
-            created, updated = write_prepared(mirror, prepared, now=now)
+            created, updated = apply_records(mirror, page_records, now=now)
             pages_done = run.pages_done + 1
             if total_pages is not None:
                 pages_total = max(pages_done, self.pages_before_walk + total_pages)
@@ -509,6 +410,10 @@ class _RunContext:
             self.save_progress(**changes)
         if settings.DEBUG:
             reset_queries()  # with DEBUG on, Django keeps every query: a page's SQL is megabytes
+        for record in page_records:
+            updated_on = getattr(record, "updated_on", None)
+            if updated_on is not None and (self.max_updated_on is None or updated_on > self.max_updated_on):
+                self.max_updated_on = updated_on
         self.heartbeat()
 
     def heartbeat(self) -> None:
@@ -540,23 +445,14 @@ class _RunContext:
             totals: list[int] = []
             pages = skipped = 0
             self.pages_before_walk = self.run.pages_done
-            # A caller's open transaction (tests of the services) must see every write: no writer then.
-            writer = _PageWriter() if not connection.in_atomic_block else None
-            try:
-                for page in prefetched(make_pages()):
-                    pages += 1
-                    skipped += getattr(page, "skipped", 0) or 0
-                    self.page_applied(mirror, page.records, total_pages=page.total_pages,
-                                      has_next=page.has_next, writer=writer)
-                    for record in page.records:
-                        seen.add(record.id)
-                    if page.total_items is not None:
-                        totals.append(page.total_items)
-                if writer is not None:
-                    writer.finish()
-            finally:
-                if writer is not None:
-                    writer.close()
+            for page in prefetched(make_pages()):
+                pages += 1
+                skipped += getattr(page, "skipped", 0) or 0
+                self.page_applied(mirror, page.records, total_pages=page.total_pages, has_next=page.has_next)
+                for record in page.records:
+                    seen.add(record.id)
+                if page.total_items is not None:
+                    totals.append(page.total_items)
             seen.finish()
             seen_all = seen if seen_all is None else seen_all.union(seen)
             self.save_progress(records_seen=len(seen_all))
