@@ -185,11 +185,18 @@ def main() -> None:
     shutil.rmtree(var_dir, ignore_errors=True)
     var_dir.mkdir(parents=True)
     port = free_port()
+    # A Redis of its own (locks, rate limiter, the sandbox's throttle), so a running demo or test
+    # suite is neither disturbed nor disturbing.
+    redis_port = free_port()
+    sys.path.insert(0, str(ROOT))
+    from helpdesk import embedded_redis
+
+    embedded_redis.ensure(redis_port, var_dir / "redis")
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "helpdesk.settings",
         "HELPDESK_VAR_DIR": str(var_dir),
-        "EMBEDDED_REDIS_PORT": os.environ.get("EMBEDDED_REDIS_PORT", "6391"),
+        "EMBEDDED_REDIS_PORT": str(redis_port),
         "PORT": str(port),
         "NEXUDUS_API_URL": f"http://127.0.0.1:{port}/sandbox",
         "NEXUDUS_PAGE_SIZE": "1000",
@@ -203,6 +210,7 @@ def main() -> None:
         "SECRET_KEY": "sync-bench-only",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
     }
+    env.pop("REDIS_URL", None)
     env.pop("NEXUDUS_USERNAME", None)
     env.pop("NEXUDUS_PASSWORD", None)
     if args.database_url:
@@ -220,6 +228,7 @@ def main() -> None:
     manage(env, "migrate", "--database", "sandbox", "-v", "0")
     summary = []
     server = None
+    server_log = open(var_dir / "gunicorn.log", "ab")  # the sandbox's own log, out of the way
     try:
         for size in sizes:
             if server is not None:
@@ -231,7 +240,7 @@ def main() -> None:
             server = subprocess.Popen(
                 [PYTHON, "-m", "gunicorn", "helpdesk.wsgi", "-w", str(args.workers), "-b", f"127.0.0.1:{port}",
                  "--timeout", "120", "--log-level", "warning"],
-                env=env, cwd=ROOT,
+                env=env, cwd=ROOT, stdout=server_log, stderr=subprocess.STDOUT,
             )
             wait_until_up(f"http://127.0.0.1:{port}/sandbox/api/token")
             fulls, incs = [], []
@@ -270,6 +279,8 @@ def main() -> None:
         if server is not None:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=30)
+        embedded_redis.stop(redis_port)
+        server_log.close()
 
     print(f"\nmedians ({mirror} mirror, {args.repeat} runs):")
     print(f"{'messages':>9} {'records/s':>10} {'full s':>7} {'sync CPU s':>11} {'sandbox CPU s':>14} "
