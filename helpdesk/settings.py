@@ -405,3 +405,10 @@ if NEXUDUS_SORT_ASCENDING_DIR not in (0, 1):
     raise ImproperlyConfigured(
         f"NEXUDUS_SORT_ASCENDING_DIR must be 1 or 0, not {NEXUDUS_SORT_ASCENDING_DIR}."
     )
+
+# --- inboxlist: the inbox page (continued) ------------------------------------------------------
+# Counts of a narrowed view (search words, customer, dates) are exact up to this many messages;
+# beyond it they are counted over the first this-many found and shown as "at least" ("10,000+").
+INBOX_COUNT_CAP = env_int("INBOX_COUNT_CAP", 10_000)
+# The "Synced N s ago" line of every page is read from the database at most this often (seconds).
+LAST_SYNCED_CACHE_SECONDS = env_int("LAST_SYNCED_CACHE_SECONDS", 5)

@@ -128,5 +128,6 @@ def test_the_database_objects_of_the_inbox_survive_every_migration():
             cursor.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = 'inbox_coworkermessage'::regclass")
             names |= {row[0] for row in cursor.fetchall()}
             expected = {"inbox_msg_search", "inbox_tally_insert_delete", "inbox_tally_update", "inbox_tally_truncate"}
-    expected |= {"msg_newest", "msg_dir_newest", "msg_account_newest", "msg_customer_newest", "msg_counts_id"}
+    expected |= {"msg_newest", "msg_dir_newest", "msg_account_newest", "msg_customer_newest", "msg_counts_id",
+                 "msg_account_received_newest"}
     assert expected <= names, f"missing: {sorted(expected - names)}"
