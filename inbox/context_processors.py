@@ -1,31 +1,59 @@
 """Values every page's layout needs: who is an admin, when the mirror was last refreshed, and
-(for admins) how many mail accounts need attention, for the badge in the navigation."""
+(for admins) how many mail accounts need attention, for the badge in the navigation.
+
+Most requests of the inbox are htmx fragments (every infinite-scroll page, the live poll, the
+reader pane) that draw no layout. So the values are callables the template calls only where it
+uses them (Django calls a callable context value when it resolves it), each computed at most once
+a request; fragments that use none of them cost no query. The badge is offered only to pages that
+draw the layout. "Last synced" is also kept a few seconds in the cache: it is on every page, and a
+cache that fails is skipped (inbox.selectors.cached).
+"""
 
 from __future__ import annotations
 
 from functools import cache
 
+from django.conf import settings
+
 from inbox.models import SyncRun
 from inbox.permissions import is_helpdesk_admin
+
+LAST_SYNCED_CACHE_KEY = "inbox:last-synced:v1"
 
 
 def helpdesk(request) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    last = (
+    admin = cache(lambda: is_helpdesk_admin(user))
+    context = {"is_helpdesk_admin": admin, "last_synced_at": cache(cached_last_synced_at)}
+    if draws_layout(request) and admin():
+        # A callable too, and the count itself is cached for a minute (inbox.health_selectors).
+        context["accounts_attention_count"] = cache(_attention_count)
+    return context
+
+
+def draws_layout(request) -> bool:
+    """Whether the response is a whole page: not an htmx request, or a boosted link or a history
+    restore (htmx swaps in the whole body then)."""
+    htmx = getattr(request, "htmx", None)
+    return not htmx or htmx.boosted or htmx.history_restore_request
+
+
+def last_synced_at():
+    """When the last successful message sync finished (None: never)."""
+    return (
         SyncRun.objects.filter(resource=SyncRun.Resource.MESSAGES, status=SyncRun.Status.SUCCESS)
         .order_by("-finished_at")
         .values_list("finished_at", flat=True)
         .first()
     )
-    admin = is_helpdesk_admin(user)
-    context = {"is_helpdesk_admin": admin, "last_synced_at": last}
-    if admin:
-        # A callable: the template calls it only where the badge is drawn (not for fragments),
-        # and the count itself is cached for a minute (inbox.health_selectors).
-        context["accounts_attention_count"] = cache(_attention_count)
-    return context
+
+
+def cached_last_synced_at():
+    from inbox.selectors import cached
+
+    return cached(LAST_SYNCED_CACHE_KEY, last_synced_at, settings.LAST_SYNCED_CACHE_SECONDS)
 
 
 def _attention_count() -> int:

@@ -38,6 +38,9 @@ class InboxFilterForm(forms.Form):
     since = forms.CharField(required=False)
     until = forms.CharField(required=False)
     after = forms.CharField(required=False)
+    open = forms.CharField(required=False)  # the message open in the reader pane (not a filter)
+
+    NOT_FILTERS = ("after", "open")  # parameters that say where the person is, not what they see
 
     def clean_unread(self) -> bool:
         value = self.cleaned_data["unread"].strip().lower()
@@ -110,6 +113,17 @@ class InboxFilterForm(forms.Form):
                 "That “older messages” link is not valid — showing the newest messages.", code="invalid"
             ) from None
 
+    def clean_open(self) -> int | None:
+        value = self.cleaned_data["open"].strip()
+        if value == "":
+            return None
+        try:
+            return _id_or_error(value, "a message")
+        except forms.ValidationError:
+            raise forms.ValidationError(
+                f"“{value[:40]}” is not a message number — no message opened.", code="invalid"
+            ) from None
+
     def clean(self):
         data = super().clean()
         since, until = data.get("since"), data.get("until")
@@ -144,6 +158,18 @@ class InboxFilterForm(forms.Form):
         if not hasattr(self, "cleaned_data"):
             self.is_valid()
         return self.cleaned_data.get("after")
+
+    @property
+    def open_id(self) -> int | None:
+        """The message to show in the reader pane (``open=<Id>``), if any."""
+        if not hasattr(self, "cleaned_data"):
+            self.is_valid()
+        return self.cleaned_data.get("open")
+
+    @property
+    def filter_fields(self):
+        """The bound fields that are filters (their errors are shown beside the filter form)."""
+        return [field for field in self if field.name not in self.NOT_FILTERS]
 
     @property
     def search_note(self) -> str:

@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from inbox.forms import InboxFilterForm, MarkForm
 from inbox.selectors import (
@@ -30,6 +30,8 @@ from inbox.selectors import (
     page_after,
 )
 
+MARKED_MANY_EVENT = "messagesMarked"  # detail {"ids": [...], "unread": bool}; one message: "messageMarked"
+
 
 def _fragment(request: HttpRequest) -> str:
     htmx = request.htmx
@@ -44,7 +46,7 @@ def inbox_index(request: HttpRequest) -> HttpResponse:
     rows = for_rows(message_list(user=request.user, filters=form.filters))
     page = page_after(rows, form.cursor, settings.INBOX_PAGE_SIZE)
     template = _fragment(request)
-    context = {"form": form, "filters": form.filters, "page": page, "fragment": template}
+    context = {"form": form, "filters": form.filters, "page": page, "fragment": template, "open_id": form.open_id}
     if template != "inbox/_rows.html":
         context["accounts"] = account_choices()
         context["mirror_empty"] = not page.rows and inbox_is_empty()
@@ -89,7 +91,10 @@ def inbox_mark_selected(request: HttpRequest) -> HttpResponse:
     if not request.htmx:
         return _back_to_view(request, form, done=form.done_text(count))
     rows = for_rows(message_list(user=request.user, filters=InboxFilters())).filter(pk__in=ids)
-    return render(request, "inbox/_marked.html", {"rows": rows, "done": form.done_text(count)})
+    context = {"rows": rows, "done": form.done_text(count), "filters": form.view_filters}
+    response = render(request, "inbox/_marked.html", context)
+    # The counts reload, and a reader pane showing one of these messages updates (static/js/app.js).
+    return trigger_client_event(response, MARKED_MANY_EVENT, {"ids": ids, "unread": not form.is_read})
 
 
 @require_POST

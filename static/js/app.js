@@ -11,7 +11,7 @@
     try { return new Intl.DateTimeFormat(undefined, Object.assign({ timeZone: zone }, options)); }
     catch (e) { zone = undefined; return new Intl.DateTimeFormat(undefined, options); }
   }
-  var exactFmt = fmt({ dateStyle: "full", timeStyle: "long" });
+  var exactFmt = fmt({ weekday: "short", day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short" });
   var timeFmt = fmt({ hour: "2-digit", minute: "2-digit" });
   var dayFmt = fmt({ year: "numeric", month: "2-digit", day: "2-digit" });
   var weekdayFmt = fmt({ weekday: "short" });
@@ -29,12 +29,22 @@
     if (date.getFullYear() === now.getFullYear()) return monthDayFmt.format(date);
     return fullDateFmt.format(date);
   }
+  /* <time datetime> in the browser's (or the configured) zone. data-time-format="exact": the exact
+     time as text (a message's headers); "time": the time of day only; otherwise relative text with
+     the exact time on hover. */
   function renderTimes(root) {
     var now = new Date();
     (root || document).querySelectorAll("time[datetime]").forEach(function (el) {
       var date = new Date(el.getAttribute("datetime"));
       if (isNaN(date)) return;
-      el.textContent = el.closest(".last-synced") ? relativeAgo(date, now) : relative(date, now);
+      var format = el.dataset.timeFormat;
+      if (format === "exact") {
+        el.textContent = exactFmt.format(date);
+        if (!el.title) el.title = el.getAttribute("datetime");
+        return;
+      }
+      if (format === "time") el.textContent = timeFmt.format(date);
+      else el.textContent = el.closest(".last-synced") ? relativeAgo(date, now) : relative(date, now);
       el.title = exactFmt.format(date);
     });
   }
@@ -73,9 +83,21 @@
       if (more && window.htmx) htmx.trigger(more, "intersect"); // keep loading as j walks down
     }
   }
-  function markRowRead(row) {
-    row.classList.remove("unread");
-    row.dataset.unread = "0";
+  function row(id) { return document.getElementById("msg-" + id); }
+  function setRowUnread(item, unread) {
+    item.classList.toggle("unread", unread);
+    item.dataset.unread = unread ? "1" : "0";
+    var dot = item.querySelector(".unread-dot");
+    if (!dot) return;
+    if (unread) dot.title = "Unread"; else dot.removeAttribute("title");
+    var said = dot.querySelector(".visually-hidden");
+    if (said) said.textContent = unread ? "Unread" : "";
+  }
+  function markOpen(id) {
+    document.querySelectorAll("#rows > li.open").forEach(function (r) { r.classList.remove("open"); });
+    openId = id ? String(id) : null;
+    var item = id && row(id);
+    if (item) { item.classList.add("open"); setCurrent(item); }
   }
   function openRow(row) {
     if (!row) return;
@@ -83,36 +105,96 @@
     var link = row.querySelector(".msg-link");
     if (link) link.click();
   }
-  function closeReader() {
+  /* The open message is in the address (/?<filters>&open=<Id>, pushed by the row links): a reload
+     or a copied link reopens it, back and forward step through what was opened. */
+  function urlWithOpen(id) {
+    var params = new URLSearchParams(location.search);
+    params.delete("after");
+    if (id) params.set("open", id); else params.delete("open");
+    var query = params.toString();
+    return location.pathname + (query ? "?" + query : "");
+  }
+  function replaceUrl(url) {
+    if (url === location.pathname + location.search) return;
+    history.replaceState({ htmx: true }, "", url);
+    // htmx 2 files its next history snapshot under this key: keep it in step with the address.
+    try { sessionStorage.setItem("htmx-current-path-for-history", url); } catch (e) { /* private mode */ }
+  }
+  function closeReader(keepUrl) {
     var box = inbox(), reader = document.getElementById("reader");
     if (!box || !box.classList.contains("reading")) return false;
     box.classList.remove("reading");
-    openId = null;
     if (reader) reader.innerHTML = "";
-    document.querySelectorAll("#rows > li.open").forEach(function (r) { r.classList.remove("open"); });
+    markOpen(null);
+    if (!keepUrl) replaceUrl(urlWithOpen(null));
     return true;
   }
-  function toggleUnread(row) {
-    var form = document.getElementById("bulk");
-    if (!row || !form || !window.htmx) return;
-    var action = row.dataset.unread === "1" ? "read" : "unread";
-    var token = form.querySelector("input[name=csrfmiddlewaretoken]");
-    htmx.ajax("POST", form.getAttribute("action"), {
-      source: form, swap: "none",
-      values: { ids: row.dataset.id, action: action },
-      headers: { "X-CSRFToken": token ? token.value : "" }
-    });
+  /* ?open=<Id> on a page load (or a history restore the server answered): fill the pane. */
+  function loadOpenMessage() {
+    var reader = document.getElementById("reader");
+    var url = reader && reader.dataset.openUrl;
+    if (!url || !window.htmx) return;
+    delete reader.dataset.openUrl; // once: a history snapshot must not load it again
+    var box = inbox();
+    if (box) box.classList.add("reading");
+    var match = /\/messages\/(\d+)\//.exec(url);
+    if (match) markOpen(match[1]);
+    htmx.ajax("GET", url, { source: reader, target: reader, swap: "innerHTML" });
+  }
+  /* u: the message's own mark endpoints (inbox/views/message.py), as the reader's buttons use.
+     When the message is open beside the list its buttons are swapped too; the row follows the
+     messageMarked event either way. */
+  function toggleUnread(item) {
+    if (!item || !window.htmx) return;
+    var url = item.dataset.unread === "1" ? item.dataset.readUrl : item.dataset.unreadUrl;
+    if (!url) return;
+    var actions = document.querySelector('#reader .message[data-message-id="' + item.dataset.id + '"] #message-actions');
+    if (actions) htmx.ajax("POST", url, { source: actions, target: actions, swap: "outerHTML" });
+    else htmx.ajax("POST", url, { source: document.getElementById("reader") || document.body, swap: "none" });
   }
 
+  /* The reader says when a message was marked (opened, "Mark unread", u): the row follows at once. */
+  document.body.addEventListener("messageMarked", function (event) {
+    var detail = event.detail || {};
+    var item = row(detail.id);
+    if (item) setRowUnread(item, !!detail.unread);
+  });
+  /* Rows marked in bulk come back in place; a reader showing one of them is brought in line. */
+  document.body.addEventListener("messagesMarked", function (event) {
+    var detail = event.detail || {};
+    if (!openId || !(detail.ids || []).map(String).includes(openId)) return;
+    var actions = document.querySelector('#reader .message[data-message-id="' + openId + '"] #message-actions');
+    var item = row(openId);
+    var url = item && (detail.unread ? item.dataset.unreadUrl : item.dataset.readUrl);
+    if (actions && url) htmx.ajax("POST", url, { source: actions, target: actions, swap: "outerHTML" });
+  });
+
   document.addEventListener("htmx:beforeRequest", function (event) {
-    var elt = event.detail.elt;
+    var elt = event.detail.elt, target = event.detail.target;
     if (elt && elt.classList && elt.classList.contains("msg-link")) {
-      var row = elt.closest("li.msg");
-      document.querySelectorAll("#rows > li.open").forEach(function (r) { r.classList.remove("open"); });
-      if (row) { row.classList.add("open"); openId = row.dataset.id; setCurrent(row); markRowRead(row); }
+      var item = elt.closest("li.msg");
+      if (item) markOpen(item.dataset.id);
       var box = inbox();
       if (box) box.classList.add("reading");
+    } else if (elt && elt.closest && elt.closest("#reader .message-nav") && elt.tagName === "A") {
+      // Newer / older inside the pane: the address follows, as it does for a row.
+      var match = /\/messages\/(\d+)\//.exec(elt.getAttribute("hx-get") || "");
+      if (match) elt.setAttribute("hx-push-url", urlWithOpen(match[1]));
+    } else if (target && target.id === "results") {
+      closeReader(true); // another view of the list (filters, live banner): its own address, no pane
     }
+  });
+  document.addEventListener("htmx:afterSwap", function () {
+    // The reader may show another message now (a row, newer / older): highlight its row.
+    var message = document.querySelector("#reader .message[data-message-id]");
+    if (message && message.dataset.messageId !== openId) markOpen(message.dataset.messageId);
+  });
+  document.addEventListener("htmx:historyRestore", function () {
+    var open = document.querySelector("#rows > li.open");
+    openId = open ? open.dataset.id : null;
+    var current = document.querySelector("#rows > li.current");
+    currentId = current ? current.dataset.id : null;
+    loadOpenMessage();
   });
 
   /* Send only the filters that are set: the URL stays short and readable (?unread=1&q=x). */
@@ -170,6 +252,7 @@
       return;
     }
     if (typing(event.target) || (dialog && dialog.open)) return;
+    if (!document.getElementById("rows") && "jkux".indexOf(event.key) >= 0) return; // not on the list
     switch (event.key) {
       case "j": move(1); break;
       case "k": move(-1); break;
@@ -199,6 +282,9 @@
 
   function start() {
     renderTimes(document);
+    var open = document.querySelector("#rows > li.open");
+    if (open) { openId = open.dataset.id; currentId = openId; }
+    loadOpenMessage();
     // On a phone the filters fold away under "Filters" unless one is in use.
     var more = document.getElementById("more-filters");
     if (more && window.matchMedia("(max-width: 760px)").matches && !/[?&](unread|direction|account|customer|since|until)=./.test(location.search)) {
