@@ -145,6 +145,13 @@ def test_row_carries_its_mark_endpoints(staff_client, inbox_data):
 # --- The layout's head ------------------------------------------------------------------------
 
 
+def test_no_template_comment_leaks_into_a_page(staff_client, inbox_data):
+    for url, headers in [("/", {}), ("/?open=1", {}), ("/inbox/counts/", {"HTTP_HX_REQUEST": "true"}),
+                         ("/?q=x", {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "results"})]:
+        html = staff_client.get(url, **headers).content.decode()
+        assert "{#" not in html and "#}" not in html and "{%" not in html, url
+
+
 def test_the_favicon_exists_and_is_linked(staff_client, inbox_data):
     html = staff_client.get("/").content.decode()
     href = re.search(r'<link rel="icon" href="([^"]+)" type="image/svg\+xml">', html).group(1)

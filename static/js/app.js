@@ -25,7 +25,7 @@
     var day = dayFmt.format(date), today = dayFmt.format(now);
     if (day === today) return timeFmt.format(date);
     if (day === dayFmt.format(new Date(now - 864e5))) return "Yesterday " + timeFmt.format(date);
-    if (seconds > 0 && seconds < 6 * 864e5) return weekdayFmt.format(date) + " " + timeFmt.format(date);
+    if (seconds > 0 && seconds < 6 * 86400) return weekdayFmt.format(date) + " " + timeFmt.format(date);
     if (date.getFullYear() === now.getFullYear()) return monthDayFmt.format(date);
     return fullDateFmt.format(date);
   }
