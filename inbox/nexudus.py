@@ -774,7 +774,8 @@ class NexudusClient:
                     break
         if not text:
             return ""
-        return f"; Nexudus says: {self._scrub(text[:300])}"
+        # The callers end the sentence with a full stop: don't leave two.
+        return f"; Nexudus says: {self._scrub(text[:300]).rstrip('.')}"
 
     def _scrub(self, text: str) -> str:
         secrets = [self._password, self._totp]

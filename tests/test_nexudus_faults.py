@@ -314,6 +314,7 @@ def test_refused_credentials_give_a_clear_error_without_secrets(rsps, make_clien
     message = str(caught.value)
     assert caught.value.kind == kind
     assert hint in message and USERNAME in message
+    assert ".." not in message  # the server's own full stop is not doubled
     assert_no_secret(message)
     assert_no_secret(caplog.text)
     assert client.requests_made == 1  # a refusal is not retried
