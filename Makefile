@@ -1,7 +1,7 @@
 # The two commands of the README:
 #   make run    set up and run the dashboard (embedded default: SQLite, embedded Redis, sandbox)
 #   make test   set up and run the test suite (DATABASE_URL=postgres://... make test for PostgreSQL)
-.PHONY: run test setup setup-dev bench-sync bench-inbox bench-export lint
+.PHONY: run test setup setup-dev bench-sync bench-inbox bench-load bench-health bench-export
 
 PY := .venv/bin/python
 
@@ -25,3 +25,9 @@ bench-inbox: setup-dev
 
 bench-export: setup-dev
 	$(PY) bench/export_bench.py
+
+bench-load: setup-dev
+	$(PY) bench/load.py
+
+bench-health: setup-dev
+	$(PY) bench/health_bench.py
