@@ -122,6 +122,9 @@ def test_the_database_objects_of_the_inbox_survive_every_migration():
             names = {name for _, name in cursor.fetchall()}
             expected = {"inbox_message_fts", "inbox_message_fts_ai", "inbox_message_fts_ad", "inbox_message_fts_au",
                         "inbox_message_tally", "inbox_tally_ai", "inbox_tally_ad", "inbox_tally_au"}
+            cursor.execute("SELECT name FROM sqlite_master WHERE name = 'inbox_message_fts_vocab'")
+            names |= {row[0] for row in cursor.fetchall()}
+            expected.add("inbox_message_fts_vocab")
         else:
             cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'inbox_coworkermessage'")
             names = {row[0] for row in cursor.fetchall()}
