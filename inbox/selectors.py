@@ -578,10 +578,21 @@ def newer_count(*, user, filters: InboxFilters, cursor: Cursor | None) -> int:
     """How many messages of the view are newer than the newest one shown (capped at LIVE_CAP);
     with no cursor (an empty list), how many the view has now.
 
-    One query on the newest-first index: the scan stops at the cursor or after LIVE_CAP rows."""
+    One query on the newest-first index: the scan stops at the cursor or after LIVE_CAP rows.
+    A common search word on SQLite (polled every few seconds by everyone on that view) is probed
+    row by row among the rows newer than the cursor when they are few (one more index count),
+    instead of copying every match of the word into a temporary index at each poll."""
+    from inbox import search
+
     qs = filter_messages(live_messages(), user=user, filters=filters)
     if cursor is not None:
         qs = newer_than(qs, cursor)
+        if search.walkable(qs):
+            with search.search_plan(search.SKIP):
+                few_newer = qs.order_by().values("pk")[: search.WALK_WINDOW + 1].count() <= search.WALK_WINDOW
+            if few_newer:
+                with search.search_plan(search.WALK):
+                    return qs.order_by().values("pk")[:LIVE_CAP].count()
     return qs.order_by().values("pk")[:LIVE_CAP].count()
 
 

@@ -111,3 +111,25 @@ def test_deep_pages_walk_from_the_cursor(staff_user, mixed):
     page = page_after(view, Cursor.of(deep), 50)
     assert [m.pk for m in page.rows] == everything[11:]
     assert not page.has_next
+
+
+def test_the_live_poll_counts_new_matches_whatever_the_plan(staff_user, mixed):
+    from inbox.selectors import newer_count
+
+    view = InboxFilters(q="mike")
+    newest = next(m for m in mixed if m.pk == expected(mixed, "mike")[0])
+    assert newer_count(user=staff_user, filters=view, cursor=Cursor.of(newest)) == 0
+    later = BASE_TIME + dt.timedelta(hours=2)
+    CoworkerMessage.objects.bulk_create([
+        make_message(id=70_000 + i, subject="mike" if i % 2 else "oscar", body_text="", created_on=later)
+        for i in range(6)
+    ])
+    with CaptureQueriesContext(connection) as ctx:
+        assert newer_count(user=staff_user, filters=view, cursor=Cursor.of(newest)) == 3
+    if connection.vendor == "sqlite":
+        assert any("EXISTS (SELECT 1 FROM inbox_message_fts" in q["sql"] for q in ctx.captured_queries)
+    # Many newer rows (more than the window): the set plan, same answer.
+    CoworkerMessage.objects.bulk_create([
+        make_message(id=71_000 + i, subject="mike", body_text="", created_on=later) for i in range(12)
+    ])
+    assert newer_count(user=staff_user, filters=view, cursor=Cursor.of(newest)) == 15
