@@ -35,6 +35,8 @@ def _lima(n: int, start: int = 9000) -> list[CoworkerMessage]:
     InboxFilters(q="lima", direction="incoming"),
     InboxFilters(q="lima", unread=True, account=ACCOUNT_B),
     InboxFilters(since=(BASE_TIME - dt.timedelta(days=1)).date()),
+    InboxFilters(q="lima", since=(BASE_TIME - dt.timedelta(days=1)).date(), direction="outgoing"),
+    InboxFilters(q="lima", customer=7001),
 ])
 def test_at_the_cap_the_counts_are_exact(staff_user, settings, filters):
     messages = _lima(12)
