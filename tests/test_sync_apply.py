@@ -18,6 +18,7 @@ from inbox.locks import RedisLock, holder_label
 from inbox.models import CoworkerMessage, EmailAccount, MessageMark, SyncRun
 from inbox.records import parse_account, parse_message
 from inbox.services import sync
+from inbox.services.sync import services as sync_services
 from inbox.services.sync import SeenIds, _next_watermark, apply_account_page, apply_message_page
 
 UTC = timezone.utc
@@ -319,7 +320,7 @@ class TestRunBookkeeping:
 
     def test_request_sync_does_not_queue_twice(self, django_capture_on_commit_callbacks, monkeypatch):
         sent = []
-        monkeypatch.setattr(sync, "_enqueue", lambda *args: sent.append(args))
+        monkeypatch.setattr(sync_services, "_enqueue", lambda *args: sent.append(args))
         with django_capture_on_commit_callbacks(execute=True):
             run, created = sync.request_sync(resource="messages", mode="full", trigger="admin")
         assert created and run.status == "queued" and run.trigger == "admin"
@@ -348,7 +349,7 @@ def test_a_redelivered_run_takes_its_own_dead_lock_back(monkeypatch):
     dead = RedisLock("sync:messages", timeout=60, label=str(run.pk))
     assert dead.acquire()
     calls = []
-    monkeypatch.setattr(sync, "_messages_work", lambda ctx, mode: calls.append(ctx.run.pk))
+    monkeypatch.setattr(sync_services, "messages_work", lambda ctx, mode: calls.append(ctx.run.pk))
     result = sync.sync_messages(mode="full", run=run, lock_wait=0.2, client=object())
     assert result.status == "success" and calls == [run.pk]
     assert holder_label("sync:messages") is None

@@ -1,0 +1,48 @@
+"""The sync: Nexudus records into the local mirror (services write; tasks and the command call these).
+
+- Pages are applied with one bulk upsert and one transaction per page (DESIGN.md, traps), keyed by
+  the Nexudus Id. Rows whose mirrored content is unchanged are not written at all, so a page applied
+  twice changes nothing, and ``records_updated`` counts real changes. ``MessageMark`` (the marks
+  people make here) is never touched.
+- Incremental (messages): ``from_CoworkerMessage_UpdatedOn = watermark - NEXUDUS_SYNC_OVERLAP``,
+  ordered by Id; see ``_next_watermark`` for why a record changed while a sync runs is never lost.
+- Full (messages, and accounts every time): walk everything, then soft-delete the mirror rows
+  that were not seen, after checking each one with the batch endpoint (a record skipped by a page
+  that shifted is not deleted). Deleted rows stay in the table, marked ``deleted_at``.
+- One run at a time per resource, by a Redis lock (``inbox.locks``); ``SyncRun`` records each run
+  and its progress after every page, for the /sync/ page.
+
+The modules, from the bottom up:
+
+- ``cleaning``: values both databases accept (no NUL, no lone surrogates, lengths, int ranges);
+- ``rows``: records into rows, ``apply_records`` and the page-at-a-time ``apply_*_page``;
+- ``walk``: the next page fetched while one is applied (``prefetched``), the Ids seen (``SeenIds``);
+- ``context``: one running sync (``RunContext``): pages applied and recorded, walks, soft deletes;
+- ``messages`` and ``accounts``: what a run of each resource does;
+- ``runs``: the lock, reaping dead runs, classifying failures, opening and closing a ``SyncRun``;
+- ``services``: the public services below.
+
+Code imports from ``inbox.services.sync`` (this package), not from its modules, which may move; a
+test that patches a name patches it in the module that looks it up (e.g. ``services._enqueue``).
+"""
+
+from .context import Progress
+from .messages import _last_watermark, _next_watermark
+from .rows import apply_account_page, apply_message_page, apply_records
+from .runs import SyncBusy, reap_dead_runs
+from .services import request_sync, sync_accounts, sync_messages
+from .walk import SeenIds, prefetched
+
+__all__ = [
+    "Progress",
+    "SeenIds",
+    "SyncBusy",
+    "apply_account_page",
+    "apply_message_page",
+    "apply_records",
+    "prefetched",
+    "reap_dead_runs",
+    "request_sync",
+    "sync_accounts",
+    "sync_messages",
+]

@@ -1,0 +1,49 @@
+"""Accounts: businesses, then every EmailAccount (a full walk each time: there are few), then health."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from inbox.nexudus import NexudusNotFound
+from inbox.records import EmailAccountRecord
+
+from .context import RunContext
+from .rows import ACCOUNTS, BUSINESSES
+
+logger = logging.getLogger(__name__)
+
+
+class HealthFailed(Exception):
+    """The accounts were synced, but the health update after them failed: the run fails, saying so."""
+
+
+def accounts_work(ctx: RunContext) -> None:
+    """Businesses, then every account (unseen ones checked, then soft-deleted), then their health."""
+    client = ctx.client
+    for page in client.iter_business_pages():
+        ctx.page_applied(BUSINESSES, page.records, total_pages=None, has_next=page.has_next, count=False)
+    ctx.pages_before_walk = ctx.run.pages_done
+    seen = ctx.walk(ACCOUNTS, lambda: client.iter_account_pages(order_by="Id"))
+
+    def verify(ids: Sequence[int]) -> list[EmailAccountRecord]:
+        # Batch answers are partial for accounts (nexudus-api.md §2): they only prove existence;
+        # the few that exist after all are fetched whole.
+        whole = []
+        for record in client.get_accounts(ids):
+            try:
+                whole.append(client.get_account(record.id))
+            except NexudusNotFound:
+                pass  # deleted in between: it is missing after all
+        return whole
+
+    ctx.soft_delete_unseen(ACCOUNTS, seen, verify)
+    from inbox.services.account_health import after_accounts_sync
+
+    try:
+        after_accounts_sync(run=ctx.run)
+    except Exception as exc:
+        logger.exception("accounts sync #%s: the health update failed.", ctx.run.pk)
+        raise HealthFailed(
+            f"The mail accounts were synced, but updating their health failed: {type(exc).__name__}: {exc}"
+        ) from exc

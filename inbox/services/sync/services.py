@@ -1,0 +1,117 @@
+"""The public services: sync messages or accounts now (tasks, the command), or queue a sync (the /sync/ page)."""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+
+from django.db import transaction
+from django.utils import timezone
+
+from inbox.locks import LockError, RedisLock
+from inbox.models import SyncRun
+from inbox.nexudus import NexudusClient
+
+from .accounts import accounts_work
+from .context import Progress
+from .messages import messages_work
+from .runs import execute, reap_dead_runs
+
+logger = logging.getLogger(__name__)
+
+Resource = SyncRun.Resource
+Mode = SyncRun.Mode
+Status = SyncRun.Status
+
+
+def sync_messages(
+    *,
+    mode: str = Mode.INCREMENTAL,
+    client: NexudusClient | None = None,
+    run: SyncRun | None = None,
+    progress: Progress | None = None,
+    trigger: str = "",
+    task_id: str = "",
+    lock_wait: float | None = None,
+) -> SyncRun:
+    """Sync CoworkerMessages (``incremental`` from the last watermark, or ``full``); the run, finished.
+
+    Failures are recorded on the run (status failed, ``error``, ``error_kind``), not raised. Waits
+    up to ``lock_wait`` seconds (default ``SYNC_LOCK_WAIT``) for another run of messages to end;
+    if it does not, the given ``run`` is failed, or :class:`SyncBusy` is raised when none was given.
+    """
+    if mode not in Mode.values:
+        raise ValueError(f"Unknown sync mode {mode!r}: use 'incremental' or 'full'.")
+    return execute(
+        resource=Resource.MESSAGES, mode=mode, run=run, client=client, progress=progress,
+        trigger=trigger, task_id=task_id, lock_wait=lock_wait,
+        work=lambda ctx: messages_work(ctx, mode),
+    )
+
+
+def sync_accounts(
+    *,
+    client: NexudusClient | None = None,
+    run: SyncRun | None = None,
+    progress: Progress | None = None,
+    trigger: str = "",
+    task_id: str = "",
+    lock_wait: float | None = None,
+) -> SyncRun:
+    """Sync businesses and EmailAccounts (always a full walk: there are few), then account health."""
+    return execute(
+        resource=Resource.ACCOUNTS, mode=Mode.FULL, run=run, client=client, progress=progress,
+        trigger=trigger, task_id=task_id, lock_wait=lock_wait, work=accounts_work,
+    )
+
+
+def request_sync(*, resource: str, mode: str, trigger: str) -> tuple[SyncRun, bool]:
+    """Queue a sync of ``resource`` unless one is queued or running; (the run, whether it is new).
+
+    The task is sent after the transaction commits, so the worker always finds the run.
+    """
+    if resource not in Resource.values:
+        raise ValueError(f"Unknown resource {resource!r}: use 'messages' or 'accounts'.")
+    if mode not in Mode.values:
+        raise ValueError(f"Unknown sync mode {mode!r}: use 'incremental' or 'full'.")
+    if resource == Resource.ACCOUNTS:
+        mode = Mode.FULL  # accounts are always walked whole
+    # Two clicks at once must not queue two runs: a short lock around check-then-create.
+    gate = RedisLock(f"request:{resource}", timeout=30, label="request")
+    if not gate.acquire(wait=10):
+        raise LockError(f"Another request to sync {resource} did not finish in time")
+    try:
+        reap_dead_runs(resource)
+        active = (
+            SyncRun.objects.filter(resource=resource, status__in=[Status.QUEUED, Status.RUNNING])
+            .order_by("created_at", "id")
+            .first()
+        )
+        if active is not None:
+            return active, False
+        with transaction.atomic():
+            run = SyncRun.objects.create(resource=resource, mode=mode, status=Status.QUEUED, trigger=trigger)
+            transaction.on_commit(partial(_enqueue, run.pk, resource, mode, trigger))
+    finally:
+        gate.release()
+    run.refresh_from_db()
+    return run, True
+
+
+def _enqueue(run_id: int, resource: str, mode: str, trigger: str) -> None:
+    from inbox import tasks
+
+    try:
+        if resource == Resource.MESSAGES:
+            result = tasks.sync_messages.apply_async(kwargs={"mode": mode, "run_id": run_id, "trigger": trigger})
+        else:
+            result = tasks.sync_accounts.apply_async(kwargs={"run_id": run_id, "trigger": trigger})
+    except Exception as exc:  # the broker is down or hanging
+        logger.exception("Could not queue %s sync #%s.", resource, run_id)
+        SyncRun.objects.filter(pk=run_id, status=Status.QUEUED).update(
+            status=Status.FAILED, finished_at=timezone.now(), error_kind="unavailable",
+            error=f"The sync could not be queued: the Celery broker (Redis) did not answer "
+                  f"({type(exc).__name__}). Check that Redis and the worker are running.",
+        )
+        return
+    SyncRun.objects.filter(pk=run_id, task_id="").update(task_id=result.id or "")
