@@ -15,6 +15,19 @@ def _embedded_redis():
     ensure_from_settings()
 
 
+@pytest.fixture(autouse=True)
+def _cache_breakers_closed():
+    """A test that stops Redis trips the "cache is down, skip it for a while" breakers; each test
+    starts with them closed, so no test depends on what ran before it."""
+    from inbox import health_selectors, selectors
+
+    selectors._cache_down_until = 0.0
+    health_selectors._cache_down_until = 0.0
+    yield
+    selectors._cache_down_until = 0.0
+    health_selectors._cache_down_until = 0.0
+
+
 @pytest.fixture
 def redis_client():
     client = redis_lib.Redis.from_url(settings.REDIS_URL)
