@@ -23,7 +23,7 @@ import hashlib
 import re
 
 from django.core.cache import cache
-from django.db import connections, models
+from django.db import NotSupportedError, connections, models
 from django.db.models import BooleanField, QuerySet
 from django.db.models.expressions import Col, Expression
 
@@ -325,4 +325,4 @@ def apply_search(qs: QuerySet, text: str) -> QuerySet:
     if vendor == "sqlite":
         query, few, walk = sqlite_plan(qs.db, terms)
         return qs.filter(_Fts5Match(query, few=few, walk=walk))
-    raise NotImplementedError(f"No full-text search for database vendor {vendor!r}")  # pragma: no cover
+    raise NotSupportedError(f"No full-text search for database vendor {vendor!r}: use PostgreSQL or SQLite.")

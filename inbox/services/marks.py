@@ -16,7 +16,7 @@ import json
 from array import array
 from collections.abc import Iterable
 
-from django.db import connections
+from django.db import NotSupportedError, connections
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -75,7 +75,7 @@ def _upsert(*, user, ids: array, is_read: bool, using: str) -> int:
     elif connection.vendor == "sqlite":
         id_rows, ids_param = "SELECT value FROM json_each(%s)", json.dumps(ids.tolist())
     else:
-        raise NotImplementedError(f"marks need PostgreSQL or SQLite, not {connection.vendor}")
+        raise NotSupportedError(f"Marks need PostgreSQL or SQLite, not {connection.vendor}.")
     qn = connection.ops.quote_name
     column = {f.name: qn(f.column) for f in MessageMark._meta.concrete_fields}
     sql = (
