@@ -14,6 +14,11 @@ What it does, all under its own var directory (``var/bench-sync`` unless ``--var
    fresh process (so it pays for its token like a worker's first run);
 4. prints the medians.
 
+CPU is reported for each side: the sync process, the sandbox's gunicorn workers and, on
+PostgreSQL, the sync's own database backend (on SQLite the database works inside the sync
+process). ``--profile`` also runs each full sync under cProfile (the main thread: applying pages;
+the page-fetching thread is not in it), saves it in the var directory and prints its top lines.
+
 The client's shared rate limiter defaults to 120 requests a minute (Nexudus's documented budget),
 which alone would cap a sync at 120 pages a minute; the bench raises it for its own processes
 (``NEXUDUS_RATE_PER_SECOND`` / ``NEXUDUS_RATE_PER_MINUTE``) and says so. Pages are 1,000 records.
@@ -46,7 +51,7 @@ PYTHON = sys.executable
 # --- The child: one sync in a fresh process, reporting what it measured ----------------------
 
 
-def child(mode: str) -> None:
+def child(mode: str, profile_to: str | None = None) -> None:
     import resource
 
     sys.path.insert(0, str(ROOT))
@@ -59,15 +64,26 @@ def child(mode: str) -> None:
     from inbox.services.sync import sync_messages
 
     ensure_from_settings()
+    database = DatabaseCpu()
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     samples: list[tuple[int, float]] = []  # (pages done, RSS MB) through the run
 
     def progress(run) -> None:
         samples.append((run.pages_done, current_rss_mb()))
 
+    profiler = None
+    if profile_to:
+        import cProfile
+
+        profiler = cProfile.Profile()
     started = time.perf_counter()
     cpu_started = time.process_time()
+    if profiler is not None:
+        profiler.enable()
     run = sync_messages(mode=mode, trigger="bench", lock_wait=0, progress=progress)
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(profile_to)
     seconds = time.perf_counter() - started
     cpu = time.process_time() - cpu_started
     pages = max(run.pages_done, 1)
@@ -77,6 +93,7 @@ def child(mode: str) -> None:
         "error": run.error,
         "seconds": seconds,
         "cpu_seconds": cpu,
+        "database_cpu_seconds": database.used(),
         "rss_at": rss_at,
         "seen": run.records_seen,
         "created": run.records_created,
@@ -87,6 +104,45 @@ def child(mode: str) -> None:
         "rss_start_mb": rss_before / 1024,
         "rss_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }))
+
+
+class DatabaseCpu:
+    """CPU used by this process's PostgreSQL backend (same machine), or None on SQLite.
+
+    On SQLite the database's work is in the sync's own CPU; on PostgreSQL it is another process,
+    and without it the sync's CPU would hide half of what a page costs.
+    """
+
+    def __init__(self) -> None:
+        from django.db import connection
+
+        self.pid = None
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                self.pid = cursor.fetchone()[0]
+        self.start = self.cpu()
+
+    def cpu(self) -> float | None:
+        if self.pid is None:
+            return None
+        try:
+            fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # a server on another machine, or in a container
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def used(self) -> float | None:
+        from django.db import connection
+
+        end = self.cpu()
+        if self.start is None or end is None:
+            return None
+        with connection.cursor() as cursor:  # the same backend all along, or the figure means nothing
+            cursor.execute("SELECT pg_backend_pid()")
+            if cursor.fetchone()[0] != self.pid:
+                return None
+        return end - self.start
 
 
 def current_rss_mb() -> float:
@@ -141,13 +197,29 @@ def fresh_mirror(env: dict, var_dir: Path, database_url: str | None) -> None:
     manage(env, "migrate", "--database", "default", "-v", "0")
 
 
-def run_child(env: dict, mode: str) -> dict:
-    out = subprocess.run([PYTHON, __file__, "--child", mode], env=env, cwd=ROOT, check=True,
+def run_child(env: dict, mode: str, profile_to: Path | None = None) -> dict:
+    extra = ["--profile-to", str(profile_to)] if profile_to else []
+    out = subprocess.run([PYTHON, __file__, "--child", mode, *extra], env=env, cwd=ROOT, check=True,
                          capture_output=True, text=True)
     result = json.loads(out.stdout.strip().splitlines()[-1])
     if result["status"] != "success":
         raise SystemExit(f"The {mode} sync failed: {result['error']}\n{out.stderr[-2000:]}")
     return result
+
+
+def cpu_text(seconds: float | None, unit: str = " s") -> str:
+    return "in the sync's" if seconds is None else f"{seconds:.1f}{unit}"
+
+
+def median_or_none(values: list) -> float | None:
+    return None if any(v is None for v in values) else statistics.median(values)
+
+
+def print_profile(path: Path, top: int = 25) -> None:
+    import pstats
+
+    print(f"  profile of the sync process ({path.name}), by own time:")
+    pstats.Stats(str(path), stream=sys.stdout).sort_stats("tottime").print_stats(top)
 
 
 def wait_until_up(url: str, timeout: float = 30) -> None:
@@ -173,10 +245,13 @@ def main() -> None:
     parser.add_argument("--database-url", default=None, help="mirror in PostgreSQL (dropped and recreated!)")
     parser.add_argument("--var-dir", default=str(ROOT / "var" / "bench-sync"))
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers serving the sandbox")
+    parser.add_argument("--profile", action="store_true",
+                        help="profile each full sync (cProfile) into the var dir and print its top functions")
     parser.add_argument("--child", choices=["full", "incremental"], help=argparse.SUPPRESS)
+    parser.add_argument("--profile-to", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child)
+        child(args.child, args.profile_to)
         return
 
     sizes = sorted({int(s) for s in args.sizes.split(",")} if args.sizes else
@@ -247,18 +322,21 @@ def main() -> None:
             for i in range(args.repeat):
                 fresh_mirror(env, var_dir, args.database_url)
                 server_cpu = cpu_seconds_of_children(server.pid)
-                full = run_child(env, "full")
+                profile_to = var_dir / f"profile-full-{size}-{i + 1}.pstats" if args.profile else None
+                full = run_child(env, "full", profile_to)
                 full["server_cpu_seconds"] = cpu_seconds_of_children(server.pid) - server_cpu
                 if full["mirror_rows"] != size or full["seen"] != size:
                     raise SystemExit(f"The mirror has {full['mirror_rows']} rows (saw {full['seen']}), not {size}.")
                 inc = run_child(env, "incremental")
                 fulls.append(full)
                 incs.append(inc)
+                if profile_to:
+                    print_profile(profile_to)
                 rss_path = " / ".join(f"{mb:.0f}" for mb in full["rss_at"].values() if mb is not None)
                 print(
                     f"  run {i + 1}: full {full['seconds']:.2f} s = {size / full['seconds']:,.0f} records/s, "
                     f"{full['requests']} requests; CPU: sync {full['cpu_seconds']:.1f} s, sandbox "
-                    f"{full['server_cpu_seconds']:.1f} s; RSS at 25/50/75/100% of the pages {rss_path} MB, "
+                    f"{full['server_cpu_seconds']:.1f} s, database {cpu_text(full['database_cpu_seconds'])}; RSS at 25/50/75/100% of the pages {rss_path} MB, "
                     f"peak {full['rss_peak_mb']:.0f} MB (after start-up {full['rss_start_mb']:.0f} MB); "
                     f"incremental (nothing changed) {inc['seconds'] * 1000:.0f} ms, {inc['requests']} requests, "
                     f"{inc['seen']} re-read in the overlap window"
@@ -271,6 +349,7 @@ def main() -> None:
                 "rss_growth_mb": statistics.median(f["rss_peak_mb"] - f["rss_start_mb"] for f in fulls),
                 "sync_cpu": statistics.median(f["cpu_seconds"] for f in fulls),
                 "server_cpu": statistics.median(f["server_cpu_seconds"] for f in fulls),
+                "database_cpu": median_or_none([f["database_cpu_seconds"] for f in fulls]),
                 "inc_ms": statistics.median(i["seconds"] * 1000 for i in incs),
                 "inc_requests": statistics.median(i["requests"] for i in incs),
             }
@@ -287,7 +366,7 @@ def main() -> None:
           f"{'peak RSS MB':>12} {'RSS growth MB':>14} {'incr. ms':>9} {'incr. requests':>15}")
     for row in summary:
         print(f"{row['messages']:>9} {row['records_per_s']:>10,.0f} {row['full_s']:>7.2f} {row['sync_cpu']:>11.1f} "
-              f"{row['server_cpu']:>14.1f} {row['rss_mb']:>12.0f} {row['rss_growth_mb']:>14.0f} "
+              f"{row['server_cpu']:>14.1f} {cpu_text(row['database_cpu'], ''):>15} {row['rss_mb']:>12.0f} {row['rss_growth_mb']:>14.0f} "
               f"{row['inc_ms']:>9.0f} {row['inc_requests']:>15.0f}")
     load = os.getloadavg()
     print(f"load average at the end: {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} on {os.cpu_count()} cores "

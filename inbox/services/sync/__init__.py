@@ -16,6 +16,7 @@ The modules, from the bottom up:
 
 - ``cleaning``: values both databases accept (no NUL, no lone surrogates, lengths, int ranges);
 - ``rows``: records into rows, ``apply_records`` and the page-at-a-time ``apply_*_page``;
+- ``upsert``: the changed rows into their table, the fastest way each database offers;
 - ``walk``: the next page fetched while one is applied (``prefetched``), the Ids seen (``SeenIds``);
 - ``context``: one running sync (``RunContext``): pages applied and recorded, walks, soft deletes;
 - ``messages`` and ``accounts``: what a run of each resource does;

@@ -21,6 +21,7 @@ from inbox.records import BusinessRecord, CoworkerMessageRecord, EmailAccountRec
 from inbox.text import body_to_text
 
 from .cleaning import cleaner_for
+from .upsert import upsert_rows
 
 #: Ids per ``IN (...)`` query (SQLite builds before 3.32 allow 999 parameters).
 IN_CHUNK = 900
@@ -42,17 +43,22 @@ class Mirror:
         tail = ("deleted_at",) if self.soft_delete else ()
         # What a row holds for a record (compared to decide whether to write), in this order.
         self.columns = self.attnames + self.derived + tail
-        self.update_fields = [_model_field(model, name).name for name in self.columns]
-        if any(f.name == "synced_at" for f in model._meta.concrete_fields):
-            self.update_fields.append("synced_at")
-        # Rows are built positionally, in the model's field order: Django's fast path for __init__
-        # (about 3x cheaper than keyword arguments, as ``Model.from_db`` does).
+        # The row written for a record: every column of the table, in the table's order, picked
+        # from (pk, *values, now, *defaults): ``synced_at`` is the time of the page, and a column
+        # the sync does not mirror gets its default on insert and is left alone on update.
         concrete = model._meta.concrete_fields
-        self.template = [None if f.primary_key else f.get_default() for f in concrete]
-        attnames = [f.attname for f in concrete]
-        self.slots = [attnames.index(_model_field(model, name).attname) for name in self.columns]
-        self.pk_slot = attnames.index(model._meta.pk.attname)
-        self.synced_slot = attnames.index("synced_at") if "synced_at" in attnames else None
+        source = {model._meta.pk.attname: 0}
+        source.update({_model_field(model, name).attname: i for i, name in enumerate(self.columns, start=1)})
+        updated = set(source) - {model._meta.pk.attname}
+        if any(f.attname == "synced_at" for f in concrete):
+            source["synced_at"] = len(self.columns) + 1
+            updated.add("synced_at")
+        self.defaulted = [f for f in concrete if f.attname not in source]
+        for position, field in enumerate(self.defaulted, start=len(self.columns) + 2):
+            source[field.attname] = position
+        self.fields = list(concrete)
+        self.update_fields = [f for f in concrete if f.attname in updated]
+        self.arrange = operator.itemgetter(*(source[f.attname] for f in concrete))
         self.not_null_datetimes = tuple(
             i for i, name in enumerate(self.attnames)
             if isinstance(_model_field(model, name), models.DateTimeField) and not _model_field(model, name).null
@@ -106,7 +112,7 @@ def apply_records(mirror: Mirror, records: Iterable[Any], *, now: datetime | Non
 
     Existing rows are read first (one ``IN`` query per 900 ids) so unchanged rows are skipped and
     the counts are honest; everything else goes in one ``INSERT ... ON CONFLICT (id) DO UPDATE``
-    (``bulk_create(update_conflicts=True)``, SQLite and PostgreSQL alike).
+    (``upsert.upsert_rows``: the fastest way in on each database).
     """
     now = now or timezone.now()
     by_id = {record.id: record for record in records}  # the last copy of an id wins
@@ -117,7 +123,8 @@ def apply_records(mirror: Mirror, records: Iterable[Any], *, now: datetime | Non
     for chunk in chunks(list(by_id), IN_CHUNK):
         for row in model.objects.filter(pk__in=chunk).values_list("pk", *mirror.columns):
             existing[row[0]] = row[1:]
-    objs = []
+    defaults = tuple(field.get_default() for field in mirror.defaulted)
+    changed = []
     created = updated = 0
     for pk, record in by_id.items():
         old = existing.get(pk)
@@ -128,17 +135,8 @@ def apply_records(mirror: Mirror, records: Iterable[Any], *, now: datetime | Non
             created += 1
         else:
             updated += 1
-        args = mirror.template.copy()
-        args[mirror.pk_slot] = pk
-        for slot, value in zip(mirror.slots, values):
-            args[slot] = value
-        if mirror.synced_slot is not None:
-            args[mirror.synced_slot] = now
-        objs.append(model(*args))
-    if objs:
-        model.objects.bulk_create(
-            objs, update_conflicts=True, unique_fields=["id"], update_fields=mirror.update_fields
-        )
+        changed.append(mirror.arrange((pk, *values, now, *defaults)))
+    upsert_rows(model, mirror.fields, mirror.update_fields, changed)
     return created, updated
 
 
