@@ -7,15 +7,17 @@ import queue
 import threading
 from array import array
 from collections.abc import Iterator
+from typing import TypeVar
 
-from inbox.records import Page
+T = TypeVar("T")
 
 
-def prefetched(pages: Iterator[Page], *, depth: int = 1) -> Iterator[Page]:
-    """Yield ``pages`` while a helper thread already fetches the next one.
+def prefetched(pages: Iterator[T], *, depth: int = 1) -> Iterator[T]:
+    """Yield ``pages`` while a helper thread already fetches the next one (and whatever else
+    iterating ``pages`` does: the walk prepares each page's rows there too).
 
-    The network and Nexudus's (or the sandbox's) own work then overlap with applying the page in
-    hand. Only the helper thread touches the client until the walk ends; an error on its side is
+    The network, Nexudus's (or the sandbox's) own work and that preparation then overlap with
+    applying the page in hand. Only the helper thread touches the client until the walk ends; an error on its side is
     raised here, in order, and stopping early (an error while applying) stops the helper.
     """
     slots: queue.Queue = queue.Queue(maxsize=depth)
