@@ -68,7 +68,7 @@ class Mirror:
         """Whether the record lacks a value its row must have (CreatedOn), so its row depends on the old one."""
         return any(getattr(record, self.attnames[i]) is None for i in self.not_null_datetimes)
 
-    def row(self, record: Any, old: tuple | None, now: datetime) -> tuple:
+    def row(self, record: Any, old: tuple | None, now: datetime | None) -> tuple:
         raw = self.get(record)
         values = [clean(value) for clean, value in zip(self.cleaners, raw)]
         for i in self.not_null_datetimes:
