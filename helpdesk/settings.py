@@ -384,7 +384,7 @@ CONVERSATION_PAGE_SIZE = env_int("CONVERSATION_PAGE_SIZE", 30)
 # person's own read marks are applied on top at once.
 INBOX_COUNTS_CACHE_SECONDS = env_int("INBOX_COUNTS_CACHE_SECONDS", 30)
 
-# --- sync: Nexudus to the mirror (inbox/services/sync.py, inbox/tasks.py) -----------------------
+# --- sync: Nexudus to the mirror (inbox/services/sync/, inbox/tasks.py) -----------------------
 # An explicitly started sync (button, command, nightly reconcile) that finds another run of the same
 # resource holding the lock waits this long for it, then gives up; beat's incremental runs skip.
 SYNC_LOCK_WAIT = env_int("SYNC_LOCK_WAIT", 15 * 60)
