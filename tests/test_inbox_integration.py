@@ -242,3 +242,11 @@ def test_admins_still_get_the_attention_badge(client, db, django_user_model):
     assert "accounts_attention_count" in response.context
     fragment = client.get("/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="results")
     assert "accounts_attention_count" not in fragment.context
+
+
+def test_every_page_has_one_htmx_config(admin_client_, inbox_data):
+    """htmx reads only the first htmx-config meta: a second one on a page would be dead config."""
+    message_id = CoworkerMessage.objects.values_list("id", flat=True).first()
+    for url in ("/", "/accounts/", "/sync/", f"/messages/{message_id}/"):
+        html = admin_client_.get(url).content.decode()
+        assert html.count('name="htmx-config"') == 1, url
