@@ -10,8 +10,10 @@ What it handles, following ``../shared/nexudus-api.md``:
   every minute does not sign in every minute;
 - paging (§1): ``page``/``size`` following ``HasNextPage``, reading ``CurrentPageSize`` back (the
   server may grant less than asked), always sending ``orderBy`` and ``dir`` and checking that the
-  server sorted the way it was asked (the echo, and the records' own order, since the meaning of
-  ``dir`` differs between documentation generations: ``NEXUDUS_SORT_ASCENDING_DIR``);
+  server sorted the way it was asked (the echo, and the records' own order). The meaning of ``dir``
+  differs between documentation generations, so a page answered in descending order is asked
+  again with the other value, and the answer is remembered per server (``inbox.sort_convention``);
+  ``NEXUDUS_SORT_ASCENDING_DIR`` overrides it;
 - throttling (§5): HTTP 409 (and 429) with ``Retry-After``, honoured up to a cap; exponential
   backoff with full jitter on 5xx, timeouts, connection resets and truncated JSON; a bounded number
   of attempts, then :class:`NexudusUnavailable` saying what failed;
@@ -54,6 +56,14 @@ from inbox.records import (
     parse_datetime,
     parse_int,
     parse_message,
+)
+from inbox.sort_convention import (
+    FIRST_GUESS,
+    ProcessSortMemory,
+    RedisSortMemory,
+    SortMemory,
+    announce,
+    other_ascending_dir,
 )
 
 logger = logging.getLogger(__name__)
@@ -281,7 +291,8 @@ class NexudusClient:
         backoff_max: float = 30.0,
         max_retry_after: float = 60.0,
         client_id: str | None = None,
-        ascending_dir: int = 1,
+        ascending_dir: int | None = None,
+        sort_memory: SortMemory | None = None,
         clock: Callable[[], float] = time.monotonic,
         share_tokens: bool = False,
     ):
@@ -323,7 +334,12 @@ class NexudusClient:
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
         self.max_retry_after = max_retry_after
-        self.ascending_dir = ascending_dir
+        if ascending_dir not in (None, 0, 1):
+            raise ValueError("ascending_dir must be 1, 0 or None (find out from the answers).")
+        # None: found out from the server's answers and kept in sort_memory.
+        self.ascending_dir_override = ascending_dir
+        self.sort_memory: SortMemory = sort_memory or ProcessSortMemory()
+        self._remembered_dir: int | None = None
         self.clock = clock
         self.requests_made = 0
         self._tokens = _SHARED_TOKENS if share_tokens else _TokenCache()
@@ -337,7 +353,7 @@ class NexudusClient:
         """A client configured from ``settings.NEXUDUS_*``, limited by the Redis rate limiter."""
         from django.conf import settings
 
-        from inbox.ratelimit import RedisRateLimiter
+        from inbox.ratelimit import RedisRateLimiter, redis_client_from_settings
 
         options: dict[str, Any] = dict(
             base_url=settings.NEXUDUS_API_URL,
@@ -357,6 +373,8 @@ class NexudusClient:
         options.update(overrides)
         if "rate_limiter" not in options:
             options["rate_limiter"] = RedisRateLimiter.from_settings()
+        if "sort_memory" not in options:
+            options["sort_memory"] = RedisSortMemory(redis_client_from_settings())
         return cls(**options)
 
     def close(self) -> None:
@@ -462,12 +480,23 @@ class NexudusClient:
             raise ValueError("page_size and start_page must be at least 1.")
         page_number = start_page
         previous_first_id: int | None = None
+        asked_dirs: list[int] = []  # the dir values tried for the current page
         while True:
+            direction = self._ascending_dir()
             params = {**filters, "page": str(page_number), "size": str(size),
-                      "orderBy": order_by, "dir": str(self.ascending_dir)}
+                      "orderBy": order_by, "dir": str(direction)}
             envelope = self._get_json(path, params)
-            page = self._read_page(path, envelope, parse, asked_page=page_number, asked_size=size,
-                                   order_by=order_by, page_one=start_page)
+            page, verdict, evidence = self._read_page(
+                path, envelope, parse, asked_page=page_number, asked_size=size,
+                order_by=order_by, page_one=start_page,
+            )
+            asked_dirs.append(direction)
+            if verdict == "descending":
+                self._answered_descending(path, direction, evidence, asked_dirs, first_page=page_number == start_page)
+                continue  # the same page again, with the other value: nothing was yielded from it
+            if verdict == "ascending" and self.ascending_dir_override is None:
+                self._learn_ascending_dir(direction, evidence)
+            asked_dirs = []
             yield page
             if not page.has_next:
                 return
@@ -489,6 +518,58 @@ class NexudusClient:
             size = page.page_size
             page_number = page.page + 1
 
+    # --- The dir convention --------------------------------------------------------------
+
+    def _ascending_dir(self) -> int:
+        if self.ascending_dir_override is not None:
+            return self.ascending_dir_override
+        self._remembered_dir = self.sort_memory.get(self.base_url)
+        return FIRST_GUESS if self._remembered_dir is None else self._remembered_dir
+
+    @property
+    def ascending_dir(self) -> int:
+        """The ``dir`` value this client sends for ascending order (override, learnt, or first guess)."""
+        return self._ascending_dir()
+
+    def _learn_ascending_dir(self, value: int, evidence: str) -> None:
+        if self._remembered_dir == value:  # read from the memory for this very request
+            return
+        before = self.sort_memory.set(self.base_url, value)
+        announce(self.base_url, value, before, evidence)
+
+    def _answered_descending(
+        self, path: str, direction: int, evidence: str, asked_dirs: list[int], *, first_page: bool
+    ) -> None:
+        """A page came back in descending order: switch to the other value (raising when that
+        cannot help). Called before the page is yielded, so nothing is lost or applied twice."""
+        if self.ascending_dir_override is not None:
+            raise NexudusError(
+                f"Nexudus sorted {path} in descending order although dir={direction} was sent to ask "
+                f"for ascending ({evidence}). NEXUDUS_SORT_ASCENDING_DIR={direction} is set and this "
+                "server reads dir the other way: unset it (the client then finds the right value itself).",
+                path=path,
+            )
+        other = other_ascending_dir(direction)
+        if other in asked_dirs:
+            raise NexudusError(
+                f"Nexudus sorted {path} in descending order for both dir=1 and dir=0 ({evidence}); "
+                "the client cannot page reliably like that.",
+                path=path,
+            )
+        if not first_page:
+            # The server changed its reading of dir in the middle of a walk: the pages before were
+            # ascending, so this walk cannot be trusted. Forget the convention; the next run finds it.
+            if hasattr(self.sort_memory, "forget"):
+                self.sort_memory.forget(self.base_url)
+            raise NexudusError(
+                f"Nexudus started sorting {path} in descending order in the middle of a walk "
+                f"(dir={direction}, {evidence}); the client will find out the convention again on the "
+                "next run.",
+                path=path,
+            )
+        before = self.sort_memory.set(self.base_url, other)
+        announce(self.base_url, other, before, f"a page sorted descending with dir={direction} ({evidence})")
+
     def _read_page(
         self,
         path: str,
@@ -499,7 +580,9 @@ class NexudusClient:
         asked_size: int,
         order_by: str,
         page_one: int = 1,
-    ) -> Page[T]:
+    ) -> tuple[Page[T], str | None, str]:
+        """The page, and the order it came in: ``"ascending"``, ``"descending"`` or None (cannot
+        tell), with the evidence in words."""
         if isinstance(envelope, list):  # tolerate a bare array: one page holding everything sent
             envelope = {"Records": envelope, "HasNextPage": False}
         if not isinstance(envelope, Mapping):
@@ -513,7 +596,7 @@ class NexudusClient:
         if not isinstance(raw_records, list):
             raise NexudusError(f"Nexudus answered {path} with Records that are not a list.", path=path)
         records, skipped = _parse_all(raw_records, parse, path)
-        self._check_sort(path, envelope, records, order_by)
+        verdict, evidence = self._sort_verdict(path, envelope, records, order_by)
 
         current_page = parse_int(envelope.get("CurrentPage")) or parse_int(envelope.get("PageNumber"))
         current_page = current_page if current_page and current_page > 0 else asked_page
@@ -541,7 +624,7 @@ class NexudusClient:
             has_next = current_page * granted < total_items
         else:
             has_next = len(raw_records) >= granted > 0
-        return Page(
+        page = Page(
             records=records,
             page=current_page,
             page_size=granted,
@@ -550,8 +633,11 @@ class NexudusClient:
             has_next=has_next,
             skipped=skipped,
         )
+        return page, verdict, evidence
 
-    def _check_sort(self, path: str, envelope: Mapping[str, Any], records: list[Any], order_by: str) -> None:
+    def _sort_verdict(
+        self, path: str, envelope: Mapping[str, Any], records: list[Any], order_by: str
+    ) -> tuple[str | None, str]:
         echoed_field = envelope.get("CurrentOrderField")
         if isinstance(echoed_field, str) and echoed_field.strip():
             if echoed_field.strip().casefold() != order_by.casefold():
@@ -560,27 +646,22 @@ class NexudusClient:
                     "the client cannot page reliably like that.",
                     path=path,
                 )
-        echoed_dir = envelope.get("CurrentSortDirection")
-        if _is_descending(echoed_dir):
-            raise self._descending_error(path, f"it echoed CurrentSortDirection={echoed_dir!r}")
-        # Integer echoes are ambiguous between documentation generations (1 = ascending or
-        # descending), so also look at the records themselves when the field is one we parse.
+        # The records' own order, when the field is one the client parses, is the surest sign.
         key = _SORTED_FIELDS.get(order_by.casefold())
         if key is not None:
             values = [v for v in (key(record) for record in records) if v is not None]
-            if any(later < earlier for earlier, later in zip(values, values[1:])) and all(
-                later <= earlier for earlier, later in zip(values, values[1:])
-            ):
-                raise self._descending_error(path, f"its records came newest/highest {order_by} first")
-
-    def _descending_error(self, path: str, evidence: str) -> NexudusError:
-        other = 0 if self.ascending_dir != 0 else 1
-        return NexudusError(
-            f"Nexudus sorted {path} in descending order although dir={self.ascending_dir} was sent "
-            f"to ask for ascending ({evidence}). This server reads dir the other way: set "
-            f"NEXUDUS_SORT_ASCENDING_DIR={other}.",
-            path=path,
-        )
+            pairs = list(zip(values, values[1:]))
+            if any(b < a for a, b in pairs) and all(b <= a for a, b in pairs):
+                return "descending", f"its records came newest/highest {order_by} first"
+            if any(b > a for a, b in pairs) and all(b >= a for a, b in pairs):
+                return "ascending", f"its records came in ascending {order_by} order"
+        # Then the echo: a word or a negative number says it; 0 and 1 mean either, by generation.
+        echoed_dir = envelope.get("CurrentSortDirection")
+        if _is_descending(echoed_dir):
+            return "descending", f"it echoed CurrentSortDirection={echoed_dir!r}"
+        if _is_ascending_word(echoed_dir):
+            return "ascending", f"it echoed CurrentSortDirection={echoed_dir!r}"
+        return None, ""
 
     # --- Get one, batch -----------------------------------------------------------------
 
@@ -892,6 +973,10 @@ def _is_descending(value: Any) -> bool:
         text = value.strip().casefold()
         return text in {"desc", "descending", "-1"}
     return False
+
+
+def _is_ascending_word(value: Any) -> bool:
+    return isinstance(value, str) and value.strip().casefold() in {"asc", "ascending"}
 
 
 def _as_id(value: Any) -> int:

@@ -166,9 +166,7 @@ class RedisRateLimiter:
         from django.conf import settings
 
         return cls(
-            _redis_client(
-                settings.REDIS_URL, settings.REDIS_SOCKET_CONNECT_TIMEOUT, settings.REDIS_SOCKET_TIMEOUT
-            ),
+            redis_client_from_settings(),
             key=key,
             per_second=settings.NEXUDUS_RATE_PER_SECOND,
             per_minute=settings.NEXUDUS_RATE_PER_MINUTE,
@@ -216,6 +214,13 @@ class RedisRateLimiter:
     def reset(self) -> None:
         """Forget every grant (tests, or after changing the budget)."""
         self.redis.delete(self.key)
+
+
+def redis_client_from_settings() -> redis.Redis:
+    """The process's Redis client for the sync's shared state (limiter, sort convention)."""
+    from django.conf import settings
+
+    return _redis_client(settings.REDIS_URL, settings.REDIS_SOCKET_CONNECT_TIMEOUT, settings.REDIS_SOCKET_TIMEOUT)
 
 
 _clients: dict[tuple[str, float, float], redis.Redis] = {}
