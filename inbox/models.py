@@ -177,6 +177,8 @@ class SyncRun(models.Model):
     pages_total = models.PositiveIntegerField(null=True, blank=True)
     error = models.TextField(blank=True, default="")
     error_kind = models.CharField(max_length=32, blank=True, default="")  # e.g. "credentials"
+    # Something an admin should know although the run succeeded (e.g. a role the API user lacks).
+    warning = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -5,13 +5,36 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from inbox.nexudus import NexudusNotFound
+from inbox.nexudus import BUSINESSES_PATH, NexudusError, NexudusNotFound
 from inbox.records import EmailAccountRecord
 
 from .context import RunContext
 from .rows import ACCOUNTS, BUSINESSES
 
 logger = logging.getLogger(__name__)
+
+
+#: Statuses with which Nexudus answers an API user that lacks the Business-List role.
+DENIED = (401, 403, 404)
+
+BUSINESSES_DENIED = (
+    "The Nexudus API user lacks the Business-List role (HTTP {status} on " + BUSINESSES_PATH + "). "
+    "The mail accounts are synced and their health computed all the same; locations are shown by "
+    "the names learned earlier, or as \"Location <Id>\". Give the user the Business-List role to "
+    "see every location's name."
+)
+
+
+def businesses_work(ctx: RunContext) -> None:
+    """The locations' names. Only they need Business-List: without it the run goes on, warning."""
+    try:
+        for page in ctx.client.iter_business_pages():
+            ctx.page_applied(BUSINESSES, page.records, total_pages=None, has_next=page.has_next, count=False)
+    except NexudusError as exc:
+        if exc.status not in DENIED:
+            raise
+        ctx.run.warning = BUSINESSES_DENIED.format(status=exc.status)
+        logger.warning("accounts sync #%s: %s", ctx.run.pk, ctx.run.warning)
 
 
 class HealthFailed(Exception):
@@ -21,8 +44,7 @@ class HealthFailed(Exception):
 def accounts_work(ctx: RunContext) -> None:
     """Businesses, then every account (unseen ones checked, then soft-deleted), then their health."""
     client = ctx.client
-    for page in client.iter_business_pages():
-        ctx.page_applied(BUSINESSES, page.records, total_pages=None, has_next=page.has_next, count=False)
+    businesses_work(ctx)
     ctx.pages_before_walk = ctx.run.pages_done
     seen = ctx.walk(ACCOUNTS, lambda: client.iter_account_pages(order_by="Id"))
 

@@ -141,13 +141,13 @@ def execute(
         run.finished_at = run.since = run.watermark = run.pages_total = None
         run.records_seen = run.records_created = run.records_updated = run.records_deleted = 0
         run.requests_made = run.pages_done = 0
-        run.error = run.error_kind = ""
+        run.error = run.error_kind = run.warning = ""
         if task_id:
             run.task_id = task_id
         if trigger and not run.trigger:
             run.trigger = trigger
         run.save()
-        logger.info("%s sync #%s (%s, %s) started.", resource, run.pk, run.mode, run.trigger or "-")
+        logger.debug("%s sync #%s (%s, %s) started.", resource, run.pk, run.mode, run.trigger or "-")
         own_client = client is None
         ctx: RunContext | None = None
         try:
@@ -175,8 +175,8 @@ def execute(
         ctx.save_progress()
         close_run(run, Status.SUCCESS)
         logger.info(
-            "%s sync #%s: %d seen, %d created, %d updated, %d deleted in %.1f s, %d requests.",
-            resource, run.pk, run.records_seen, run.records_created, run.records_updated,
+            "%s sync #%s (%s, %s): %d seen, %d created, %d updated, %d deleted in %.1f s, %d requests.",
+            resource, run.pk, run.mode, run.trigger or "-", run.records_seen, run.records_created, run.records_updated,
             run.records_deleted, (run.finished_at - run.started_at).total_seconds(), run.requests_made,
         )
         return run
@@ -194,5 +194,5 @@ def close_run(run: SyncRun, status: str, kind: str = "", text: str = "") -> Sync
     if run.pk is None:
         run.save()
     else:
-        run.save(update_fields=["status", "finished_at", "error_kind", "error"])
+        run.save(update_fields=["status", "finished_at", "error_kind", "error", "warning"])
     return run
