@@ -33,6 +33,10 @@ ADVICE = {
         "and that the user holds the CoworkerMessage-List/Read, EmailAccount-List/Read and "
         "Business-List roles; restart the workers, then press Sync now."
     ),
+    "setup": (
+        "The server is not set up completely (a missing package or a wrong setting, named below). "
+        "Fix it, restart the web server and the workers, then press Sync now."
+    ),
     "unavailable": (
         "Nexudus, Redis or the worker did not answer, even after retries. The next scheduled run "
         "tries again; if this repeats, check that they are reachable."
