@@ -2,8 +2,8 @@
 
 Every setting has a default that works on a laptop with nothing configured: SQLite, an embedded
 Redis server (see ``helpdesk.embedded_redis``) and the sandbox as the Nexudus source. In production
-(``DEBUG=0``) the settings that must not default (``SECRET_KEY``, ``ALLOWED_HOSTS``) fail at
-start-up with a message naming them.
+(``DATABASE_URL`` set) the settings that must not default (``SECRET_KEY``, ``ALLOWED_HOSTS``) fail
+at start-up with a message naming them.
 """
 
 from __future__ import annotations
@@ -63,23 +63,49 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
-def required_in_production(name: str, dev_default: str) -> str:
-    value = env_str(name)
-    if value:
-        return value
-    if DEBUG:
-        return dev_default
-    raise ImproperlyConfigured(f"{name} must be set when DEBUG is off (production).")
-
-
 # --- Core -------------------------------------------------------------------------------------
+# DEBUG is off unless the environment turns it on (also under the run command). With no DATABASE_URL
+# the project runs on the embedded default, on this machine only (SQLite in VAR_DIR): there a secret
+# key is generated once and kept in VAR_DIR, the loopback host names are allowed and cookies are not
+# marked Secure (the demo is plain HTTP on 127.0.0.1). With DATABASE_URL set (production) SECRET_KEY
+# and ALLOWED_HOSTS must be given, and cookies are Secure unless SECURE_COOKIES=0.
 
-DEBUG = env_bool("DEBUG", True)
-SECRET_KEY = required_in_production("SECRET_KEY", "dev-only-insecure-key-change-me-in-production")
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
-if not DEBUG and not ALLOWED_HOSTS:
-    raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is off (production).")
+DEBUG = env_bool("DEBUG", False)
+EMBEDDED_DEFAULT = env_str("DATABASE_URL") is None
+LOOPBACK_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
+
+
+def generated_secret_key(path: Path) -> str:
+    """A random key made on first start and kept owner-only in ``path`` (the embedded default)."""
+    try:
+        key = path.read_text().strip()
+    except FileNotFoundError:
+        key = ""
+    if len(key) < 50:
+        from django.core.management.utils import get_random_secret_key
+
+        key = get_random_secret_key()
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(key)
+    return key
+
+
+SECRET_KEY = env_str("SECRET_KEY")
+if SECRET_KEY is None:
+    if not (DEBUG or EMBEDDED_DEFAULT):
+        raise ImproperlyConfigured("SECRET_KEY must be set when DATABASE_URL is (production).")
+    SECRET_KEY = generated_secret_key(VAR_DIR / "secret-key")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", LOOPBACK_HOSTS if DEBUG or EMBEDDED_DEFAULT else [])
+if not ALLOWED_HOSTS:
+    raise ImproperlyConfigured(
+        "ALLOWED_HOSTS must be set when DATABASE_URL is (production): the host names the site is "
+        "served under, separated by commas."
+    )
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# The stand-in Nexudus API (sandbox/) is installed and served only while it is the source: with no
+# Nexudus credentials. Otherwise /sandbox/ answers 404 and none of its code is loaded.
+NEXUDUS_USES_SANDBOX = env_str("NEXUDUS_USERNAME") is None
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -92,7 +118,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "inbox",
-    "sandbox",
+    *(["sandbox"] if NEXUDUS_USES_SANDBOX else []),
 ]
 
 MIDDLEWARE = [
@@ -164,12 +190,13 @@ def database_config(url: str | None, sqlite_path: Path, test_name: str) -> dict:
 
 DATABASES = {
     "default": database_config(env_str("DATABASE_URL"), VAR_DIR / "db.sqlite3", "test_db.sqlite3"),
-    # The sandbox is a stand-in for a remote system, so it keeps its data apart from the mirror.
-    "sandbox": database_config(
-        env_str("SANDBOX_DATABASE_URL"), VAR_DIR / "sandbox.sqlite3", "test_sandbox.sqlite3"
-    ),
 }
-DATABASE_ROUTERS = ["sandbox.routers.SandboxRouter"]
+if NEXUDUS_USES_SANDBOX:
+    # The sandbox is a stand-in for a remote system, so it keeps its data apart from the mirror.
+    DATABASES["sandbox"] = database_config(
+        env_str("SANDBOX_DATABASE_URL"), VAR_DIR / "sandbox.sqlite3", "test_sandbox.sqlite3"
+    )
+    DATABASE_ROUTERS = ["sandbox.routers.SandboxRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: broker, cache, locks, progress, rate limiter --------------------------------------
@@ -253,7 +280,6 @@ CELERY_BEAT_SCHEDULE = {
 
 NEXUDUS_USERNAME = env_str("NEXUDUS_USERNAME")
 NEXUDUS_PASSWORD = env_str("NEXUDUS_PASSWORD")
-NEXUDUS_USES_SANDBOX = NEXUDUS_USERNAME is None
 SANDBOX_USERNAME = "sandbox@example.com"
 SANDBOX_PASSWORD = "sandbox"
 if NEXUDUS_USES_SANDBOX:
@@ -330,7 +356,13 @@ STORAGES = {
 
 # --- Mail (alerts) ----------------------------------------------------------------------------
 
-EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# With no EMAIL_HOST, alert e-mails are written as files to VAR_DIR/mail (not onto the console).
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend" if env_str("EMAIL_HOST")
+    else "django.core.mail.backends.filebased.EmailBackend",
+)
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
@@ -341,7 +373,9 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "helpdesk@localhost")
 # --- Security headers -------------------------------------------------------------------------
 
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = not DEBUG and env_bool("SECURE_COOKIES", True)
+# Secure cookies need HTTPS: on by default in production, off for the embedded default's plain HTTP
+# on the loopback address (SECURE_COOKIES overrides either).
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not (DEBUG or EMBEDDED_DEFAULT))
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -356,8 +390,13 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "urllib3": {"level": "WARNING"},
+        # Celery's own lines (a task received, succeeded, sent by beat) are noise beside the sync's
+        # one line per run; CELERY_LOG_LEVEL=INFO brings them back.
+        "celery": {"level": env_str("CELERY_LOG_LEVEL", "WARNING")},
     },
 }
+# The worker and beat log through LOGGING above instead of replacing the root logger's set-up.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # health (mail-account health, alerts, /healthz)
 # An account's health snapshot is written on every accounts sync that changes its status or error
@@ -398,13 +437,16 @@ SYNC_RETRY_DELAY = env_int("SYNC_RETRY_DELAY", 30)
 
 # --- client: the Nexudus client (inbox/nexudus.py, inbox/ratelimit.py) --------------------------
 # The `dir` value that asks for ascending order. The documentation generations disagree (1 on
-# developers.nexudus.com, 0 on learn.nexudus.com; nexudus-api.md §1): the client notices a server
-# that sorted the other way and its error says to flip this.
-NEXUDUS_SORT_ASCENDING_DIR = env_int("NEXUDUS_SORT_ASCENDING_DIR", 1)
-if NEXUDUS_SORT_ASCENDING_DIR not in (0, 1):
-    raise ImproperlyConfigured(
-        f"NEXUDUS_SORT_ASCENDING_DIR must be 1 or 0, not {NEXUDUS_SORT_ASCENDING_DIR}."
-    )
+# developers.nexudus.com, 0 on learn.nexudus.com): unset, the client finds out from the answers and
+# remembers it per API address in Redis (inbox/sort_convention.py); 1 or 0 forces that value.
+NEXUDUS_SORT_ASCENDING_DIR = env_str("NEXUDUS_SORT_ASCENDING_DIR")
+if NEXUDUS_SORT_ASCENDING_DIR is not None:
+    if NEXUDUS_SORT_ASCENDING_DIR.strip() not in ("0", "1"):
+        raise ImproperlyConfigured(
+            f"NEXUDUS_SORT_ASCENDING_DIR must be 1 or 0 (or unset: found out by itself), "
+            f"not {NEXUDUS_SORT_ASCENDING_DIR!r}."
+        )
+    NEXUDUS_SORT_ASCENDING_DIR = int(NEXUDUS_SORT_ASCENDING_DIR)
 
 # --- inboxlist: the inbox page (continued) ------------------------------------------------------
 # Counts of a narrowed view (search words, customer, dates) are exact up to this many messages;

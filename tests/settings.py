@@ -11,6 +11,9 @@ _root = Path(__file__).resolve().parent.parent
 os.environ.setdefault("EMBEDDED_REDIS_PORT", "6392")
 os.environ.setdefault("HELPDESK_VAR_DIR", str(_root / "var" / "test"))
 os.environ.setdefault("CACHE_KEY_PREFIX", "helpdesk-test")
+# With DATABASE_URL (the PostgreSQL run) the settings are production's: give them what they demand.
+os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-" + "x" * 40)
+os.environ.setdefault("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 os.environ.setdefault("NEXUDUS_BACKOFF_BASE", "0.01")
 os.environ.setdefault("NEXUDUS_BACKOFF_MAX", "0.1")
 os.environ.setdefault("NEXUDUS_MAX_RETRY_AFTER", "2")

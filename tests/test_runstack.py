@@ -69,7 +69,7 @@ def test_run_command_brings_up_the_stack_and_fills_the_mirror(tmp_path):
     base = f"http://127.0.0.1:{web_port}"
     try:
         output = lambda: (tmp_path / "runstack.log").read_text()  # noqa: E731
-        wait_for(lambda: "running at" in output() or proc.poll() is not None, 180, "the banner")
+        wait_for(lambda: "in your browser" in output() or proc.poll() is not None, 180, "the banner")
         assert proc.poll() is None, output()
         password = re.search(r"Sign in as admin: username 'admin', password '([^']+)'", output()).group(1)
 
@@ -102,6 +102,21 @@ def test_run_command_brings_up_the_stack_and_fills_the_mirror(tmp_path):
         assert login.status_code == 200 and response.status_code == 200
         assert response.url.rstrip("/") == base  # signed in, landed on the inbox
         assert session.get(f"{base}/healthz", timeout=10).status_code == 200
+
+        # DEBUG is off under the run command: the app's own 404 page, no list of URL patterns,
+        # and the collected static files are served (hashed names, by WhiteNoise).
+        missing = session.get(f"{base}/no-such-page/", timeout=10)
+        assert missing.status_code == 404
+        assert "Not found · Help desk" in missing.text and "URLconf" not in missing.text
+        stylesheets = re.findall(r'<link rel="stylesheet" href="(/static/[^"]+)"', login.text)
+        assert stylesheets and all(re.search(r"\.[0-9a-f]{12}\.css$", href) for href in stylesheets)
+        for href in stylesheets:
+            css = session.get(f"{base}{href}", timeout=10)
+            assert css.status_code == 200 and css.headers["Content-Type"].startswith("text/css")
+        # One line per sync run on the console, not one per request or poll.
+        console = output()
+        assert "GET /" not in console and "Task inbox.tasks" not in console
+        assert re.search(r"messages sync #\d+ \(full, startup\): \d+ seen", console)
     finally:
         os.killpg(proc.pid, signal.SIGINT)
         try:

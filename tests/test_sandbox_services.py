@@ -105,10 +105,15 @@ class TestCommands:
 
     def test_sandbox_live_ticks(self, sandbox_data):
         out = StringIO()
-        call_command("sandbox_live", "--ticks", "3", "--interval", "0", "--seed", "1", stdout=out)
+        call_command("sandbox_live", "--ticks", "3", "--interval", "0", "--seed", "1", "-v", "2", stdout=out)
         lines = [line for line in out.getvalue().splitlines() if "new incoming" in line]
         assert len(lines) == 3
         assert CoworkerMessage.objects.count() >= 403
+
+    def test_sandbox_live_is_quiet_at_the_default_verbosity(self, sandbox_data):
+        out = StringIO()
+        call_command("sandbox_live", "--ticks", "2", "--interval", "0", "--seed", "1", stdout=out)
+        assert "new incoming" not in out.getvalue()
 
 
 class TestLive:

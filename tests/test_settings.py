@@ -13,8 +13,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def load_settings(tmp_path, **env: str) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS"))}
-    code = "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)"
+    base = {
+        k: v for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "DATABASE_URL", "NEXUDUS_",
+                             "SECURE_COOKIES"))
+    }
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.DEBUG, settings.SESSION_COOKIE_SECURE, 'sandbox' in settings.INSTALLED_APPS)"
+    )
     return subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
@@ -25,17 +32,37 @@ def load_settings(tmp_path, **env: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_defaults_work_on_a_laptop(tmp_path):
+PRODUCTION = {"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/helpdesk"}
+
+
+def test_defaults_work_on_a_laptop_with_debug_off(tmp_path):
     result = load_settings(tmp_path)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "True"
+    # DEBUG off, cookies fit plain HTTP on the loopback address, the sandbox is the source.
+    assert result.stdout.split() == ["False", "False", "True"]
+
+
+def test_the_embedded_default_keeps_a_generated_secret_key_owner_only(tmp_path):
+    first = load_settings(tmp_path)
+    key_file = tmp_path / "secret-key"
+    key = key_file.read_text()
+
+    assert first.returncode == 0 and len(key) >= 50 and "insecure" not in key
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert load_settings(tmp_path).returncode == 0 and key_file.read_text() == key
+
+
+def test_with_nexudus_credentials_the_sandbox_is_not_installed(tmp_path):
+    result = load_settings(tmp_path, NEXUDUS_USERNAME="api@example.com", NEXUDUS_PASSWORD="secret")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[2] == "False"
 
 
 @pytest.mark.parametrize(
     ("env", "named"),
     [
-        ({"DEBUG": "0", "ALLOWED_HOSTS": "example.com"}, "SECRET_KEY"),
-        ({"DEBUG": "0", "SECRET_KEY": "x" * 50}, "ALLOWED_HOSTS"),
+        ({**PRODUCTION, "ALLOWED_HOSTS": "example.com"}, "SECRET_KEY"),
+        ({**PRODUCTION, "SECRET_KEY": "x" * 50}, "ALLOWED_HOSTS"),
         ({"DEBUG": "maybe"}, "DEBUG"),
         ({"NEXUDUS_SYNC_INTERVAL": "soon"}, "NEXUDUS_SYNC_INTERVAL"),
     ],
@@ -47,7 +74,13 @@ def test_a_missing_or_bad_setting_fails_at_start_naming_it(tmp_path, env, named)
     assert named in result.stderr
 
 
-def test_production_starts_when_configured(tmp_path):
-    result = load_settings(tmp_path, DEBUG="0", SECRET_KEY="x" * 50, ALLOWED_HOSTS="example.com")
+def test_production_starts_when_configured_with_secure_cookies(tmp_path):
+    result = load_settings(tmp_path, **PRODUCTION, SECRET_KEY="x" * 50, ALLOWED_HOSTS="example.com")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "False"
+    assert result.stdout.split()[:2] == ["False", "True"]
+
+
+def test_debug_can_still_be_turned_on(tmp_path):
+    result = load_settings(tmp_path, DEBUG="1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[0] == "True"

@@ -49,7 +49,9 @@ def after_accounts_sync(*, run=None, now: datetime | None = None) -> None:
         opened_ids, closed_ids = alerts_claim(now=now)
         snapshots_prune(now=now)
         transaction.on_commit(lambda: _after_commit(opened_ids, closed_ids, closed_how))
-    log.info(
+    # Said only when something changed: the sync's own line already reports every run.
+    log.log(
+        logging.INFO if opened_ids or closed_ids else logging.DEBUG,
         "Account health after sync %s: %d accounts, %d failing, %d incident(s) to announce",
         getattr(run, "pk", None), len(live), len(failing), len(opened_ids) + len(closed_ids),
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -42,6 +43,7 @@ class Command(BaseCommand):
         if port != settings.PORT:
             # Children read PORT, and the sandbox's default URL is this server's own address.
             raise CommandError("Set the PORT environment variable rather than --port (e.g. PORT=8001 make run).")
+        self.check_port_free(host, port)
         self.prepare(sandbox_messages=sandbox_messages)
         demo_logins = self.ensure_demo_users()
         processes = self.start(
@@ -53,13 +55,26 @@ class Command(BaseCommand):
 
     # --- set-up -----------------------------------------------------------------------------
 
+    def check_port_free(self, host: str, port: int) -> None:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((host, port))
+            except OSError as exc:
+                raise CommandError(
+                    f"Cannot listen on {host}:{port} ({exc.strerror}): another program (or another run "
+                    f"of this command) uses it. Stop it, or choose another port: PORT=8001 scripts/run"
+                ) from None
+
     def prepare(self, *, sandbox_messages: int) -> None:
         if settings.EMBEDDED_REDIS:
             self.stdout.write(f"Starting the embedded Redis on 127.0.0.1:{settings.EMBEDDED_REDIS_PORT} ...")
         embedded_redis.ensure_from_settings()
+        # DEBUG is off here too, so the web server serves the collected files (WhiteNoise).
+        call_command("collectstatic", interactive=False, verbosity=0)
         call_command("migrate", interactive=False, verbosity=0)
-        call_command("migrate", database="sandbox", interactive=False, verbosity=0)
         if settings.NEXUDUS_USES_SANDBOX:
+            call_command("migrate", database="sandbox", interactive=False, verbosity=0)
             call_command("sandbox_seed", if_empty=True, messages=sandbox_messages, verbosity=1)
 
     def ensure_demo_users(self) -> list[tuple[str, str, str]]:
@@ -101,23 +116,25 @@ class Command(BaseCommand):
         python = sys.executable
         bindir = Path(python).parent
         env = {**os.environ, "PORT": str(port), "PYTHONUNBUFFERED": "1"}
+        # A quiet console: no access log (every page, poll and sandbox request), no Celery banners
+        # or per-task lines; the sync itself logs one line per run (LOGGING in the settings).
         commands = {
             "web": [
                 str(bindir / "gunicorn"), "helpdesk.wsgi", "--bind", f"{host}:{port}",
                 "--workers", str(web_workers), "--worker-class", "gthread", "--threads", "8",
-                "--access-logfile", "-", "--graceful-timeout", "5",
+                "--log-level", "warning", "--graceful-timeout", "5",
             ],
             "worker": [
-                str(bindir / "celery"), "-A", "helpdesk", "worker", "--loglevel", "INFO",
+                str(bindir / "celery"), "-A", "helpdesk", "--quiet", "worker", "--loglevel", "INFO",
                 "--concurrency", str(concurrency), "--without-gossip", "--without-mingle",
             ],
             "beat": [
-                str(bindir / "celery"), "-A", "helpdesk", "beat", "--loglevel", "INFO",
+                str(bindir / "celery"), "-A", "helpdesk", "--quiet", "beat", "--loglevel", "INFO",
                 "--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME,
             ],
         }
         if settings.NEXUDUS_USES_SANDBOX and live:
-            commands["sandbox-live"] = [python, "manage.py", "sandbox_live"]
+            commands["sandbox-live"] = [python, "manage.py", "sandbox_live", "--verbosity", "1"]
         processes = {}
         for name, argv in commands.items():
             processes[name] = subprocess.Popen(argv, env=env, cwd=settings.BASE_DIR, start_new_session=True)
@@ -125,12 +142,13 @@ class Command(BaseCommand):
 
     def banner(self, *, host: str, port: int, logins) -> None:
         source = "the sandbox (generated data, live mode)" if settings.NEXUDUS_USES_SANDBOX else settings.NEXUDUS_API_URL
+        shown_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
         lines = [
             "",
-            f"  Help-desk inbox running at http://{host}:{port}/",
+            f"  Help-desk inbox: open http://{shown_host}:{port}/ in your browser",
             f"  Nexudus source: {source}",
             *[f"  Sign in as {role}: username {u!r}, password {p!r}" for role, u, p in logins],
-            "  Ctrl-C stops everything.",
+            "  Press Ctrl-C to stop everything.",
             "",
         ]
         self.stdout.write(self.style.SUCCESS("\n".join(lines)))
@@ -152,7 +170,7 @@ class Command(BaseCommand):
                     stopping = True
                     break
             time.sleep(0.5)
-        self.stdout.write("Stopping ...")
+        self.stdout.write("Stopping ..." if failed is None else f"Stopping: the {failed}.")
         for proc in processes.values():
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGTERM)
@@ -166,3 +184,4 @@ class Command(BaseCommand):
             embedded_redis.stop(settings.EMBEDDED_REDIS_PORT)
         if failed:
             raise CommandError(failed)
+        self.stdout.write("Stopped.")

@@ -92,7 +92,7 @@ def messages_work(ctx: RunContext, mode: str) -> None:
     run, client = ctx.run, ctx.client
     previous = _last_watermark() if mode == Mode.INCREMENTAL else None
     if mode == Mode.INCREMENTAL and previous is None:
-        logger.info("messages sync #%s: no watermark yet, so this first sync walks everything.", run.pk)
+        logger.debug("messages sync #%s: no watermark yet, so this first sync walks everything.", run.pk)
         mode = Mode.FULL
         ctx.save_progress(mode=mode)
     since = previous - timedelta(seconds=settings.NEXUDUS_SYNC_OVERLAP) if previous else None

@@ -21,20 +21,28 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=None, help="random seed (default: unpredictable)")
 
     def handle(self, *args, interval: float | None, ticks: int, seed: int | None, **options) -> None:
+        """One line per tick at verbosity 2 and more; at 1 only the failures (the run command's
+        console shows a line per sync run, not one every few seconds)."""
+        verbosity = options.get("verbosity", 1)
         interval = settings.SANDBOX_LIVE_INTERVAL if interval is None else interval
         rng = random.Random(seed)
         done = 0
-        self.stdout.write(f"Sandbox live mode: a tick every {interval:g}s (Ctrl+C stops).")
+        if verbosity >= 1:
+            self.stdout.write(f"Sandbox live mode: a tick every {interval:g}s (Ctrl+C stops).")
         try:
             while not ticks or done < ticks:
                 try:
                     line = live.tick(rng)
+                    shown = verbosity >= 2
                 except Exception as error:  # a locked database must not end the demo
                     line = f"tick failed: {error.__class__.__name__}: {error}"
-                self.stdout.write(f"{timezone.now():%H:%M:%S} {line}")
-                self.stdout.flush()
+                    shown = verbosity >= 1
+                if shown:
+                    self.stdout.write(f"{timezone.now():%H:%M:%S} {line}")
+                    self.stdout.flush()
                 done += 1
                 if not ticks or done < ticks:
                     time.sleep(interval)
         except KeyboardInterrupt:
-            self.stdout.write("Sandbox live mode stopped.")
+            if verbosity >= 1:
+                self.stdout.write("Sandbox live mode stopped.")
