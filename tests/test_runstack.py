@@ -52,7 +52,8 @@ def test_run_command_brings_up_the_stack_and_fills_the_mirror(tmp_path):
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "REDIS_URL", "SANDBOX_DATABASE_URL", "DJANGO_SETTINGS_MODULE"}
+        if k not in {"DATABASE_URL", "REDIS_URL", "SANDBOX_DATABASE_URL", "DJANGO_SETTINGS_MODULE",
+                     "SECRET_KEY", "ALLOWED_HOSTS", "DEBUG"}
         and not k.startswith(("NEXUDUS_", "SANDBOX_"))
     }
     env.update(
@@ -113,6 +114,10 @@ def test_run_command_brings_up_the_stack_and_fills_the_mirror(tmp_path):
         for href in stylesheets:
             css = session.get(f"{base}{href}", timeout=10)
             assert css.status_code == 200 and css.headers["Content-Type"].startswith("text/css")
+        # var/ and what the stack wrote in it are the owner's alone.
+        assert tmp_path.stat().st_mode & 0o777 == 0o700
+        for name in ("db.sqlite3", "secret-key", "redis/password"):
+            assert (tmp_path / name).stat().st_mode & 0o077 == 0, name
         # One line per sync run on the console, not one per request or poll.
         console = output()
         assert "GET /" not in console and "Task inbox.tasks" not in console

@@ -43,6 +43,9 @@ class Command(BaseCommand):
         if port != settings.PORT:
             # Children read PORT, and the sandbox's default URL is this server's own address.
             raise CommandError("Set the PORT environment variable rather than --port (e.g. PORT=8001 make run).")
+        # Files this command and its children make (databases, logs, the beat schedule) are the
+        # owner's alone.
+        os.umask(0o077)
         self.check_port_free(host, port)
         self.prepare(sandbox_messages=sandbox_messages)
         demo_logins = self.ensure_demo_users()
@@ -181,7 +184,7 @@ class Command(BaseCommand):
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
         if settings.EMBEDDED_REDIS:
-            embedded_redis.stop(settings.EMBEDDED_REDIS_PORT)
+            embedded_redis.stop_from_settings()
         if failed:
             raise CommandError(failed)
         self.stdout.write("Stopped.")

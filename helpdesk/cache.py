@@ -1,0 +1,102 @@
+"""A cache serializer that cannot run code on load: JSON with a few tagged types.
+
+Django's Redis cache pickles by default, and unpickling what another process wrote into Redis runs
+whatever that process chose (https://docs.python.org/3/library/pickle.html, the warning at the top).
+This serializer reads back only JSON: numbers, strings, lists, dicts, and tagged tuples, sets,
+dates, datetimes and the dataclasses named in :data:`ALLOWED_DATACLASSES` (built from their fields,
+by keyword: data, not code). A value that is not such JSON is read as a cache miss.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.utils.module_loading import import_string
+
+logger = logging.getLogger(__name__)
+
+#: The dataclasses that may be cached, by import path.
+ALLOWED_DATACLASSES = frozenset({"inbox.selectors.FlagSample"})
+
+
+class SafeJSONSerializer:
+    """For ``CACHES[...]["OPTIONS"]["serializer"]`` of Django's RedisCache.
+
+    Whole numbers stay raw, as Django's own serializer keeps them, so ``incr`` works on them.
+    """
+
+    def dumps(self, obj: Any) -> bytes | int:
+        if type(obj) is int:
+            return obj
+        return json.dumps(_encode(obj), separators=(",", ":"), ensure_ascii=False).encode()
+
+    def loads(self, data: bytes | int) -> Any:
+        if isinstance(data, int):
+            return data
+        try:
+            return int(data)
+        except ValueError:
+            pass
+        try:
+            return _decode(json.loads(data))
+        except (ValueError, TypeError, KeyError, ImportError) as exc:
+            logger.warning("Ignored a cache value that is not this app's JSON (%s).", type(exc).__name__)
+            return None
+
+
+def _encode(obj: Any) -> Any:
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    if isinstance(obj, list):
+        return [_encode(item) for item in obj]
+    if isinstance(obj, tuple):
+        return {"__tuple__": [_encode(item) for item in obj]}
+    if isinstance(obj, (set, frozenset)):
+        return {"__set__": [_encode(item) for item in obj], "frozen": isinstance(obj, frozenset)}
+    if isinstance(obj, dict):
+        if all(isinstance(key, str) and not key.startswith("__") for key in obj):
+            return {key: _encode(value) for key, value in obj.items()}
+        return {"__items__": [[_encode(key), _encode(value)] for key, value in obj.items()]}
+    if isinstance(obj, datetime):
+        return {"__datetime__": obj.isoformat()}
+    if isinstance(obj, date):
+        return {"__date__": obj.isoformat()}
+    if isinstance(obj, timedelta):
+        return {"__timedelta__": obj.total_seconds()}
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        name = f"{type(obj).__module__}.{type(obj).__qualname__}"
+        if name in ALLOWED_DATACLASSES:
+            fields = {f.name: _encode(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+            return {"__dataclass__": name, "fields": fields}
+    raise TypeError(f"{type(obj).__name__} values are not cached (add them to helpdesk/cache.py).")
+
+
+def _decode(obj: Any) -> Any:
+    if isinstance(obj, list):
+        return [_decode(item) for item in obj]
+    if not isinstance(obj, dict):
+        return obj
+    if "__tuple__" in obj:
+        return tuple(_decode(item) for item in obj["__tuple__"])
+    if "__set__" in obj:
+        items = [_decode(item) for item in obj["__set__"]]
+        return frozenset(items) if obj.get("frozen") else set(items)
+    if "__items__" in obj:
+        return {_decode(key): _decode(value) for key, value in obj["__items__"]}
+    if "__datetime__" in obj:
+        return datetime.fromisoformat(obj["__datetime__"])
+    if "__date__" in obj:
+        return date.fromisoformat(obj["__date__"])
+    if "__timedelta__" in obj:
+        return timedelta(seconds=obj["__timedelta__"])
+    if "__dataclass__" in obj:
+        name = obj["__dataclass__"]
+        if name not in ALLOWED_DATACLASSES:
+            raise ValueError(f"{name} is not a cached dataclass")
+        cls = import_string(name)
+        return cls(**{key: _decode(value) for key, value in obj["fields"].items()})
+    return {key: _decode(value) for key, value in obj.items()}

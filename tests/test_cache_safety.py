@@ -1,0 +1,73 @@
+"""What the cache reads back cannot run code, even when someone else wrote it into Redis."""
+
+from __future__ import annotations
+
+import pickle
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+import redis
+from django.conf import settings
+from django.core.cache import cache
+
+from helpdesk.cache import SafeJSONSerializer
+from inbox.selectors import FlagSample, InboxFilters, _counts_cache_key
+
+
+class CreatesAFile:
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        return (open, (str(self.path), "w"))
+
+
+@pytest.mark.django_db
+def test_a_pickle_written_under_a_counts_key_is_never_executed(staff_client, tmp_path):
+    target = tmp_path / "pwned"
+    filters = InboxFilters(customer=424242)
+    key = cache.make_and_validate_key(_counts_cache_key(filters))
+    raw = redis.Redis.from_url(settings.REDIS_URL)
+    raw.set(key, pickle.dumps(CreatesAFile(target)))
+    try:
+        page = staff_client.get("/?customer=424242")
+        counts = staff_client.get("/inbox/counts/?customer=424242")
+        direct = cache.get(_counts_cache_key(filters))
+    finally:
+        raw.delete(key)
+        raw.close()
+    assert page.status_code == 200 and counts.status_code == 200
+    assert not target.exists()
+    assert direct is None or isinstance(direct, tuple)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        None, True, 0, 7, -3, 2.5, "text", "", [1, "a"], (1, 2), {"a": 1}, {(1, True, False): 3, 5: "x"},
+        frozenset({1, 2}), {3}, date(2026, 1, 2), datetime(2026, 1, 2, 3, 4, tzinfo=UTC), timedelta(seconds=5),
+        (date(2026, 1, 2), {7: {date(2026, 1, 1): (1, 2)}}),
+        (FlagSample(groups={(5, True, False): 2, (None, False, True): 1}, ids=frozenset({1, 2}), capped=True),),
+        {"__tuple__": "a key that looks like a tag"},
+    ],
+)
+def test_every_kind_of_cached_value_round_trips(value):
+    serializer = SafeJSONSerializer()
+    dumped = serializer.dumps(value)
+    stored = str(dumped).encode() if isinstance(dumped, int) else dumped  # Redis keeps a string
+    assert serializer.loads(stored) == value
+
+
+def test_values_that_are_not_its_json_read_as_a_miss():
+    serializer = SafeJSONSerializer()
+    assert serializer.loads(pickle.dumps({"a": 1})) is None
+    assert serializer.loads(b'{"__dataclass__": "os.system", "fields": {"command": "true"}}') is None
+    assert serializer.loads(b'{"__dataclass__": "inbox.selectors.FlagSample", "fields": {"nope": 1}}') is None
+
+
+def test_the_real_cache_round_trips_and_counts():
+    cache.set("safety:sample", (FlagSample(groups={(1, True, True): 4}),), 30)
+    assert cache.get("safety:sample")[0].groups == {(1, True, True): 4}
+    cache.set("safety:n", 1, 30)
+    assert cache.incr("safety:n") == 2 and cache.get("safety:n") == 2
+    cache.delete_many(["safety:sample", "safety:n"])
