@@ -8,3 +8,6 @@ urlpatterns = [
     *([path("sandbox/", include("sandbox.urls"))] if settings.NEXUDUS_USES_SANDBOX else []),
     path("", include("inbox.urls")),
 ]
+
+# A database outage is a 503 page; any other uncaught error the plain 500 page.
+handler500 = "inbox.views.errors.server_error"

@@ -53,3 +53,26 @@ class SecurityHeadersMiddleware:
         response.headers.setdefault("Content-Security-Policy", APP_POLICY)
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         return response
+
+
+class HealthzFirstMiddleware:
+    """Answers ``/healthz`` before the session and sign-in middleware run.
+
+    Those read the session from the database when the caller holds a session cookie, so with the
+    database down a monitor holding one got a 500 page instead of the health check's 503 JSON.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.path: str | None = None
+
+    def __call__(self, request):
+        if self.path is None:
+            from django.urls import reverse
+
+            self.path = reverse("healthz")
+        if request.path_info == self.path:
+            from inbox.views.health import healthz
+
+            return healthz(request)
+        return self.get_response(request)
