@@ -467,6 +467,16 @@ if NEXUDUS_SORT_ASCENDING_DIR is not None:
         )
     NEXUDUS_SORT_ASCENDING_DIR = int(NEXUDUS_SORT_ASCENDING_DIR)
 
+# --- exports: /export.csv and /accounts/export.csv ------------------------------------------------
+# An export holds a web thread while it streams: at most this many at once per person and in all
+# (keep the total under the web server's threads: 2 workers x 8 threads by default), counted in
+# Redis with a lease renewed while the export flows; a reader that stops reading for
+# EXPORT_SEND_TIMEOUT seconds is dropped.
+EXPORT_MAX_PER_USER = env_int("EXPORT_MAX_PER_USER", 2)
+EXPORT_MAX_TOTAL = env_int("EXPORT_MAX_TOTAL", 4)
+EXPORT_LEASE_SECONDS = env_int("EXPORT_LEASE_SECONDS", 120)
+EXPORT_SEND_TIMEOUT = env_float("EXPORT_SEND_TIMEOUT", 30.0)
+
 # --- inboxlist: the inbox page (continued) ------------------------------------------------------
 # Counts of a narrowed view (search words, customer, dates) are exact up to this many messages;
 # beyond it they are counted over the first this-many found and shown as "at least" ("10,000+").

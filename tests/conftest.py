@@ -28,6 +28,20 @@ def _cache_breakers_closed():
     health_selectors._cache_down_until = 0.0
 
 
+@pytest.fixture(autouse=True)
+def _export_slots_free():
+    """Tests that don't read a download to its end leave its slot held (a real server always
+    closes the response); each test starts with every export slot free."""
+    yield
+    from inbox.export_slots import KEY_PREFIX
+    from inbox.locks import redis_client
+
+    client = redis_client()
+    keys = list(client.scan_iter(f"{KEY_PREFIX}*"))
+    if keys:
+        client.delete(*keys)
+
+
 @pytest.fixture
 def redis_client():
     client = redis_lib.Redis.from_url(settings.REDIS_URL)

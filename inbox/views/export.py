@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
 from django.urls import path
 from django.views.decorators.http import require_GET
 
 from inbox import export
+from inbox.export_slots import ExportsBusy, export_slot_acquire
 from inbox.permissions import admin_required
 
 
@@ -17,14 +20,66 @@ def export_csv(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return HttpResponse(export.invalid_filters_text(form), status=400, content_type="text/plain; charset=utf-8")
     filters = form.filters
-    return _attachment(export.message_csv(user=request.user, filters=filters), export.message_filename(filters))
+    return _bounded(
+        request, lambda: export.message_csv(user=request.user, filters=filters), export.message_filename(filters)
+    )
 
 
 @require_GET
 @admin_required
 def accounts_export_csv(request: HttpRequest) -> HttpResponse:
     """Every live mail account with its health, as the accounts page shows it (never a token)."""
-    return _attachment(export.account_csv(), export.account_filename())
+    return _bounded(request, export.account_csv, export.account_filename())
+
+
+def _bounded(request: HttpRequest, make_chunks, filename: str) -> HttpResponse:
+    """The download, if a slot is free (a 429 page saying whose limit was reached if not); a reader
+    that stops reading is dropped after EXPORT_SEND_TIMEOUT seconds, freeing its thread and slot."""
+    try:
+        slot = export_slot_acquire(user_id=request.user.pk)
+    except ExportsBusy as busy:
+        response = render(request, "429.html", {"reason": str(busy)}, status=429)
+        response["Retry-After"] = "30"
+        return response
+    try:
+        chunks = make_chunks()
+    except BaseException:
+        if slot is not None:
+            slot.release()
+        raise
+    sock = request.META.get("gunicorn.socket")
+    if sock is not None:
+        sock.settimeout(settings.EXPORT_SEND_TIMEOUT)
+    return _attachment(_Holding(chunks, slot) if slot is not None else chunks, filename)
+
+
+class _Holding:
+    """The chunks, keeping the slot's lease alive while they flow and freeing it at the end, or
+    when the server closes the response early (the reader went away, or stalled too long), also
+    before the first chunk."""
+
+    def __init__(self, chunks, slot):
+        self.chunks, self.slot = iter(chunks), slot
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> bytes:
+        try:
+            chunk = next(self.chunks)
+        except BaseException:
+            self.close()
+            raise
+        self.slot.keep_alive()
+        return chunk
+
+    def close(self) -> None:
+        try:
+            close = getattr(self.chunks, "close", None)
+            if close is not None:
+                close()
+        finally:
+            self.slot.release()
 
 
 def _attachment(chunks, filename: str) -> StreamingHttpResponse:
