@@ -1,7 +1,8 @@
 # The two commands of the README:
 #   make run    set up and run the dashboard (embedded default: SQLite, embedded Redis, sandbox)
 #   make test   set up and run the test suite (DATABASE_URL=postgres://... make test for PostgreSQL)
-.PHONY: run test setup setup-dev bench-sync bench-inbox bench-load bench-health bench-export
+# make lock: recompile requirements.txt and requirements-dev.txt from the .in files.
+.PHONY: run test lock setup setup-dev bench-sync bench-inbox bench-load bench-health bench-export
 
 PY := .venv/bin/python
 
@@ -13,6 +14,9 @@ setup-dev:
 
 run: setup
 	$(PY) manage.py runstack
+
+lock:
+	scripts/lock
 
 test: setup-dev
 	scripts/test
