@@ -7,6 +7,8 @@ Standard library only (it runs with the system python3, before any virtualenv ex
              files count)
   bootstrap  the clone's scripts/bootstrap makes a brand-new virtualenv from requirements.txt
              alone (no test packages)
+  imports    that virtualenv imports every module of helpdesk/, inbox/ and sandbox/ (after
+             django.setup()) and the Celery broker's kombu transport
   start      the run command (scripts/run) in the clone, in its own process group, on free ports,
              with no DATABASE_URL, REDIS_URL, NEXUDUS_*, SANDBOX_* ...: the embedded default
              (SQLite in the clone's var/, embedded Redis, the sandbox); waits for the demo login
@@ -58,6 +60,28 @@ STRIPPED = {
 }
 STRIPPED_PREFIXES = ("NEXUDUS_", "SANDBOX_")
 LOG_TAIL = 80
+IMPORT_EVERYTHING = """
+import importlib, pkgutil, sys, urllib.parse
+import django
+django.setup()
+from django.conf import settings
+from kombu.transport import resolve_transport
+names, failed = [], []
+for top in ("helpdesk", "inbox", "sandbox"):
+    for info in pkgutil.walk_packages(importlib.import_module(top).__path__, prefix=top + "."):
+        names.append(info.name)
+        try:
+            importlib.import_module(info.name)
+        except Exception as error:
+            failed.append(f"{info.name}: {type(error).__name__}: {error}")
+try:
+    resolve_transport(urllib.parse.urlsplit(settings.CELERY_BROKER_URL).scheme)  # kombu's Redis transport
+except Exception as error:
+    failed.append(f"the broker's transport: {type(error).__name__}: {error}")
+print(f"{len(names)} modules")
+print("\\n".join(failed))
+sys.exit(1 if failed else 0)
+"""
 
 
 class StepFailed(Exception):
@@ -279,6 +303,16 @@ class Check:
         ).stdout.split()
         say(f"new virtualenv {self.clone / '.venv'}: {len(installed)} packages (requirements.txt alone)")
 
+    def do_imports(self) -> None:
+        env = {**clean_env(self.web_port, self.redis_port), "DJANGO_SETTINGS_MODULE": "helpdesk.settings"}
+        result = subprocess.run(
+            [str(self.clone / ".venv/bin/python"), "-c", IMPORT_EVERYTHING], cwd=self.clone, env=env,
+            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120,
+        )
+        if result.returncode != 0:
+            raise StepFailed("importing every module failed:\n" + (result.stdout + result.stderr)[-4000:])
+        say(f"imported every module: {result.stdout.split(chr(10))[0]}, and the broker's kombu transport")
+
     def do_start(self) -> tuple[str, str]:
         argv = shlex.split(self.args.command)
         say(f"running `{self.args.command}` on web port {self.web_port}, embedded Redis port {self.redis_port}")
@@ -398,6 +432,8 @@ class Check:
         try:
             self.timed("clone", self.do_clone)
             self.timed("bootstrap", self.do_bootstrap)
+            if not self.args.skip_imports:
+                self.timed("imports", self.do_imports)
             login = self.timed("start", self.do_start)
             browser = self.timed("sign-in", lambda: self.do_sign_in(login))
             self.timed("ready", lambda: self.do_ready(browser))
@@ -459,6 +495,8 @@ def main() -> int:
     parser.add_argument("--command", default=DEFAULT_COMMAND, help=f"the run command (default: {DEFAULT_COMMAND})")
     parser.add_argument("--ready-timeout", type=float, default=120, help="seconds to wait for the first syncs")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (to look at it)")
+    parser.add_argument("--skip-imports", action="store_true",
+                        help="skip the imports step (to see what the run command itself does)")
     args = parser.parse_args()
     say("the README's run command, from a fresh clone")
     return Check(args).run()
