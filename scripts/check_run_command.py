@@ -198,14 +198,20 @@ ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 VALUE = r"""\s*[:=]?\s*(?P<q>['"]?)(?P<v>[^\s'",;]+)(?P=q)"""
 
 
+def value_after(word: str, line: str) -> str | None:
+    """The value right after the first ``word`` of the line (quoted or not), if there is one."""
+    at = re.search(rf"\b{word}\b", line, re.IGNORECASE)
+    value = at and re.match(VALUE, line[at.end():])
+    return value.group("v") if value else None
+
+
 def demo_login(log_text: str) -> tuple[str, str] | None:
     """The first printed login with a username and a password (the admin's if there is one)."""
     found = []
     for line in ANSI.sub("", log_text).splitlines():
-        user = re.search(r"\busername" + VALUE, line, re.IGNORECASE)
-        password = re.search(r"\bpassword" + VALUE, line, re.IGNORECASE)
-        if user and password and not password.group("v").startswith("("):
-            found.append((("admin" not in line.lower()), user.group("v"), password.group("v")))
+        user, password = value_after("username", line), value_after("password", line)
+        if user and password and not password.startswith("("):
+            found.append((("admin" not in line.lower()), user, password))
     if not found:
         return None
     found.sort(key=lambda item: item[0])  # stable: the admin's line first
@@ -304,7 +310,9 @@ class Check:
         say(f"new virtualenv {self.clone / '.venv'}: {len(installed)} packages (requirements.txt alone)")
 
     def do_imports(self) -> None:
-        env = {**clean_env(self.web_port, self.redis_port), "DJANGO_SETTINGS_MODULE": "helpdesk.settings"}
+        # DEBUG=1: importability does not depend on it, and the settings ask for a SECRET_KEY and
+        # ALLOWED_HOSTS without it (the run command makes its own arrangements).
+        env = {**clean_env(self.web_port, self.redis_port), "DJANGO_SETTINGS_MODULE": "helpdesk.settings", "DEBUG": "1"}
         result = subprocess.run(
             [str(self.clone / ".venv/bin/python"), "-c", IMPORT_EVERYTHING], cwd=self.clone, env=env,
             stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120,
@@ -423,7 +431,8 @@ class Check:
         busy = [port for port in (self.web_port, self.redis_port) if not port_is_free(port)]
         if busy:
             raise StepFailed(f"ports still taken after Ctrl-C: {busy}")
-        say(f"exit status 0 after Ctrl-C; no process left in the clone; ports {self.web_port} and {self.redis_port} free")
+        say(f"exit status 0 after Ctrl-C; no process left in the clone; "
+            f"ports {self.web_port} and {self.redis_port} free")
 
     # --- the whole ------------------------------------------------------------------------
 
