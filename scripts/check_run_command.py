@@ -10,7 +10,7 @@ Standard library only (it runs with the system python3, before any virtualenv ex
   imports    that virtualenv imports every module of helpdesk/, inbox/ and sandbox/ (after
              django.setup()) and the Celery broker's kombu transport
   start      the run command (scripts/run) in the clone, in its own process group, on free ports,
-             with no DATABASE_URL, REDIS_URL, NEXUDUS_*, SANDBOX_* ...: the embedded default
+             with no DATABASE_URL, REDIS_URL, NEXUDUS_*, SANDBOX_*, DEBUG ...: the embedded default
              (SQLite in the clone's var/, embedded Redis, the sandbox); waits for the demo login
              it prints
   sign-in    signs in with that login over HTTP at /login/ (CSRF cookie and token, as a browser)
@@ -56,6 +56,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_COMMAND = "scripts/run --sandbox-messages 500"
 STRIPPED = {
     "DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "HELPDESK_VAR_DIR", "PORT", "HOST",
+    "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS",  # a new user has none: the run command's own defaults
     "EMBEDDED_REDIS_PORT", "VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "VENV", "PYTHON",  # bootstrap reads the last two
 }
 STRIPPED_PREFIXES = ("NEXUDUS_", "SANDBOX_")
