@@ -1,7 +1,9 @@
 # The two commands of the README:
-#   make run    set up and run the dashboard (embedded default: SQLite, embedded Redis, sandbox)
-#   make test   set up and run the test suite (DATABASE_URL=postgres://... make test for PostgreSQL)
-.PHONY: run test setup setup-dev bench-sync bench-inbox bench-load bench-health bench-export
+#   scripts/run  set up and run the dashboard (embedded default: SQLite, embedded Redis, sandbox);
+#                `make run` is the same (but make itself reports Ctrl-C as an interrupt, status 130)
+#   make test    set up and run the test suite (DATABASE_URL=postgres://... make test for PostgreSQL)
+# make lock: recompile requirements.txt and requirements-dev.txt from the .in files.
+.PHONY: run test lock setup setup-dev bench-sync bench-inbox bench-load bench-health bench-export
 
 PY := .venv/bin/python
 
@@ -11,8 +13,11 @@ setup:
 setup-dev:
 	@scripts/bootstrap --dev
 
-run: setup
-	$(PY) manage.py runstack
+run:
+	scripts/run
+
+lock:
+	scripts/lock
 
 test: setup-dev
 	scripts/test
