@@ -123,9 +123,8 @@ class Command(BaseCommand):
         # or per-task lines; the sync itself logs one line per run (LOGGING in the settings).
         commands = {
             "web": [
-                str(bindir / "gunicorn"), "helpdesk.wsgi", "--bind", f"{host}:{port}",
-                "--workers", str(web_workers), "--worker-class", "gthread", "--threads", "8",
-                "--log-level", "warning", "--graceful-timeout", "5",
+                str(bindir / "gunicorn"), "-c", "python:helpdesk.gunicorn_conf", "helpdesk.wsgi",
+                "--bind", f"{host}:{port}", "--workers", str(web_workers),
             ],
             "worker": [
                 str(bindir / "celery"), "-A", "helpdesk", "--quiet", "worker", "--loglevel", "INFO",
