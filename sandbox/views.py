@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from sandbox import auth
 from sandbox.guard import api_endpoint, json_response, public_endpoint
 from sandbox.models import Config
-from sandbox.resources import ACCOUNTS, BUSINESSES, MESSAGES, BadRequest, Resource, parse_batch_ids
+from sandbox.resources import ACCOUNTS, BUSINESSES, INT64, MESSAGES, BadRequest, Resource, parse_batch_ids, parse_int
 
 
 @public_endpoint
@@ -54,10 +54,15 @@ def collection(resource: Resource, request: HttpRequest) -> HttpResponse:
         return json_response({"Message": str(error)}, status=400)
 
 
-def detail(resource: Resource, pk: int) -> HttpResponse:
-    record = resource.one(pk)
+def detail(resource: Resource, pk: str) -> HttpResponse:
+    """The bare record; an Id too long for 64 bits is a 400 (as a filter's would be), not a 404."""
+    try:
+        record_id = parse_int("Id", pk, INT64)
+    except BadRequest as error:
+        return json_response({"Message": str(error)}, status=400)
+    record = resource.one(record_id)
     if record is None:
-        return json_response({"Message": f"No record with Id {pk}."}, status=404)
+        return json_response({"Message": f"No record with Id {record_id}."}, status=404)
     return json_response(record)
 
 
@@ -68,7 +73,7 @@ def messages(request: HttpRequest) -> HttpResponse:
 
 @api_endpoint
 def message(request: HttpRequest, pk: str) -> HttpResponse:
-    return detail(MESSAGES, int(pk))
+    return detail(MESSAGES, pk)
 
 
 @api_endpoint
@@ -78,7 +83,7 @@ def accounts(request: HttpRequest) -> HttpResponse:
 
 @api_endpoint
 def account(request: HttpRequest, pk: str) -> HttpResponse:
-    return detail(ACCOUNTS, int(pk))
+    return detail(ACCOUNTS, pk)
 
 
 @api_endpoint
@@ -88,4 +93,4 @@ def businesses(request: HttpRequest) -> HttpResponse:
 
 @api_endpoint
 def business(request: HttpRequest, pk: str) -> HttpResponse:
-    return detail(BUSINESSES, int(pk))
+    return detail(BUSINESSES, pk)
