@@ -20,6 +20,8 @@ def token(request: HttpRequest, config: Config) -> HttpResponse:
     grant_type = request.POST.get("grant_type", "") if form_encoded else ""
     client_id = request.headers.get("client_id", "") or request.POST.get("client_id", "")
     try:
+        fields = ("grant_type", "username", "password", "totp", "refresh_token", "client_id")
+        auth.check_values({**{name: request.POST.get(name, "") for name in fields}, "client_id": client_id})
         if grant_type == "password":
             answer = auth.password_grant(
                 request.POST.get("username", ""),
