@@ -81,7 +81,10 @@ def public_endpoint(view: View) -> View:
 
 
 def api_endpoint(view: View) -> View:
-    """A data endpoint: GET only, throttled, faults injected, Bearer or Basic auth required."""
+    """A data endpoint: GET only, throttled, faults injected, Bearer or Basic auth required.
+
+    The view is called as ``view(request, config, **url_kwargs)``.
+    """
 
     @wraps(view)
     def wrapper(request: HttpRequest, config: Config, *args, **kwargs) -> HttpResponse:
@@ -93,7 +96,7 @@ def api_endpoint(view: View) -> View:
             return injected_failure()
         if not auth.authorized(request.headers.get("Authorization", "")):
             return unauthorized()
-        response = view(request, *args, **kwargs)
+        response = view(request, config, *args, **kwargs)
         if response.status_code == 200 and config.truncate_rate and random.random() < config.truncate_rate:
             response.content = response.content[: max(1, len(response.content) // 2)]
         return response

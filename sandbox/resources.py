@@ -17,7 +17,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import Model, Q, QuerySet
 
-from sandbox.models import Business, CoworkerMessage, EmailAccount
+from sandbox.models import Business, Config, CoworkerMessage, EmailAccount
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # as the documented examples: "2025-01-15T10:30:00Z"
 
@@ -88,6 +88,22 @@ def parse_minute(name: str, value: str) -> datetime:
     except OverflowError:
         raise BadRequest(f"{name} is out of range: {shown(value)} is before year 1 or after 9999 in UTC.") from None
     return moment.replace(second=0, microsecond=0)
+
+
+def parse_dir(value: str, convention: str) -> tuple[int, bool]:
+    """``dir`` as the integer to echo and whether it asks for descending order.
+
+    No ``dir`` sorts ascending in both conventions and echoes the convention's ascending integer.
+    """
+    if convention == Config.DIR_LEARN:
+        direction = parse_int("dir", value or "0")
+        if direction not in (0, 1):
+            raise BadRequest("dir must be 0 (ascending) or 1 (descending).")
+        return direction, direction == 1
+    direction = parse_int("dir", value or "1")
+    if direction not in (-1, 0, 1):
+        raise BadRequest("dir must be 1 or 0 (ascending) or -1 (descending).")
+    return direction, direction == -1
 
 
 # --- Filters ------------------------------------------------------------------------------------
@@ -193,8 +209,18 @@ class Resource:
                 queryset = queryset.filter(spec.condition(key, value))
         return queryset
 
-    def page(self, params: dict[str, str], *, max_size: int) -> dict:
-        """The documented list envelope for these query parameters (keys matched ignoring case)."""
+    def page(
+        self,
+        params: dict[str, str],
+        *,
+        max_size: int,
+        dir_convention: str = Config.DIR_DEVELOPERS,
+        sort_direction_echo: str = Config.ECHO_INTEGER,
+    ) -> dict:
+        """The documented list envelope for these query parameters (keys matched ignoring case).
+
+        ``dir_convention`` and ``sort_direction_echo``: see ``Config``.
+        """
         lowered = {key.lower(): value for key, value in params.items()}
         page = parse_int("page", lowered.get("page") or "1")
         size = parse_int("size", lowered.get("size") or "25")
@@ -204,17 +230,15 @@ class Resource:
             raise BadRequest("size must be 1 or more.")
         size = min(size, max_size)
         order_name, order_column = self.order(lowered.get("orderby") or "Id")
-        direction = parse_int("dir", lowered.get("dir") or "1")
-        if direction not in (-1, 0, 1):
-            raise BadRequest("dir must be 1 or 0 (ascending) or -1 (descending).")
-        sign = "-" if direction == -1 else ""
+        direction, descending = parse_dir(lowered.get("dir") or "", dir_convention)
+        sign = "-" if descending else ""
         queryset = self.filtered(params)
         total = queryset.count()
         offset = (page - 1) * size
         ordering = [f"{sign}{order_column}"] + ([] if order_column == "id" else [f"{sign}id"])
         records = self.records(queryset.order_by(*ordering)[offset : offset + size]) if offset < total else []
         total_pages = math.ceil(total / size)
-        return {
+        envelope = {
             "Records": records,
             "CurrentPage": page,
             "CurrentPageSize": size,
@@ -227,6 +251,11 @@ class Resource:
             "HasNextPage": page < total_pages,
             "HasPreviousPage": page > 1,
         }
+        if sort_direction_echo == Config.ECHO_WORD:
+            envelope["CurrentSortDirection"] = "Descending" if descending else "Ascending"
+        elif sort_direction_echo == Config.ECHO_OMIT:
+            del envelope["CurrentSortDirection"]
+        return envelope
 
     def order(self, value: str) -> tuple[str, str]:
         for name, column in self.order_fields.items():

@@ -45,13 +45,19 @@ def token(request: HttpRequest, config: Config) -> HttpResponse:
     return response
 
 
-def collection(resource: Resource, request: HttpRequest) -> HttpResponse:
+def collection(resource: Resource, request: HttpRequest, config: Config) -> HttpResponse:
     """The list envelope, or with ``?id=[1,2,3]`` the batch: a bare array of those that exist."""
     try:
         for key, value in request.GET.items():
             if key.lower() == "id" and value.strip().startswith("["):
                 return json_response(resource.batch(parse_batch_ids(value)))
-        return json_response(resource.page(request.GET.dict(), max_size=settings.SANDBOX_MAX_PAGE_SIZE))
+        envelope = resource.page(
+            request.GET.dict(),
+            max_size=settings.SANDBOX_MAX_PAGE_SIZE,
+            dir_convention=config.dir_convention,
+            sort_direction_echo=config.sort_direction_echo,
+        )
+        return json_response(envelope)
     except BadRequest as error:
         return json_response({"Message": str(error)}, status=400)
 
@@ -69,30 +75,30 @@ def detail(resource: Resource, pk: str) -> HttpResponse:
 
 
 @api_endpoint
-def messages(request: HttpRequest) -> HttpResponse:
-    return collection(MESSAGES, request)
+def messages(request: HttpRequest, config: Config) -> HttpResponse:
+    return collection(MESSAGES, request, config)
 
 
 @api_endpoint
-def message(request: HttpRequest, pk: str) -> HttpResponse:
+def message(request: HttpRequest, config: Config, pk: str) -> HttpResponse:
     return detail(MESSAGES, pk)
 
 
 @api_endpoint
-def accounts(request: HttpRequest) -> HttpResponse:
-    return collection(ACCOUNTS, request)
+def accounts(request: HttpRequest, config: Config) -> HttpResponse:
+    return collection(ACCOUNTS, request, config)
 
 
 @api_endpoint
-def account(request: HttpRequest, pk: str) -> HttpResponse:
+def account(request: HttpRequest, config: Config, pk: str) -> HttpResponse:
     return detail(ACCOUNTS, pk)
 
 
 @api_endpoint
-def businesses(request: HttpRequest) -> HttpResponse:
-    return collection(BUSINESSES, request)
+def businesses(request: HttpRequest, config: Config) -> HttpResponse:
+    return collection(BUSINESSES, request, config)
 
 
 @api_endpoint
-def business(request: HttpRequest, pk: str) -> HttpResponse:
+def business(request: HttpRequest, config: Config, pk: str) -> HttpResponse:
     return detail(BUSINESSES, pk)

@@ -6,6 +6,7 @@ import math
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import override_settings
 
 from sandbox import generate, services
@@ -314,3 +315,69 @@ class TestBusinesses:
 
     def test_one(self, sandbox_data, api):
         assert api("sys/businesses/1001").json()["Name"] == "Canal Works Amsterdam"
+
+
+LISTS = ["spaces/coworkermessages", "crm/emailaccounts", "sys/businesses"]
+
+
+class TestDirConvention:
+    """``Config.dir_convention``: developers.nexudus.com's 1/-1 (default) or learn.nexudus.com's 0/1."""
+
+    def ids(self, api, path: str, **params) -> list[int]:
+        return [r["Id"] for r in api(path, size=1000, orderBy="Id", **params).json()["Records"]]
+
+    @pytest.mark.parametrize("path", LISTS)
+    def test_developers_is_the_default(self, sandbox_data, api, path):
+        ascending = self.ids(api, path)
+        assert ascending == sorted(ascending) and len(ascending) > 1
+        assert self.ids(api, path, dir=1) == self.ids(api, path, dir=0) == ascending
+        assert self.ids(api, path, dir=-1) == ascending[::-1]
+        assert api(path).json()["CurrentSortDirection"] == 1
+
+    @pytest.mark.parametrize("path", LISTS)
+    def test_learn(self, sandbox_data, api, path):
+        services.configure(dir_convention="learn")
+        ascending = sorted(self.ids(api, path))
+        assert self.ids(api, path) == self.ids(api, path, dir=0) == ascending  # no dir: still ascending
+        assert self.ids(api, path, dir=1) == ascending[::-1]
+        assert api(path).json()["CurrentSortDirection"] == 0  # the ascending integer of this convention
+        assert api(path, dir=0).json()["CurrentSortDirection"] == 0
+        assert api(path, dir=1).json()["CurrentSortDirection"] == 1
+        refused = api(path, dir=-1)
+        assert refused.status_code == 400 and "dir" in refused.json()["Message"]
+        assert api(path, dir=2).status_code == 400
+
+    def test_learn_sorts_descending_by_dates_too(self, sandbox_data, api):
+        services.configure(dir_convention="learn")
+        data = api("spaces/coworkermessages", orderBy="UpdatedOn", dir=1, size=400).json()
+        expected = CoworkerMessage.objects.order_by("-updated_on", "-id").values_list("id", flat=True)
+        assert [r["Id"] for r in data["Records"]] == list(expected)
+
+    @pytest.mark.parametrize(
+        "convention,direction,word",
+        [("developers", None, "Ascending"), ("developers", 1, "Ascending"), ("developers", 0, "Ascending"),
+         ("developers", -1, "Descending"), ("learn", None, "Ascending"), ("learn", 0, "Ascending"),
+         ("learn", 1, "Descending")],
+    )
+    def test_word_echo(self, sandbox_data, api, convention, direction, word):
+        services.configure(dir_convention=convention, sort_direction_echo="word")
+        params = {} if direction is None else {"dir": direction}
+        data = api("spaces/coworkermessages", **params).json()
+        assert data["CurrentSortDirection"] == word
+        ids = [r["Id"] for r in data["Records"]]
+        assert ids == sorted(ids, reverse=word == "Descending")
+
+    @pytest.mark.parametrize("convention", ["developers", "learn"])
+    @pytest.mark.parametrize("path", LISTS)
+    def test_omitted_echo(self, sandbox_data, api, convention, path):
+        services.configure(dir_convention=convention, sort_direction_echo="omit")
+        data = api(path, dir=1).json()
+        assert set(data) == ENVELOPE_KEYS - {"CurrentSortDirection"}
+        ids = [r["Id"] for r in data["Records"]]
+        assert ids == sorted(ids, reverse=convention == "learn")  # only the records tell
+
+    @pytest.mark.parametrize("knob,value", [("dir_convention", "sideways"), ("sort_direction_echo", "ASC")])
+    def test_unknown_values_are_refused(self, db, knob, value):
+        with pytest.raises(ValidationError):
+            services.configure(**{knob: value})
+
