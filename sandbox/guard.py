@@ -5,6 +5,7 @@
   The count lives in Redis (the Django cache), so every web process shares it.
 - ``Config.failure_rate`` answers 500/502/503 at random, ``truncate_rate`` cuts a 200 answer's JSON
   in half, ``latency_ms`` delays every answer: the client's retries are tested against real faults.
+- ``denied()`` answers as Nexudus does to an API user lacking a resource's roles (401, 403 or 404).
 """
 
 from __future__ import annotations
@@ -65,6 +66,17 @@ def unauthorized() -> HttpResponse:
     response = json_response({"Message": "Authorization has been denied for this request."}, 401)
     response["WWW-Authenticate"] = 'Bearer realm="sandbox"'
     return response
+
+
+def denied(status: int, request: HttpRequest) -> HttpResponse:
+    """What a Nexudus API user lacking a resource's roles gets: 401 (what the docs describe, see
+    https://developers.nexudus.com/rest-api/authentication), 403 or 404."""
+    if status == 401:
+        return unauthorized()
+    if status == 403:
+        return json_response({"Message": "Authorization has been denied for this request."}, 403)
+    uri = request.build_absolute_uri()
+    return json_response({"Message": f"No HTTP resource was found that matches the request URI '{uri}'."}, status)
 
 
 def public_endpoint(view: View) -> View:

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from sandbox import auth
-from sandbox.guard import api_endpoint, json_response, public_endpoint
+from sandbox.guard import api_endpoint, denied, json_response, public_endpoint
 from sandbox.models import Config
 from sandbox.resources import ACCOUNTS, BUSINESSES, INT64, MESSAGES, BadRequest, Resource, parse_batch_ids, parse_int
 
@@ -94,11 +94,18 @@ def account(request: HttpRequest, config: Config, pk: str) -> HttpResponse:
     return detail(ACCOUNTS, pk)
 
 
+# ``Config.businesses_denied_status`` plays an API user without the Business-List/Read roles.
+
+
 @api_endpoint
 def businesses(request: HttpRequest, config: Config) -> HttpResponse:
+    if config.businesses_denied_status:
+        return denied(config.businesses_denied_status, request)
     return collection(BUSINESSES, request, config)
 
 
 @api_endpoint
 def business(request: HttpRequest, config: Config, pk: str) -> HttpResponse:
+    if config.businesses_denied_status:
+        return denied(config.businesses_denied_status, request)
     return detail(BUSINESSES, pk)

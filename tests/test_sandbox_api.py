@@ -381,3 +381,46 @@ class TestDirConvention:
         with pytest.raises(ValidationError):
             services.configure(**{knob: value})
 
+
+class TestBusinessesDenied:
+    """``Config.businesses_denied_status``: an API user without the Business-List/Read roles."""
+
+    @pytest.mark.parametrize("status", [401, 403, 404])
+    def test_list_batch_and_one_answer_the_status(self, sandbox_data, api, status):
+        services.configure(businesses_denied_status=status)
+        for path, params in (("sys/businesses", {}), ("sys/businesses/", {"id": "[1001]"}), ("sys/businesses/1001", {})):
+            response = api(path, **params)
+            assert response.status_code == status, path
+            assert response["Content-Type"].startswith("application/json")
+            message = response.json()["Message"]
+            if status in (401, 403):
+                assert message == "Authorization has been denied for this request."
+            else:
+                assert "/sandbox/api/sys/businesses" in message
+        assert api("sys/businesses/99999999999999999999999").status_code == status  # denied before anything
+
+    @pytest.mark.parametrize("status", [401, 403, 404])
+    def test_every_other_endpoint_keeps_working(self, sandbox_data, api, status):
+        services.configure(businesses_denied_status=status)
+        assert api("spaces/coworkermessages").json()["TotalItems"] == 400
+        assert api("crm/emailaccounts").json()["TotalItems"] == 16
+        assert api(f"crm/emailaccounts/{services.account_ids()[0]}").status_code == 200
+        assert api(f"spaces/coworkermessages/{services.message_ids()[0]}").status_code == 200
+
+    def test_401_asks_for_a_bearer_token_as_any_401(self, sandbox_data, api):
+        services.configure(businesses_denied_status=401)
+        assert api("sys/businesses")["WWW-Authenticate"].startswith("Bearer")
+
+    def test_served_again_when_cleared(self, sandbox_data, api):
+        services.configure(businesses_denied_status=403)
+        services.configure(businesses_denied_status=None)
+        assert api("sys/businesses").status_code == 200
+
+    def test_without_a_token_it_is_still_the_plain_401(self, sandbox_data, client):
+        services.configure(businesses_denied_status=404)
+        assert client.get("/sandbox/api/sys/businesses").status_code == 401
+
+    @pytest.mark.parametrize("status", [200, 500, 0])
+    def test_other_statuses_are_refused(self, db, status):
+        with pytest.raises(ValidationError):
+            services.configure(businesses_denied_status=status)
