@@ -140,7 +140,7 @@ class Token(models.Model):
 class Config(models.Model):
     """The sandbox's knobs, one row (pk=1), in the database so every process sees the same.
 
-    Set them with ``sandbox.services.configure(...)``.
+    Set them with ``sandbox.services.configure(...)`` (tests) or ``manage.py sandbox_config``.
     """
 
     # What ``dir`` means. The Nexudus docs disagree: developers.nexudus.com says 1 = ascending and
