@@ -6,7 +6,10 @@ Users (all with password ``settings.SANDBOX_PASSWORD``):
 - ``TWO_FACTOR_USERNAME``: always has two-factor authentication on (TOTP ``SANDBOX_TOTP``);
 - ``RESET_USERNAME``: must reset their password before the API lets them in.
 
-Errors follow the documented OAuth shape ``{"error", "error_description"}`` with HTTP 400.
+Errors follow the documented OAuth shape ``{"error", "error_description"}`` with HTTP 400. A value
+the sandbox could not store or look up (longer than ``MAX_VALUE_LENGTH``, or holding a NUL character,
+which PostgreSQL refuses) is ``invalid_request``, as OAuth 2.0 names a malformed request
+(RFC 6749, section 5.2), before anything reaches the database.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from sandbox.models import Config, Token
 TWO_FACTOR_USERNAME = "2fa@example.com"
 RESET_USERNAME = "reset@example.com"
 SANDBOX_TOTP = "123456"
+# Every string of a token request, capped at the widest the Token table stores (client_id, username).
+MAX_VALUE_LENGTH = max(Token._meta.get_field("client_id").max_length, Token._meta.get_field("username").max_length)
 
 
 class GrantError(Exception):
@@ -34,6 +39,15 @@ class GrantError(Exception):
 
     def as_json(self) -> dict:
         return {"error": self.error, "error_description": self.description}
+
+
+def check_values(values: dict[str, str]) -> None:
+    """Refuse, as ``invalid_request``, a token-request value the sandbox cannot store or look up."""
+    for name, value in values.items():
+        if len(value) > MAX_VALUE_LENGTH:
+            raise GrantError("invalid_request", f"{name} is longer than {MAX_VALUE_LENGTH} characters.")
+        if "\x00" in value:
+            raise GrantError("invalid_request", f"{name} cannot contain a NUL character.")
 
 
 def password_grant(username: str, password: str, totp: str, client_id: str, config: Config) -> dict:
@@ -95,6 +109,8 @@ def authorized(header: str) -> bool:
     scheme, _, value = header.partition(" ")
     value = value.strip()
     if scheme.lower() == "bearer" and value:
+        if len(value) > Token._meta.get_field("key").max_length or "\x00" in value:
+            return False  # no such token, and PostgreSQL could not even look it up
         return Token.objects.filter(
             key=value, kind=Token.ACCESS, revoked=False, expires_at__gt=timezone.now()
         ).exists()

@@ -5,6 +5,7 @@
   The count lives in Redis (the Django cache), so every web process shares it.
 - ``Config.failure_rate`` answers 500/502/503 at random, ``truncate_rate`` cuts a 200 answer's JSON
   in half, ``latency_ms`` delays every answer: the client's retries are tested against real faults.
+- ``denied()`` answers as Nexudus does to an API user lacking a resource's roles (401, 403 or 404).
 """
 
 from __future__ import annotations
@@ -67,6 +68,17 @@ def unauthorized() -> HttpResponse:
     return response
 
 
+def denied(status: int, request: HttpRequest) -> HttpResponse:
+    """What a Nexudus API user lacking a resource's roles gets: 401 (what the docs describe, see
+    https://developers.nexudus.com/rest-api/authentication), 403 or 404."""
+    if status == 401:
+        return unauthorized()
+    if status == 403:
+        return json_response({"Message": "Authorization has been denied for this request."}, 403)
+    uri = request.build_absolute_uri()
+    return json_response({"Message": f"No HTTP resource was found that matches the request URI '{uri}'."}, status)
+
+
 def public_endpoint(view: View) -> View:
     """Not a page: no session login, no CSRF token; throttled like every Nexudus endpoint."""
 
@@ -81,7 +93,10 @@ def public_endpoint(view: View) -> View:
 
 
 def api_endpoint(view: View) -> View:
-    """A data endpoint: GET only, throttled, faults injected, Bearer or Basic auth required."""
+    """A data endpoint: GET only, throttled, faults injected, Bearer or Basic auth required.
+
+    The view is called as ``view(request, config, **url_kwargs)``.
+    """
 
     @wraps(view)
     def wrapper(request: HttpRequest, config: Config, *args, **kwargs) -> HttpResponse:
@@ -93,7 +108,7 @@ def api_endpoint(view: View) -> View:
             return injected_failure()
         if not auth.authorized(request.headers.get("Authorization", "")):
             return unauthorized()
-        response = view(request, *args, **kwargs)
+        response = view(request, config, *args, **kwargs)
         if response.status_code == 200 and config.truncate_rate and random.random() < config.truncate_rate:
             response.content = response.content[: max(1, len(response.content) // 2)]
         return response

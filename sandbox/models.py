@@ -138,7 +138,32 @@ class Token(models.Model):
 
 
 class Config(models.Model):
-    """The sandbox's knobs, one row (pk=1), in the database so every process sees the same."""
+    """The sandbox's knobs, one row (pk=1), in the database so every process sees the same.
+
+    Set them with ``sandbox.services.configure(...)`` (tests) or ``manage.py sandbox_config``.
+    """
+
+    # What ``dir`` means. The Nexudus docs disagree: developers.nexudus.com says 1 = ascending and
+    # -1 = descending (https://developers.nexudus.com/rest-api/spaces/get-coworkermessages);
+    # learn.nexudus.com says 0 = ascending and 1 = descending
+    # (https://learn.nexudus.com/rest-api/crm/get-emailaccounts). With no ``dir`` both sort ascending.
+    DIR_DEVELOPERS = "developers"
+    DIR_LEARN = "learn"
+    DIR_CONVENTIONS = [
+        (DIR_DEVELOPERS, "developers.nexudus.com: 1 (or 0) ascending, -1 descending"),
+        (DIR_LEARN, "learn.nexudus.com: 0 ascending, 1 descending, -1 refused"),
+    ]
+    # How the list envelope echoes ``CurrentSortDirection``.
+    ECHO_INTEGER = "integer"
+    ECHO_WORD = "word"
+    ECHO_OMIT = "omit"
+    SORT_DIRECTION_ECHOES = [
+        (ECHO_INTEGER, "the dir integer as received (the convention's ascending one when none was sent)"),
+        (ECHO_WORD, '"Ascending" or "Descending"'),
+        (ECHO_OMIT, "no CurrentSortDirection key at all"),
+    ]
+    # A Nexudus API user without the Business-List / Business-Read roles is refused the locations.
+    DENIED_STATUSES = [(401, "401 Unauthorized"), (403, "403 Forbidden"), (404, "404 Not Found")]
 
     failure_rate = models.FloatField(default=0.0)  # share of API answers that are 500/502/503
     truncate_rate = models.FloatField(default=0.0)  # share of 200 answers cut mid-JSON
@@ -147,6 +172,10 @@ class Config(models.Model):
     token_expires_in = models.PositiveIntegerField(default=604799)  # seconds, as the REST docs show
     refresh_expires_in = models.PositiveIntegerField(default=15 * 24 * 3600)
     require_two_factor = models.BooleanField(default=False)  # also the main sandbox user needs a TOTP
+    dir_convention = models.CharField(max_length=16, choices=DIR_CONVENTIONS, default=DIR_DEVELOPERS)
+    sort_direction_echo = models.CharField(max_length=8, choices=SORT_DIRECTION_ECHOES, default=ECHO_INTEGER)
+    # None: /api/sys/businesses is served; else the list and get-one answer this status.
+    businesses_denied_status = models.PositiveSmallIntegerField(null=True, blank=True, choices=DENIED_STATUSES)
 
     @classmethod
     def current(cls) -> Config:

@@ -8,6 +8,7 @@ batch views (``sandbox/views.py``) share one description. Records are built stra
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -16,7 +17,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import Model, Q, QuerySet
 
-from sandbox.models import Business, CoworkerMessage, EmailAccount
+from sandbox.models import Business, Config, CoworkerMessage, EmailAccount
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # as the documented examples: "2025-01-15T10:30:00Z"
 
@@ -26,13 +27,33 @@ class BadRequest(Exception):
 
 
 # --- Parsing query values -----------------------------------------------------------------------
+#
+# Whatever a client sends, the answer is a 400 naming the parameter, never a 500: a number must be
+# plain ASCII digits and fit the column it is compared with, a date must stay a date once turned
+# into UTC, a text may not hold a NUL character (PostgreSQL cannot compare one). The same value is
+# refused on SQLite and on PostgreSQL, although SQLite alone would cope with some of them.
+
+INT32 = (-(2**31), 2**31 - 1)  # page, size, dir, and IntegerField columns (PostgreSQL "integer")
+INT64 = (-(2**63), 2**63 - 1)  # Ids and the other BigIntegerField columns
+_INTEGER = re.compile(r"[+-]?[0-9]+", re.ASCII)
+_SHOWN = 40  # characters of a refused value echoed in the message
 
 
-def parse_int(name: str, value: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise BadRequest(f"{name} must be a whole number, not {value!r}.") from None
+def shown(value: str) -> str:
+    """The value as a 400's message quotes it: repr, cut to a readable length."""
+    return repr(value if len(value) <= _SHOWN else value[:_SHOWN] + "…")
+
+
+def parse_int(name: str, value: str, bounds: tuple[int, int] = INT32) -> int:
+    text = value.strip()
+    if not _INTEGER.fullmatch(text):
+        raise BadRequest(f"{name} must be a whole number, not {shown(value)}.")
+    low, high = bounds
+    # No int() of thousands of digits (slow, and refused past 4,300): over 20 digits is out of range.
+    number = int(text) if len(text.lstrip("+-").lstrip("0")) <= 20 else None
+    if number is None or not low <= number <= high:
+        raise BadRequest(f"{name} is out of range: {shown(value)} is not between {low} and {high}.")
+    return number
 
 
 def parse_bool(name: str, value: str) -> bool:
@@ -41,18 +62,48 @@ def parse_bool(name: str, value: str) -> bool:
         return True
     if lowered in {"false", "0"}:
         return False
-    raise BadRequest(f"{name} must be true or false, not {value!r}.")
+    raise BadRequest(f"{name} must be true or false, not {shown(value)}.")
+
+
+def parse_text(name: str, value: str) -> str:
+    if "\x00" in value:
+        raise BadRequest(f"{name} cannot contain a NUL character.")
+    return value
 
 
 def parse_minute(name: str, value: str) -> datetime:
-    """``YYYY-MM-DDTHH:mm`` (documented; seconds and a date alone are tolerated), read as UTC."""
+    """``YYYY-MM-DDTHH:mm`` (documented; seconds and a date alone are tolerated), read as UTC.
+
+    An offset (``+05:00``) is honoured; a moment that falls outside years 1 to 9999 once in UTC
+    (``0001-01-01T00:00+05:00``) cannot be represented and is refused.
+    """
     try:
         parsed = datetime.fromisoformat(value.strip().replace(" ", "T"))
     except ValueError:
-        raise BadRequest(f"{name} must be a date and time as YYYY-MM-DDTHH:mm, not {value!r}.") from None
+        raise BadRequest(f"{name} must be a date and time as YYYY-MM-DDTHH:mm, not {shown(value)}.") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc).replace(second=0, microsecond=0)
+    try:
+        moment = parsed.astimezone(timezone.utc)
+    except OverflowError:
+        raise BadRequest(f"{name} is out of range: {shown(value)} is before year 1 or after 9999 in UTC.") from None
+    return moment.replace(second=0, microsecond=0)
+
+
+def parse_dir(value: str, convention: str) -> tuple[int, bool]:
+    """``dir`` as the integer to echo and whether it asks for descending order.
+
+    No ``dir`` sorts ascending in both conventions and echoes the convention's ascending integer.
+    """
+    if convention == Config.DIR_LEARN:
+        direction = parse_int("dir", value or "0")
+        if direction not in (0, 1):
+            raise BadRequest("dir must be 0 (ascending) or 1 (descending).")
+        return direction, direction == 1
+    direction = parse_int("dir", value or "1")
+    if direction not in (-1, 0, 1):
+        raise BadRequest("dir must be 1 or 0 (ascending) or -1 (descending).")
+    return direction, direction == -1
 
 
 # --- Filters ------------------------------------------------------------------------------------
@@ -65,34 +116,44 @@ class Filter:
     column: str
     kind: str
     bound: str = ""  # "" (equality), "from" (on or after) or "to" (on or before)
+    bounds: tuple[int, int] = INT32  # for int: what the column holds
 
     def condition(self, name: str, value: str) -> Q:
         if self.kind == "minute":
-            moment = parse_minute(name, value)
+            start = parse_minute(name, value)
+            # The minute's last microsecond, not the next minute: 9999-12-31T23:59 has no next one.
+            end = start + timedelta(seconds=59, microseconds=999999)
             if self.bound == "from":
-                return Q(**{f"{self.column}__gte": moment})
-            if self.bound == "to":  # inclusive to the minute: anything before the next minute
-                return Q(**{f"{self.column}__lt": moment + timedelta(minutes=1)})
-            return Q(**{f"{self.column}__gte": moment, f"{self.column}__lt": moment + timedelta(minutes=1)})
+                return Q(**{f"{self.column}__gte": start})
+            if self.bound == "to":  # inclusive to the minute
+                return Q(**{f"{self.column}__lte": end})
+            return Q(**{f"{self.column}__gte": start, f"{self.column}__lte": end})
         parsed: object
         if self.kind == "int":
-            parsed = parse_int(name, value)
+            parsed = parse_int(name, value, self.bounds)
         elif self.kind == "bool":
             parsed = parse_bool(name, value)
         else:
-            parsed = value
+            parsed = parse_text(name, value)
         lookup = {"from": "__gte", "to": "__lte"}.get(self.bound, "")
         return Q(**{f"{self.column}{lookup}": parsed})
 
 
-def filters_for(prefix: str, equal: dict[str, tuple[str, str]], ranges: dict[str, tuple[str, str]]) -> dict[str, Filter]:
+def filters_for(
+    model: type[Model], prefix: str, equal: dict[str, tuple[str, str]], ranges: dict[str, tuple[str, str]]
+) -> dict[str, Filter]:
     """Names as Nexudus documents them: ``<Entity>_<Field>``, ``from_<Entity>_<Field>``, ``to_...``."""
-    table = {"id": Filter("id", "int"), "uniqueid": Filter("unique_id", "str")}
+
+    def spec(column: str, kind: str, bound: str = "") -> Filter:
+        big = model._meta.get_field(column).get_internal_type() == "BigIntegerField"
+        return Filter(column, kind, bound, INT64 if big else INT32)
+
+    table = {"id": spec("id", "int"), "uniqueid": spec("unique_id", "str")}
     for name, (column, kind) in equal.items():
-        table[f"{prefix}_{name}".lower()] = Filter(column, kind)
+        table[f"{prefix}_{name}".lower()] = spec(column, kind)
     for name, (column, kind) in ranges.items():
-        table[f"from_{prefix}_{name}".lower()] = Filter(column, kind, "from")
-        table[f"to_{prefix}_{name}".lower()] = Filter(column, kind, "to")
+        table[f"from_{prefix}_{name}".lower()] = spec(column, kind, "from")
+        table[f"to_{prefix}_{name}".lower()] = spec(column, kind, "to")
     return table
 
 
@@ -148,8 +209,18 @@ class Resource:
                 queryset = queryset.filter(spec.condition(key, value))
         return queryset
 
-    def page(self, params: dict[str, str], *, max_size: int) -> dict:
-        """The documented list envelope for these query parameters (keys matched ignoring case)."""
+    def page(
+        self,
+        params: dict[str, str],
+        *,
+        max_size: int,
+        dir_convention: str = Config.DIR_DEVELOPERS,
+        sort_direction_echo: str = Config.ECHO_INTEGER,
+    ) -> dict:
+        """The documented list envelope for these query parameters (keys matched ignoring case).
+
+        ``dir_convention`` and ``sort_direction_echo``: see ``Config``.
+        """
         lowered = {key.lower(): value for key, value in params.items()}
         page = parse_int("page", lowered.get("page") or "1")
         size = parse_int("size", lowered.get("size") or "25")
@@ -159,17 +230,15 @@ class Resource:
             raise BadRequest("size must be 1 or more.")
         size = min(size, max_size)
         order_name, order_column = self.order(lowered.get("orderby") or "Id")
-        direction = parse_int("dir", lowered.get("dir") or "1")
-        if direction not in (-1, 0, 1):
-            raise BadRequest("dir must be 1 or 0 (ascending) or -1 (descending).")
-        sign = "-" if direction == -1 else ""
+        direction, descending = parse_dir(lowered.get("dir") or "", dir_convention)
+        sign = "-" if descending else ""
         queryset = self.filtered(params)
         total = queryset.count()
         offset = (page - 1) * size
         ordering = [f"{sign}{order_column}"] + ([] if order_column == "id" else [f"{sign}id"])
         records = self.records(queryset.order_by(*ordering)[offset : offset + size]) if offset < total else []
         total_pages = math.ceil(total / size)
-        return {
+        envelope = {
             "Records": records,
             "CurrentPage": page,
             "CurrentPageSize": size,
@@ -182,13 +251,18 @@ class Resource:
             "HasNextPage": page < total_pages,
             "HasPreviousPage": page > 1,
         }
+        if sort_direction_echo == Config.ECHO_WORD:
+            envelope["CurrentSortDirection"] = "Descending" if descending else "Ascending"
+        elif sort_direction_echo == Config.ECHO_OMIT:
+            del envelope["CurrentSortDirection"]
+        return envelope
 
     def order(self, value: str) -> tuple[str, str]:
         for name, column in self.order_fields.items():
             if name.lower() == value.lower():
                 return name, column
         known = ", ".join(self.order_fields)
-        raise BadRequest(f"orderBy {value!r} is not a field that can be sorted on (use one of {known}).")
+        raise BadRequest(f"orderBy {shown(value)} is not a field that can be sorted on (use one of {known}).")
 
     def batch(self, ids: Iterable[int]) -> list[dict]:
         return self.records(self.model.objects.filter(id__in=list(ids)).order_by("id"), batch=True)
@@ -220,7 +294,7 @@ def parse_batch_ids(value: str) -> list[int]:
     ids = []
     for part in inner.split(","):
         if part.strip():
-            ids.append(parse_int("id", part.strip()))
+            ids.append(parse_int("id", part.strip(), INT64))
     return ids
 
 
@@ -255,6 +329,7 @@ MESSAGES = Resource(
         *BASE_FIELDS,
     ),
     filters=filters_for(
+        CoworkerMessage,
         "CoworkerMessage",
         equal={
             "Coworker": ("coworker_id", "int"),
@@ -310,6 +385,7 @@ ACCOUNTS = Resource(
         *BASE_FIELDS,
     ),
     filters=filters_for(
+        EmailAccount,
         "EmailAccount",
         equal={
             "Business": ("business_id", "int"),
@@ -380,6 +456,7 @@ BUSINESSES = Resource(
         *BASE_FIELDS,
     ),
     filters=filters_for(
+        Business,
         "Business",
         equal={"Name": ("name", "str"), "WebAddress": ("web_address", "str")},
         ranges={"CreatedOn": ("created_on", "minute"), "UpdatedOn": ("updated_on", "minute")},

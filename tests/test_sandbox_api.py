@@ -6,6 +6,7 @@ import math
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import override_settings
 
 from sandbox import generate, services
@@ -235,7 +236,8 @@ class TestMessageOneAndBatch:
 
     def test_get_one_missing_is_404(self, sandbox_data, api):
         assert api("spaces/coworkermessages/999").status_code == 404
-        assert api("spaces/coworkermessages/99999999999999999999999").status_code == 404
+        assert api(f"spaces/coworkermessages/{2**63 - 1}").status_code == 404
+        # An Id beyond 64 bits is a 400 (tests/test_sandbox_hostile.py).
 
     @pytest.mark.parametrize("path", ["spaces/coworkermessages/", "spaces/coworkermessages"])
     def test_batch_returns_a_bare_array_of_existing_records(self, sandbox_data, api, path):
@@ -313,3 +315,112 @@ class TestBusinesses:
 
     def test_one(self, sandbox_data, api):
         assert api("sys/businesses/1001").json()["Name"] == "Canal Works Amsterdam"
+
+
+LISTS = ["spaces/coworkermessages", "crm/emailaccounts", "sys/businesses"]
+
+
+class TestDirConvention:
+    """``Config.dir_convention``: developers.nexudus.com's 1/-1 (default) or learn.nexudus.com's 0/1."""
+
+    def ids(self, api, path: str, **params) -> list[int]:
+        return [r["Id"] for r in api(path, size=1000, orderBy="Id", **params).json()["Records"]]
+
+    @pytest.mark.parametrize("path", LISTS)
+    def test_developers_is_the_default(self, sandbox_data, api, path):
+        ascending = self.ids(api, path)
+        assert ascending == sorted(ascending) and len(ascending) > 1
+        assert self.ids(api, path, dir=1) == self.ids(api, path, dir=0) == ascending
+        assert self.ids(api, path, dir=-1) == ascending[::-1]
+        assert api(path).json()["CurrentSortDirection"] == 1
+
+    @pytest.mark.parametrize("path", LISTS)
+    def test_learn(self, sandbox_data, api, path):
+        services.configure(dir_convention="learn")
+        ascending = sorted(self.ids(api, path))
+        assert self.ids(api, path) == self.ids(api, path, dir=0) == ascending  # no dir: still ascending
+        assert self.ids(api, path, dir=1) == ascending[::-1]
+        assert api(path).json()["CurrentSortDirection"] == 0  # the ascending integer of this convention
+        assert api(path, dir=0).json()["CurrentSortDirection"] == 0
+        assert api(path, dir=1).json()["CurrentSortDirection"] == 1
+        refused = api(path, dir=-1)
+        assert refused.status_code == 400 and "dir" in refused.json()["Message"]
+        assert api(path, dir=2).status_code == 400
+
+    def test_learn_sorts_descending_by_dates_too(self, sandbox_data, api):
+        services.configure(dir_convention="learn")
+        data = api("spaces/coworkermessages", orderBy="UpdatedOn", dir=1, size=400).json()
+        expected = CoworkerMessage.objects.order_by("-updated_on", "-id").values_list("id", flat=True)
+        assert [r["Id"] for r in data["Records"]] == list(expected)
+
+    @pytest.mark.parametrize(
+        "convention,direction,word",
+        [("developers", None, "Ascending"), ("developers", 1, "Ascending"), ("developers", 0, "Ascending"),
+         ("developers", -1, "Descending"), ("learn", None, "Ascending"), ("learn", 0, "Ascending"),
+         ("learn", 1, "Descending")],
+    )
+    def test_word_echo(self, sandbox_data, api, convention, direction, word):
+        services.configure(dir_convention=convention, sort_direction_echo="word")
+        params = {} if direction is None else {"dir": direction}
+        data = api("spaces/coworkermessages", **params).json()
+        assert data["CurrentSortDirection"] == word
+        ids = [r["Id"] for r in data["Records"]]
+        assert ids == sorted(ids, reverse=word == "Descending")
+
+    @pytest.mark.parametrize("convention", ["developers", "learn"])
+    @pytest.mark.parametrize("path", LISTS)
+    def test_omitted_echo(self, sandbox_data, api, convention, path):
+        services.configure(dir_convention=convention, sort_direction_echo="omit")
+        data = api(path, dir=1).json()
+        assert set(data) == ENVELOPE_KEYS - {"CurrentSortDirection"}
+        ids = [r["Id"] for r in data["Records"]]
+        assert ids == sorted(ids, reverse=convention == "learn")  # only the records tell
+
+    @pytest.mark.parametrize("knob,value", [("dir_convention", "sideways"), ("sort_direction_echo", "ASC")])
+    def test_unknown_values_are_refused(self, db, knob, value):
+        with pytest.raises(ValidationError):
+            services.configure(**{knob: value})
+
+
+class TestBusinessesDenied:
+    """``Config.businesses_denied_status``: an API user without the Business-List/Read roles."""
+
+    @pytest.mark.parametrize("status", [401, 403, 404])
+    def test_list_batch_and_one_answer_the_status(self, sandbox_data, api, status):
+        services.configure(businesses_denied_status=status)
+        for path, params in (("sys/businesses", {}), ("sys/businesses/", {"id": "[1001]"}), ("sys/businesses/1001", {})):
+            response = api(path, **params)
+            assert response.status_code == status, path
+            assert response["Content-Type"].startswith("application/json")
+            message = response.json()["Message"]
+            if status in (401, 403):
+                assert message == "Authorization has been denied for this request."
+            else:
+                assert "/sandbox/api/sys/businesses" in message
+        assert api("sys/businesses/99999999999999999999999").status_code == status  # denied before anything
+
+    @pytest.mark.parametrize("status", [401, 403, 404])
+    def test_every_other_endpoint_keeps_working(self, sandbox_data, api, status):
+        services.configure(businesses_denied_status=status)
+        assert api("spaces/coworkermessages").json()["TotalItems"] == 400
+        assert api("crm/emailaccounts").json()["TotalItems"] == 16
+        assert api(f"crm/emailaccounts/{services.account_ids()[0]}").status_code == 200
+        assert api(f"spaces/coworkermessages/{services.message_ids()[0]}").status_code == 200
+
+    def test_401_asks_for_a_bearer_token_as_any_401(self, sandbox_data, api):
+        services.configure(businesses_denied_status=401)
+        assert api("sys/businesses")["WWW-Authenticate"].startswith("Bearer")
+
+    def test_served_again_when_cleared(self, sandbox_data, api):
+        services.configure(businesses_denied_status=403)
+        services.configure(businesses_denied_status=None)
+        assert api("sys/businesses").status_code == 200
+
+    def test_without_a_token_it_is_still_the_plain_401(self, sandbox_data, client):
+        services.configure(businesses_denied_status=404)
+        assert client.get("/sandbox/api/sys/businesses").status_code == 401
+
+    @pytest.mark.parametrize("status", [200, 500, 0])
+    def test_other_statuses_are_refused(self, db, status):
+        with pytest.raises(ValidationError):
+            services.configure(businesses_denied_status=status)

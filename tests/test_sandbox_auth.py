@@ -118,6 +118,59 @@ class TestToken:
         assert client.get(TOKEN_URL).status_code == 405
 
 
+LONG = "x" * 10_000
+
+
+class TestTokenCaps:
+    """Every string a token request carries is capped at what the Token table stores (320)."""
+
+    @pytest.mark.parametrize("name", ["client_id", "username", "password", "totp", "grant_type"])
+    def test_overlong_password_grant_values_are_invalid_request(self, client, name):
+        response = password_grant(client, **{name: LONG})
+        assert response.status_code == 400
+        assert response.json()["error"] == "invalid_request"
+        assert name in response.json()["error_description"] and "320" in response.json()["error_description"]
+        assert not Token.objects.exists()
+
+    def test_overlong_client_id_header(self, client):
+        data = {"grant_type": "password", "username": settings.SANDBOX_USERNAME, "password": settings.SANDBOX_PASSWORD}
+        response = client.post(TOKEN_URL, data, HTTP_CLIENT_ID=LONG)
+        assert response.status_code == 400 and response.json()["error"] == "invalid_request"
+        assert not Token.objects.exists()
+
+    def test_overlong_refresh_token_and_client_id_on_refresh(self, client):
+        first = password_grant(client).json()
+        response = client.post(TOKEN_URL, {"grant_type": "refresh_token", "refresh_token": LONG})
+        assert response.status_code == 400 and response.json()["error"] == "invalid_request"
+        response = client.post(
+            TOKEN_URL, {"grant_type": "refresh_token", "refresh_token": first["refresh_token"]}, HTTP_CLIENT_ID=LONG
+        )
+        assert response.status_code == 400 and response.json()["error"] == "invalid_request"
+        # Nothing was revoked by the refused request: the refresh token still works.
+        response = client.post(TOKEN_URL, {"grant_type": "refresh_token", "refresh_token": first["refresh_token"]})
+        assert response.status_code == 200
+
+    @pytest.mark.parametrize("name", ["client_id", "username", "refresh_token"])
+    def test_nul_characters_are_invalid_request(self, client, name):
+        response = password_grant(client, **{name: "sandbox\x00"})
+        assert response.status_code == 400 and response.json()["error"] == "invalid_request"
+
+    def test_a_client_id_of_exactly_the_cap_is_stored(self, client):
+        client_id = "c" * auth.MAX_VALUE_LENGTH
+        assert auth.MAX_VALUE_LENGTH == 320
+        body = password_grant(client, client_id=client_id).json()
+        assert Token.objects.get(key=body["access_token"]).client_id == client_id
+        refreshed = client.post(
+            TOKEN_URL, {"grant_type": "refresh_token", "refresh_token": body["refresh_token"]}, HTTP_CLIENT_ID=client_id
+        )
+        assert refreshed.status_code == 200
+        assert client_id + "c" not in Token.objects.values_list("client_id", flat=True)
+
+    @pytest.mark.parametrize("header", [f"Bearer {LONG}", "Bearer abc\x00", f"Basic {LONG}"])
+    def test_hostile_authorization_headers_are_refused(self, client, header):
+        assert client.get(LIST_URL, HTTP_AUTHORIZATION=header).status_code == 401
+
+
 class TestApiAuth:
     @pytest.mark.parametrize(
         "header",

@@ -9,6 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from sandbox import live, services
+from sandbox.management.commands import sandbox_config
 from sandbox.models import Config, CoworkerMessage, Deletion, EmailAccount
 from tests.sandbox_fixtures import NOW, api, api_token, sandbox_data  # noqa: F401
 
@@ -114,6 +115,68 @@ class TestCommands:
         out = StringIO()
         call_command("sandbox_live", "--ticks", "2", "--interval", "0", "--seed", "1", stdout=out)
         assert "new incoming" not in out.getvalue()
+
+
+class TestConfigCommand:
+    def run(self, *args) -> str:
+        out = StringIO()
+        call_command("sandbox_config", *args, stdout=out)
+        return out.getvalue()
+
+    def test_every_knob_has_an_option(self, db):
+        knobs = {field.name for field in Config._meta.concrete_fields if not field.primary_key}
+        assert knobs == set(sandbox_config.OPTIONS)
+        shown = self.run()
+        assert all(name in shown for name in knobs)
+
+    def test_sets_the_given_knobs_and_keeps_the_others(self, db):
+        services.configure(latency_ms=7)
+        out = self.run(
+            "--dir-convention", "learn", "--sort-direction-echo", "word", "--businesses-denied-status", "403",
+            "--failure-rate", "0.25", "--truncate-rate", "0.5", "--rate-per-second", "9", "--token-expires-in", "60",
+            "--refresh-expires-in", "120", "--require-two-factor",
+        )
+        config = Config.current()
+        assert (config.dir_convention, config.sort_direction_echo, config.businesses_denied_status) == ("learn", "word", 403)
+        assert (config.failure_rate, config.truncate_rate, config.rate_per_second) == (0.25, 0.5, 9)
+        assert (config.token_expires_in, config.refresh_expires_in, config.require_two_factor) == (60, 120, True)
+        assert config.latency_ms == 7
+        assert "'learn'" in out and "403" in out
+
+    def test_none_and_default_clear_the_nullable_knobs(self, db):
+        services.configure(businesses_denied_status=404, rate_per_second=3, require_two_factor=True)
+        self.run("--businesses-denied-status", "none", "--rate-per-second", "default", "--no-require-two-factor")
+        config = Config.current()
+        assert (config.businesses_denied_status, config.rate_per_second, config.require_two_factor) == (None, None, False)
+
+    def test_defaults(self, db):
+        services.configure(dir_convention="learn", sort_direction_echo="omit", failure_rate=1.0, latency_ms=5)
+        self.run("--defaults", "--latency-ms", "3")
+        config = Config.current()
+        assert (config.dir_convention, config.sort_direction_echo, config.failure_rate) == ("developers", "integer", 0.0)
+        assert config.latency_ms == 3
+
+    def test_keyword_call(self, db):
+        call_command("sandbox_config", dir_convention="learn", businesses_denied_status=401, stdout=StringIO())
+        assert (Config.current().dir_convention, Config.current().businesses_denied_status) == ("learn", 401)
+
+    @pytest.mark.parametrize(
+        "args",
+        [["--dir-convention", "sideways"], ["--sort-direction-echo", "ASC"], ["--businesses-denied-status", "200"],
+         ["--failure-rate", "1.5"], ["--latency-ms", "-1"], ["--rate-per-second", "0"]],
+    )
+    def test_refuses_nonsense(self, db, args):
+        with pytest.raises(CommandError):
+            self.run(*args)
+        assert not Config.objects.exists()
+
+    def test_the_api_follows(self, sandbox_data, api):
+        self.run("--dir-convention", "learn", "--sort-direction-echo", "omit")
+        data = api("spaces/coworkermessages", dir=1).json()
+        assert "CurrentSortDirection" not in data
+        assert [r["Id"] for r in data["Records"]] == services.message_ids()[::-1][:25]
+        self.run("--businesses-denied-status", "403")
+        assert api("sys/businesses").status_code == 403
 
 
 class TestLive:
