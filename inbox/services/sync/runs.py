@@ -162,7 +162,8 @@ def execute(
             if kind == "error" and not isinstance(exc, (NexudusError, LockLost, HealthFailed)):
                 logger.exception("%s sync #%s failed.", resource, run.pk)
             else:
-                logger.warning("%s sync #%s failed (%s): %s", resource, run.pk, kind, text)
+                logger.warning("%s sync #%s failed (%s): %s", resource, run.pk, kind, text,
+                               extra={**_run_fields(run), "status": "failed", "error_kind": kind})
             if ctx is not None:
                 try:
                     ctx.save_progress()
@@ -174,16 +175,27 @@ def execute(
                 client.close()
         ctx.save_progress()
         close_run(run, Status.SUCCESS)
+        seconds = (run.finished_at - run.started_at).total_seconds()
         logger.info(
             "%s sync #%s (%s, %s): %d seen, %d created, %d updated, %d deleted in %.1f s, %d requests.",
             resource, run.pk, run.mode, run.trigger or "-", run.records_seen, run.records_created, run.records_updated,
-            run.records_deleted, (run.finished_at - run.started_at).total_seconds(), run.requests_made,
+            run.records_deleted, seconds, run.requests_made, extra=_run_fields(run, duration_seconds=round(seconds, 3)),
         )
         return run
     finally:
         lock.release()
         if progress is not None and run is not None:
             progress(run)
+
+
+def _run_fields(run: SyncRun, **more) -> dict:
+    """A run's facts as fields of its log line (LOG_FORMAT=json makes them keys)."""
+    return {
+        "event": "sync_run", "resource": run.resource, "run": run.pk, "mode": run.mode,
+        "trigger": run.trigger, "status": run.status, "records_seen": run.records_seen,
+        "records_created": run.records_created, "records_updated": run.records_updated,
+        "records_deleted": run.records_deleted, "requests": run.requests_made, **more,
+    }
 
 
 def close_run(run: SyncRun, status: str, kind: str = "", text: str = "") -> SyncRun:
