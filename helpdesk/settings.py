@@ -422,8 +422,8 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         "urllib3": {"level": "WARNING"},
         # Celery's own lines (a task received, succeeded, sent by beat) are noise beside the sync's
-        # one line per run; CELERY_LOG_LEVEL=INFO brings them back.
-        "celery": {"level": env_str("CELERY_LOG_LEVEL", "WARNING")},
+        # one line per run; LOG_LEVEL_CELERY=INFO brings them back (not CELERY_LOG_LEVEL: Celery sets that one itself).
+        "celery": {"level": env_str("LOG_LEVEL_CELERY", "WARNING")},
     },
 }
 # The worker and beat log through LOGGING above instead of replacing the root logger's set-up.
