@@ -421,6 +421,9 @@ LOGGING = {
         # Celery's own lines (a task received, succeeded, sent by beat) are noise beside the sync's
         # one line per run; CELERY_LOG_LEVEL=INFO brings them back.
         "celery": {"level": env_str("CELERY_LOG_LEVEL", "WARNING")},
+        # Axes' own lines mask the username and address (AXES_SENSITIVE_PARAMETERS) and say little at
+        # INFO; inbox.throttle logs each sign-in and lock-out with both.
+        "axes": {"level": "WARNING"},
     },
 }
 # The worker and beat log through LOGGING above instead of replacing the root logger's set-up.
