@@ -501,7 +501,7 @@ LAST_SYNCED_CACHE_SECONDS = env_int("LAST_SYNCED_CACHE_SECONDS", 5)
 # one address, and per address whatever the username. The LOGIN_FAILURE_LIMIT-th failure of one
 # username from one address, or the LOGIN_ADDRESS_FAILURE_LIMIT-th from one address, locks that out:
 # sign-ins are refused (429, the sign-in page saying why) until LOGIN_COOLOFF_MINUTES have passed
-# without a try. An admin unlocks at once with axes' axes_reset_* commands or in Django admin.
+# without a try. An admin unlocks at once on /lockouts/ (or with axes' axes_reset_* commands).
 # https://django-axes.readthedocs.io/en/latest/4_configuration.html
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 20)

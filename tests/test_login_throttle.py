@@ -11,30 +11,12 @@ from django.test import Client, RequestFactory
 from django.utils import timezone
 
 from inbox.throttle import client_ip
+from tests.login_fixtures import ELSEWHERE, cool_off_passes, fail, sign_in, signed_in
 
 pytestmark = pytest.mark.django_db
 
 LOCKED = "Too many failed sign-ins for this account; try again in 15 minutes or ask an admin to unlock it."
 MISMATCH = "That username and password did not match."
-HOME = "203.0.113.10"
-ELSEWHERE = "198.51.100.20"
-
-
-def sign_in(client, username: str, password: str, *, ip: str = HOME, url: str = "/login/"):
-    return client.post(url, {"username": username, "password": password}, REMOTE_ADDR=ip)
-
-
-def fail(client, username: str, times: int, **kwargs) -> list:
-    return [sign_in(client, username, "not-the-password", **kwargs) for _ in range(times)]
-
-
-def signed_in(client) -> bool:
-    return "_auth_user_id" in client.session
-
-
-def cool_off_passes(minutes: float = 15) -> None:
-    """Move every recorded failure back past the cool-off, as time passing would."""
-    AccessAttempt.objects.update(attempt_time=timezone.now() - timedelta(minutes=minutes, seconds=1))
 
 
 class TestPerAccount:
