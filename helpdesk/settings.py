@@ -9,6 +9,7 @@ at start-up with a message naming them.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -122,6 +123,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "axes",
     "inbox",
     *(["sandbox"] if NEXUDUS_USES_SANDBOX else []),
 ]
@@ -139,6 +141,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Last: it turns a sign-in that axes refused into the lock-out page (see "Sign-in throttling").
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "helpdesk.urls"
@@ -344,6 +348,11 @@ HEALTHZ_MAX_SYNC_AGE = env_int("HEALTHZ_MAX_SYNC_AGE", max(15 * 60, 10 * NEXUDUS
 HELPDESK_ALERT_EMAILS = env_list("HELPDESK_ALERT_EMAILS", [])
 
 LOGIN_URL = "login"
+# Axes' backend comes first: it refuses a locked-out sign-in before the password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_REDIRECT_URL = "inbox-index"
 LOGOUT_REDIRECT_URL = "login"
 
@@ -424,6 +433,9 @@ LOGGING = {
         # Celery's own lines (a task received, succeeded, sent by beat) are noise beside the sync's
         # one line per run; LOG_LEVEL_CELERY=INFO brings them back (not CELERY_LOG_LEVEL: Celery sets that one itself).
         "celery": {"level": env_str("LOG_LEVEL_CELERY", "WARNING")},
+        # Axes' own lines mask the username and address (AXES_SENSITIVE_PARAMETERS) and say little at
+        # INFO; inbox.throttle logs each sign-in and lock-out with both.
+        "axes": {"level": "WARNING"},
     },
 }
 # The worker and beat log through LOGGING above instead of replacing the root logger's set-up.
@@ -495,3 +507,35 @@ EXPORT_SEND_TIMEOUT = env_float("EXPORT_SEND_TIMEOUT", 30.0)
 INBOX_COUNT_CAP = env_int("INBOX_COUNT_CAP", 10_000)
 # The "Synced N s ago" line of every page is read from the database at most this often (seconds).
 LAST_SYNCED_CACHE_SECONDS = env_int("LAST_SYNCED_CACHE_SECONDS", 5)
+
+# --- Sign-in throttling (django-axes; inbox/throttle.py) ----------------------------------------
+# Failed sign-ins at /login/ and /django-admin/login/ are counted in the database per username from
+# one address, and per address whatever the username. The LOGIN_FAILURE_LIMIT-th failure of one
+# username from one address, or the LOGIN_ADDRESS_FAILURE_LIMIT-th from one address, locks that out:
+# sign-ins are refused (429, the sign-in page saying why) until LOGIN_COOLOFF_MINUTES have passed
+# without a try. An admin unlocks at once on /lockouts/ (or with axes' axes_reset_* commands).
+# https://django-axes.readthedocs.io/en/latest/4_configuration.html
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 20)
+LOGIN_COOLOFF_MINUTES = env_int("LOGIN_COOLOFF_MINUTES", 15)
+for _name in ("LOGIN_FAILURE_LIMIT", "LOGIN_ADDRESS_FAILURE_LIMIT", "LOGIN_COOLOFF_MINUTES"):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be at least 1, not {globals()[_name]}.")
+# Where the client's address comes from: REMOTE_ADDR, or behind a reverse proxy the header it sets
+# (e.g. X-Forwarded-For, X-Real-IP), of which the LOGIN_PROXY_COUNT-th address from the right is
+# taken (each proxy appends the address it was called from; the ones to its left can be forged).
+LOGIN_CLIENT_IP_HEADER = env_str("LOGIN_CLIENT_IP_HEADER", "REMOTE_ADDR")
+LOGIN_PROXY_COUNT = env_int("LOGIN_PROXY_COUNT", 1)
+if LOGIN_PROXY_COUNT < 1:
+    raise ImproperlyConfigured(f"LOGIN_PROXY_COUNT must be at least 1, not {LOGIN_PROXY_COUNT}.")
+
+AXES_HANDLER = "inbox.throttle.TieredDatabaseHandler"  # the database, one limit per parameter
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT  # the address's own is LOGIN_ADDRESS_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_COOLOFF_MINUTES)
+# Each refused try starts the cool-off again, so "try again in N minutes" stays true.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True
+# A successful sign-in forgets that username's failures from that address (not the address's).
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "inbox.throttle.client_ip"
+AXES_LOCKOUT_CALLABLE = "inbox.views.auth.locked_out"

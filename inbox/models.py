@@ -227,3 +227,29 @@ class AccountIncident(models.Model):
                 fields=["account"], condition=Q(closed_at__isnull=True), name="one_open_incident"
             )
         ]
+
+
+class AdminAction(models.Model):
+    """Who did what, and when, on the admin pages: the audit trail shown on ``/sync/``.
+
+    The username is copied, so the trail still says who after the user is deleted.
+    """
+
+    class Action(models.TextChoices):
+        SYNC_NOW = "sync_now", "Sync now"
+        FULL_RESYNC = "full_resync", "Full resync"
+        UNLOCK = "unlock", "Unlock sign-in"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    username = models.CharField(max_length=150)
+    action = models.CharField(max_length=32, choices=Action.choices)
+    detail = models.CharField(max_length=500, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} by {self.username} at {self.created_at:%Y-%m-%d %H:%M:%S}"

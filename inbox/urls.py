@@ -1,6 +1,6 @@
 """The public URLs of the contract (DESIGN.md). Each views module owns its own patterns."""
 
-from inbox.views import accounts, auth, export, health, mailbox, message, sync
+from inbox.views import accounts, auth, export, health, lockouts, mailbox, message, sync
 
 urlpatterns = [
     *auth.urlpatterns,
@@ -9,5 +9,6 @@ urlpatterns = [
     *export.urlpatterns,
     *accounts.urlpatterns,
     *sync.urlpatterns,
+    *lockouts.urlpatterns,
     *health.urlpatterns,
 ]

@@ -12,16 +12,16 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def load_settings(tmp_path, **env: str) -> subprocess.CompletedProcess:
+def load_settings(
+    tmp_path, *, show: str = "settings.DEBUG, settings.SESSION_COOKIE_SECURE, 'sandbox' in settings.INSTALLED_APPS",
+    **env: str,
+) -> subprocess.CompletedProcess:
     base = {
         k: v for k, v in os.environ.items()
         if not k.startswith(("DJANGO_", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "DATABASE_URL", "NEXUDUS_",
                              "SECURE_COOKIES"))
     }
-    code = (
-        "import django; django.setup(); from django.conf import settings; "
-        "print(settings.DEBUG, settings.SESSION_COOKIE_SECURE, 'sandbox' in settings.INSTALLED_APPS)"
-    )
+    code = f"import django; django.setup(); from django.conf import settings; print({show})"
     return subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
@@ -65,6 +65,9 @@ def test_with_nexudus_credentials_the_sandbox_is_not_installed(tmp_path):
         ({**PRODUCTION, "SECRET_KEY": "x" * 50}, "ALLOWED_HOSTS"),
         ({"DEBUG": "maybe"}, "DEBUG"),
         ({"NEXUDUS_SYNC_INTERVAL": "soon"}, "NEXUDUS_SYNC_INTERVAL"),
+        ({"LOGIN_FAILURE_LIMIT": "0"}, "LOGIN_FAILURE_LIMIT"),
+        ({"LOGIN_COOLOFF_MINUTES": "soon"}, "LOGIN_COOLOFF_MINUTES"),
+        ({"LOGIN_PROXY_COUNT": "0"}, "LOGIN_PROXY_COUNT"),
     ],
 )
 def test_a_missing_or_bad_setting_fails_at_start_naming_it(tmp_path, env, named):
@@ -72,6 +75,17 @@ def test_a_missing_or_bad_setting_fails_at_start_naming_it(tmp_path, env, named)
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert named in result.stderr
+
+
+def test_sign_in_throttling_reads_the_environment(tmp_path):
+    show = "settings.AXES_FAILURE_LIMIT, settings.LOGIN_ADDRESS_FAILURE_LIMIT, settings.AXES_COOLOFF_TIME, settings.LOGIN_CLIENT_IP_HEADER"
+    result = load_settings(tmp_path, show=show)
+    assert result.stdout.strip() == "5 20 0:15:00 REMOTE_ADDR", result.stderr
+    result = load_settings(
+        tmp_path, show=show, LOGIN_FAILURE_LIMIT="3", LOGIN_ADDRESS_FAILURE_LIMIT="50",
+        LOGIN_COOLOFF_MINUTES="60", LOGIN_CLIENT_IP_HEADER="X-Forwarded-For",
+    )
+    assert result.stdout.strip() == "3 50 1:00:00 X-Forwarded-For", result.stderr
 
 
 def test_production_starts_when_configured_with_secure_cookies(tmp_path):

@@ -7,6 +7,9 @@ buttons post to ``sync-start``, which asks ``request_sync`` for a run (or gets t
 queued or running) and answers with the component for that run; the component then polls
 ``sync-run`` until the run ends, when the answer is 286 (htmx stops polling) and a
 ``sync-finished`` event makes the page refresh its summary and history.
+
+Every press of a button is written to the audit trail (``AdminAction``); the answer then carries
+an ``admin-action`` event, on which the page's "Recent admin actions" list reloads itself.
 """
 
 from __future__ import annotations
@@ -22,11 +25,12 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling, trigger_client_event
 from redis import RedisError
 
-from inbox import sync_selectors
+from inbox import admin_selectors, sync_selectors
 from inbox.admin_forms import SyncStartForm
 from inbox.locks import LockError
-from inbox.models import SyncRun
+from inbox.models import AdminAction, SyncRun
 from inbox.permissions import admin_required
+from inbox.services.admin_actions import admin_action_record
 from inbox.services.sync import request_sync
 
 log = logging.getLogger(__name__)
@@ -36,13 +40,20 @@ log = logging.getLogger(__name__)
 @admin_required
 def sync_index(request):
     target = request.htmx.target if request.htmx else None
+    if target == "admin-actions":  # the audit trail, after a button press
+        return render(request, "inbox/admin_actions.html", {"actions": admin_selectors.admin_action_list()})
     if target and target.startswith("sync-card-"):  # an idle card looking for runs started elsewhere
         resource = target.removeprefix("sync-card-")
         if resource not in SyncRun.Resource.values:
             return HttpResponseBadRequest("Unknown resource.")
         return _card(request, sync_selectors.run_latest_for(resource), resource=resource)
     now = timezone.now()
-    context = {"cards": sync_selectors.sync_cards(now=now), "runs": sync_selectors.recent_runs(), "now": now}
+    context = {
+        "cards": sync_selectors.sync_cards(now=now),
+        "runs": sync_selectors.recent_runs(),
+        "actions": admin_selectors.admin_action_list(),
+        "now": now,
+    }
     template = "inbox/sync_state.html" if target == "sync-state" else "inbox/sync.html"
     return render(request, template, context)
 
@@ -60,12 +71,16 @@ def sync_start(request):
         log.warning("Could not request a %s sync: %s", resource, error)
         run, created = sync_selectors.run_latest_for(resource), False
         note = "The sync could not be queued: Redis did not answer. Check that Redis is running, then try again."
+        outcome = "not queued: Redis did not answer"
     else:
         note = "" if created else "A sync was already queued or running: showing it rather than starting another."
+        outcome = f"queued run #{run.pk}" if created else f"run #{run.pk} was already queued or running"
+    action = AdminAction.Action.FULL_RESYNC if mode == SyncRun.Mode.FULL else AdminAction.Action.SYNC_NOW
+    admin_action_record(user=request.user, action=action, detail=f"{SyncRun.Resource(resource).label}: {outcome}")
     if not request.htmx:
         messages.info(request, note or f"{run.get_mode_display()} sync of {run.get_resource_display().lower()} queued.")
         return redirect("sync-index")
-    return _card(request, run, note=note, resource=resource)
+    return trigger_client_event(_card(request, run, note=note, resource=resource), "admin-action")
 
 
 @require_GET
