@@ -505,6 +505,9 @@ EXPORT_SEND_TIMEOUT = env_float("EXPORT_SEND_TIMEOUT", 30.0)
 # Counts of a narrowed view (search words, customer, dates) are exact up to this many messages;
 # beyond it they are counted over the first this-many found and shown as "at least" ("10,000+").
 INBOX_COUNT_CAP = env_int("INBOX_COUNT_CAP", 10_000)
+# A search (its list, counts and live poll) gives up after this many milliseconds and the page says
+# it was too broad, rather than keeping a database connection busy.
+SEARCH_TIME_BUDGET_MS = env_int("SEARCH_TIME_BUDGET_MS", 1500)
 # The "Synced N s ago" line of every page is read from the database at most this often (seconds).
 LAST_SYNCED_CACHE_SECONDS = env_int("LAST_SYNCED_CACHE_SECONDS", 5)
 

@@ -10,7 +10,7 @@ import datetime as dt
 
 from django import forms
 
-from inbox.search import MAX_TERMS, has_too_many_terms, search_terms
+from inbox.search import MAX_TERMS, has_too_many_terms, is_prefix, search_terms
 from inbox.selectors import NO_ACCOUNT, Cursor, InboxFilters
 
 MAX_ID = 2**63 - 1  # ids are 64-bit: a larger number would overflow the database parameter
@@ -41,6 +41,16 @@ class InboxFilterForm(forms.Form):
     open = forms.CharField(required=False)  # the message open in the reader pane (not a filter)
 
     NOT_FILTERS = ("after", "open")  # parameters that say where the person is, not what they see
+
+    def __init__(self, data=None, *args, **kwargs):
+        # Search text past MAX_QUERY_LENGTH is cut (and said: search_note), so the box shows
+        # exactly what was searched.
+        self.q_was_cut = False
+        if data is not None and len(data.get("q") or "") > MAX_QUERY_LENGTH:
+            data = data.copy()
+            data["q"] = data["q"][:MAX_QUERY_LENGTH]
+            self.q_was_cut = True
+        super().__init__(data, *args, **kwargs)
 
     def clean_unread(self) -> bool:
         value = self.cleaned_data["unread"].strip().lower()
@@ -77,10 +87,6 @@ class InboxFilterForm(forms.Form):
         value = self.cleaned_data["q"]
         if not value:
             return ""
-        if len(value) > MAX_QUERY_LENGTH:
-            raise forms.ValidationError(
-                f"Search text is limited to {MAX_QUERY_LENGTH} characters — ignored.", code="too_long"
-            )
         if not search_terms(value):
             raise forms.ValidationError("Search needs a word (letters or digits) — ignored.", code="no_terms")
         return value
@@ -173,11 +179,18 @@ class InboxFilterForm(forms.Form):
 
     @property
     def search_note(self) -> str:
-        """Said when a search has more words than are searched."""
+        """Said when a search was cut (too long, too many words) or has one-letter words."""
         q = self.cleaned_data.get("q", "") if hasattr(self, "cleaned_data") else ""
-        if q and has_too_many_terms(q):
-            return f"Only the first {MAX_TERMS} words are searched."
-        return ""
+        if not q:
+            return ""
+        notes = []
+        if self.q_was_cut:
+            notes.append(f"Only the first {MAX_QUERY_LENGTH} characters are searched.")
+        if has_too_many_terms(q):
+            notes.append(f"Only the first {MAX_TERMS} words are searched.")
+        if any(not is_prefix(term) for term in search_terms(q)):
+            notes.append("Single letters are found only as whole words.")
+        return " ".join(notes)
 
 
 MAX_SELECTED = 1000

@@ -21,6 +21,7 @@ import contextlib
 import contextvars
 import hashlib
 import re
+import time
 
 from django.core.cache import cache
 from django.db import NotSupportedError, connections, models
@@ -29,6 +30,7 @@ from django.db.models.expressions import Col, Expression
 
 MAX_TERMS = 12
 MAX_TERM_LENGTH = 64
+MIN_PREFIX_LENGTH = 2  # shorter words are matched whole, not as the start of longer ones
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)  # letters and digits, any script
 
 FTS_TABLE = "inbox_message_fts"
@@ -49,14 +51,22 @@ def has_too_many_terms(text: str) -> bool:
     return len({w.lower() for w in _WORD.findall(text or "")}) > MAX_TERMS
 
 
+def is_prefix(term: str) -> bool:
+    """Whether a word is looked for as the start of words. A single letter is not: "b*" is most of
+    the index (every word starting with b), too broad to be worth its cost; "b" is the word b."""
+    return len(term) >= MIN_PREFIX_LENGTH
+
+
 def fts5_query(terms: list[str]) -> str:
     """``"word"*`` for each word, implicitly ANDed. Words hold no quotes, but double them anyway."""
-    return " ".join('"{}"*'.format(t.replace('"', '""')) for t in terms)
+    return " ".join('"{}"{}'.format(t.replace('"', '""'), "*" if is_prefix(t) else "") for t in terms)
 
 
 def tsquery(terms: list[str]) -> str:
     """``'word':* & ...`` for to_tsquery('simple', ...). Words are \\w+ only; quotes doubled anyway."""
-    return " & ".join("'{}':*".format(t.replace("'", "''").replace("\\", "")) for t in terms)
+    return " & ".join(
+        "'{}'{}".format(t.replace("'", "''").replace("\\", ""), ":*" if is_prefix(t) else "") for t in terms
+    )
 
 
 # Newest-first search has two good plans and each is terrible for the other kind of word: a rare
@@ -277,10 +287,13 @@ def _vocabulary_query(alias: str, terms: list[str]) -> str | None:
     groups = []
     with connections[alias].cursor() as cursor:
         for term in terms:
-            cursor.execute(
-                f"SELECT term FROM {VOCAB_TABLE} WHERE term >= %s AND term < %s LIMIT %s",
-                [term, term + "\U0010ffff", MAX_EXPANSIONS + 1],
-            )
+            if is_prefix(term):
+                cursor.execute(
+                    f"SELECT term FROM {VOCAB_TABLE} WHERE term >= %s AND term < %s LIMIT %s",
+                    [term, term + "\U0010ffff", MAX_EXPANSIONS + 1],
+                )
+            else:
+                cursor.execute(f"SELECT term FROM {VOCAB_TABLE} WHERE term = %s", [term])
             words = [row[0] for row in cursor.fetchall()]
             if not words or len(words) > MAX_EXPANSIONS:
                 return None
@@ -326,3 +339,60 @@ def apply_search(qs: QuerySet, text: str) -> QuerySet:
         query, few, walk = sqlite_plan(qs.db, terms)
         return qs.filter(_Fts5Match(query, few=few, walk=walk))
     raise NotSupportedError(f"No full-text search for database vendor {vendor!r}: use PostgreSQL or SQLite.")
+
+
+# --- The time budget ------------------------------------------------------------------------
+# Whatever the words, a search gives up after SEARCH_TIME_BUDGET_MS and the page says it was too
+# broad, instead of holding a database connection (and everyone's pages) for seconds: PostgreSQL
+# cancels the statement (statement_timeout, https://www.postgresql.org/docs/current/runtime-config-client.html),
+# SQLite is interrupted from its progress handler (https://www.sqlite.org/c3ref/progress_handler.html).
+
+
+class SearchTooBroad(Exception):
+    """The search did not finish within the time budget."""
+
+    def __str__(self) -> str:
+        return (
+            "This search is too broad to finish in time: add a longer word, or narrow it by date, "
+            "account or customer."
+        )
+
+
+_PROGRESS_STEPS = 20_000  # SQLite virtual-machine steps between two looks at the clock (~1 ms)
+
+
+@contextlib.contextmanager
+def search_budget(*, active: bool, alias: str = "default", milliseconds: int | None = None):
+    """Run the block's queries under the search time budget (``active``: the view has a search;
+    otherwise nothing changes). Raises :class:`SearchTooBroad` when the budget runs out."""
+    if not active:
+        yield
+        return
+    from django.conf import settings
+    from django.db import OperationalError, transaction
+
+    budget = int(milliseconds if milliseconds is not None else settings.SEARCH_TIME_BUDGET_MS)
+    connection = connections[alias]
+    if connection.vendor == "postgresql":
+        try:
+            with transaction.atomic(using=alias):
+                with connection.cursor() as cursor:
+                    cursor.execute(f"SET LOCAL statement_timeout = {budget}")
+                yield
+        except OperationalError as exc:
+            if getattr(exc.__cause__, "sqlstate", None) == "57014":  # query_canceled
+                raise SearchTooBroad() from exc
+            raise
+        return
+    connection.ensure_connection()
+    raw = connection.connection
+    deadline = time.monotonic() + budget / 1000
+    raw.set_progress_handler(lambda: 1 if time.monotonic() > deadline else 0, _PROGRESS_STEPS)
+    try:
+        yield
+    except OperationalError as exc:
+        if "interrupted" in str(exc):
+            raise SearchTooBroad() from exc
+        raise
+    finally:
+        raw.set_progress_handler(None, 0)

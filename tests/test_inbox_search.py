@@ -21,8 +21,11 @@ def test_terms_are_words_only():
     assert search_terms('OR "x" NEAR(a b) -c * ana@example.com') == ["or", "x", "near", "a", "b", "c", "ana", "example", "com"]
     assert search_terms("!!! ???") == []
     assert search_terms("Ключи КЛЮЧИ") == ["ключи"]
-    assert fts5_query(["a", "b"]) == '"a"* "b"*'
-    assert tsquery(["a", "b"]) == "'a':* & 'b':*"
+    assert fts5_query(["ab", "cd"]) == '"ab"* "cd"*'
+    assert tsquery(["ab", "cd"]) == "'ab':* & 'cd':*"
+    # A single letter is a whole word, not the start of most of the index.
+    assert fts5_query(["a", "bc"]) == '"a" "bc"*'
+    assert tsquery(["a", "bc"]) == "'a' & 'bc':*"
 
 
 def test_each_searched_field_is_indexed():

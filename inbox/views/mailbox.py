@@ -17,10 +17,12 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from inbox.forms import InboxFilterForm, MarkForm
+from inbox.search import SearchTooBroad, search_budget
 from inbox.selectors import (
     LIVE_CAP,
     Cursor,
     InboxFilters,
+    Page,
     account_choices,
     cached_message_counts,
     for_rows,
@@ -43,10 +45,18 @@ def _fragment(request: HttpRequest) -> str:
 @require_GET
 def inbox_index(request: HttpRequest) -> HttpResponse:
     form = InboxFilterForm(request.GET)
-    rows = for_rows(message_list(user=request.user, filters=form.filters))
-    page = page_after(rows, form.cursor, settings.INBOX_PAGE_SIZE)
+    too_broad = ""
+    try:
+        with search_budget(active=bool(form.filters.q)):
+            rows = for_rows(message_list(user=request.user, filters=form.filters))
+            page = page_after(rows, form.cursor, settings.INBOX_PAGE_SIZE)
+    except SearchTooBroad as exc:
+        page, too_broad = Page(rows=[], next_cursor=None), str(exc)
     template = _fragment(request)
-    context = {"form": form, "filters": form.filters, "page": page, "fragment": template, "open_id": form.open_id}
+    context = {
+        "form": form, "filters": form.filters, "page": page, "fragment": template, "open_id": form.open_id,
+        "too_broad": too_broad,
+    }
     if template != "inbox/_rows.html":
         context["accounts"] = account_choices()
         context["mirror_empty"] = not page.rows and inbox_is_empty()
@@ -56,7 +66,11 @@ def inbox_index(request: HttpRequest) -> HttpResponse:
 @require_GET
 def inbox_counts(request: HttpRequest) -> HttpResponse:
     form = InboxFilterForm(request.GET)
-    counts = cached_message_counts(user=request.user, filters=form.filters)
+    try:
+        with search_budget(active=bool(form.filters.q)):
+            counts = cached_message_counts(user=request.user, filters=form.filters)
+    except SearchTooBroad as exc:
+        return HttpResponse(render_to_string("inbox/_counts_too_broad.html", {"reason": str(exc)}))
     template = "inbox/_counts.html" if request.htmx else "inbox/counts.html"
     return render(request, template, {"counts": counts, "filters": form.filters})
 
@@ -69,7 +83,12 @@ def inbox_live(request: HttpRequest) -> HttpResponse:
         newest = Cursor.decode(token) if token else None
     except ValueError:  # not one of ours: announce nothing rather than guess
         return _live_response(0, form, "")
-    return _live_response(newer_count(user=request.user, filters=form.filters, cursor=newest), form, token)
+    try:
+        with search_budget(active=bool(form.filters.q)):
+            count = newer_count(user=request.user, filters=form.filters, cursor=newest)
+    except SearchTooBroad:  # say nothing new rather than keep a connection busy every few seconds
+        count = 0
+    return _live_response(count, form, token)
 
 
 def _live_response(count: int, form: InboxFilterForm, token: str) -> HttpResponse:
