@@ -407,7 +407,13 @@ SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not (DEBUG or EMBEDDED_DEFAUL
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-X_FRAME_OPTIONS = "SAMEORIGIN"
+
+# --- HTTPS and framing (production) -----------------------------------------------------------
+# No page may be framed, but the message body: the reader shows it in a same-origin sandboxed
+# iframe, and its view says SAMEORIGIN itself (inbox.views.message.message_body). Browsers that
+# know CSP go by the pages' frame-ancestors 'self' (inbox/middleware.py) and ignore this header:
+# https://developer.mozilla.org/docs/Web/HTTP/Headers/X-Frame-Options
+X_FRAME_OPTIONS = "DENY"
 
 # LOG_FORMAT=json: one JSON object a line (python-json-logger), for a log collector; the default
 # is one plain line. Either way nothing logs a token, a password or a message body.
