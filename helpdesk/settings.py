@@ -133,6 +133,8 @@ MIDDLEWARE = [
     "inbox.middleware.SecurityHeadersMiddleware",
     "inbox.middleware.HealthzFirstMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outside all that writes the body, inside WhiteNoise (static files come compressed).
+    "inbox.middleware.HtmlGZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
