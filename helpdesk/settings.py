@@ -133,6 +133,8 @@ MIDDLEWARE = [
     "inbox.middleware.SecurityHeadersMiddleware",
     "inbox.middleware.HealthzFirstMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outside all that writes the body, inside WhiteNoise (static files come compressed).
+    "inbox.middleware.HtmlGZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -407,7 +409,46 @@ SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not (DEBUG or EMBEDDED_DEFAUL
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-X_FRAME_OPTIONS = "SAMEORIGIN"
+
+# --- HTTPS and framing (production) -----------------------------------------------------------
+# Off on a laptop (plain HTTP); production turns them on (README, "Production settings"), and then
+# `manage.py check --deploy` is clean. HSTS, its subdomains and preload flags, and the redirect:
+# https://docs.djangoproject.com/en/5.2/ref/middleware/#http-strict-transport-security
+
+
+def proxy_ssl_header(name: str) -> tuple[str, str] | None:
+    """``HTTP_X_FORWARDED_PROTO`` or ``HTTP_X_FORWARDED_PROTO,https``: the header (as Django names
+    it in ``request.META``) by which the proxy says the request came over HTTPS, and its value."""
+    value = env_str(name)
+    if value is None:
+        return None
+    header, _, expected = (part.strip() for part in value.partition(","))
+    expected = expected or "https"
+    rest = header.removeprefix("HTTP_")
+    header_ok = rest != header and rest.isascii() and rest.isupper() and rest.replace("_", "").isalnum()
+    if not header_ok or not expected.isprintable() or any(c.isspace() or c == "," for c in expected):
+        hint = "HTTP_" + "".join(c if c.isalnum() else "_" for c in header.upper()).removeprefix("HTTP_")
+        raise ImproperlyConfigured(
+            f"{name} must be a request header as Django names it, optionally with the value that "
+            f"means HTTPS (default https): e.g. {hint} or {hint},https; not {value!r}."
+        )
+    return header, expected
+
+
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+if SECURE_HSTS_SECONDS < 0:
+    raise ImproperlyConfigured(f"SECURE_HSTS_SECONDS must be 0 (off) or more seconds, not {SECURE_HSTS_SECONDS}.")
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+# Trust it only behind a proxy that sets (or strips) this header on every request:
+# https://docs.djangoproject.com/en/5.2/ref/settings/#secure-proxy-ssl-header
+SECURE_PROXY_SSL_HEADER = proxy_ssl_header("SECURE_PROXY_SSL_HEADER")
+# No page may be framed, but the message body: the reader shows it in a same-origin sandboxed
+# iframe, and its view says SAMEORIGIN itself (inbox.views.message.message_body). Browsers that
+# know CSP go by the pages' frame-ancestors 'self' (inbox/middleware.py) and ignore this header:
+# https://developer.mozilla.org/docs/Web/HTTP/Headers/X-Frame-Options
+X_FRAME_OPTIONS = "DENY"
 
 # LOG_FORMAT=json: one JSON object a line (python-json-logger), for a log collector; the default
 # is one plain line. Either way nothing logs a token, a password or a message body.

@@ -11,7 +11,7 @@ import datetime as dt
 from django import forms
 
 from inbox.search import MAX_TERMS, has_too_many_terms, is_prefix, search_terms
-from inbox.selectors import NO_ACCOUNT, Cursor, InboxFilters
+from inbox.selectors import FILTER_DATE_MAX, FILTER_DATE_MIN, NO_ACCOUNT, Cursor, InboxFilters
 
 MAX_ID = 2**63 - 1  # ids are 64-bit: a larger number would overflow the database parameter
 MAX_QUERY_LENGTH = 200
@@ -96,11 +96,18 @@ class InboxFilterForm(forms.Form):
         if value == "":
             return None
         try:
-            return dt.datetime.strptime(value, DATE_FORMAT).date()
+            day = dt.datetime.strptime(value, DATE_FORMAT).date()
         except ValueError:
             raise forms.ValidationError(
                 f"“{value[:40]}” is not a date like 2025-01-31 — “{label}” ignored.", code="invalid"
             ) from None
+        if not FILTER_DATE_MIN <= day <= FILTER_DATE_MAX:
+            raise forms.ValidationError(
+                f"“{value}” is outside the dates the inbox can filter on "
+                f"({FILTER_DATE_MIN:%Y-%m-%d} to {FILTER_DATE_MAX:%Y-%m-%d}) — “{label}” ignored.",
+                code="out_of_range",
+            )
+        return day
 
     def clean_since(self) -> dt.date | None:
         return self._clean_date("since", "from")

@@ -13,7 +13,9 @@ so it is treated as an attack until proven otherwise. This module is the first o
 
 Remote images are web beacons: unless ``remote_images=True`` their ``src`` is dropped here (the
 CSP blocks them too), and :class:`CleanBody` says how many there were, for the "Show remote
-images" button. https://nh3.readthedocs.io/ https://docs.rs/ammonia/
+images" button. Images on the reader's own machine or network, or on this app, are never shown:
+the host is read as the browser would read it (``inbox.url_hosts``), so no spelling of it gets
+through. https://nh3.readthedocs.io/ https://docs.rs/ammonia/
 """
 
 from __future__ import annotations
@@ -23,7 +25,10 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import nh3
+from django.conf import settings
 from django.utils.html import escape, urlize
+
+from inbox.url_hosts import host_patterns, is_local, matches_any, url_host
 
 TAGS = frozenset(
     {
@@ -138,30 +143,32 @@ def clean_style(value: str) -> str | None:
     return "; ".join(kept) or None
 
 
-def _is_http(url: str) -> bool:
-    return url.strip().lower().startswith(("http://", "https://"))
+def app_host_names(request_host: str | None = None) -> list[str]:
+    """The names this app answers to: the request's host, ALLOWED_HOSTS and HELPDESK_SITE_URL's."""
+    names = [*settings.ALLOWED_HOSTS, urlsplit(settings.HELPDESK_SITE_URL).netloc]
+    return [*names, request_host] if request_host else names
 
 
 def sanitize_html(html: str, *, remote_images: bool = False, own_host: str | None = None) -> tuple[str, int]:
     """``html`` with everything not allow-listed removed; and the number of remote images.
 
-    ``own_host``: the app's own host name. Images pointing at it are always dropped, so a body
-    cannot make the reader's browser send requests to the app itself.
+    Images on the reader's own machine or network (``inbox.url_hosts.is_local``) or on this app
+    (``own_host``, the request's host, and the configured ones) are always dropped, whatever the
+    spelling of the host, so a body cannot make the reader's browser send requests there.
     """
     found = 0
+    own_hosts = host_patterns(app_host_names(own_host))
 
     def attribute_filter(tag: str, attr: str, value: str) -> str | None:
         nonlocal found
         if attr == "style":
             return clean_style(value)
         if tag == "img" and attr == "src":
-            if not _is_http(value):
-                return None  # e.g. mailto: — a scheme allowed for links, not images
             try:
-                host = urlsplit(value.strip()).hostname
+                host = url_host(value)  # as the browser would read it
             except ValueError:
-                return None
-            if own_host and host and host.lower() == own_host.lower():
+                return None  # not http(s) (mailto: is for links), or no host a browser would load
+            if is_local(host) or matches_any(host, own_hosts):
                 return None
             found += 1
             return value if remote_images else None

@@ -120,6 +120,15 @@ def unread_condition(user) -> Q:
 # --- The list ---------------------------------------------------------------------------------
 
 
+# The days a date filter may name. A day's bounds are midnights in the help desk's zone, turned
+# into UTC for the database: near the ends of Python's dates (years 1 to 9999) that UTC moment may
+# not exist (0001-01-01 00:00 in Berlin is in year 0 in UTC: OverflowError). Inside this range it
+# exists in every zone, west or east of UTC, and both databases store it
+# (https://docs.python.org/3/library/datetime.html#datetime.MINYEAR).
+FILTER_DATE_MIN = dt.date(1900, 1, 1)
+FILTER_DATE_MAX = dt.date(9999, 12, 30)
+
+
 def _day_start(day: dt.date) -> dt.datetime:
     """Midnight of ``day`` in the help desk's time zone (HELPDESK_TIME_ZONE, else TIME_ZONE)."""
     zone = ZoneInfo(settings.HELPDESK_TIME_ZONE or settings.TIME_ZONE)

@@ -299,6 +299,15 @@ class TestSecurityHeaders:
         assert "script-src 'self'" in APP_POLICY and "unsafe-" not in APP_POLICY
         assert "frame-ancestors 'self'" in APP_POLICY and "object-src 'none'" in APP_POLICY
 
+    def test_no_page_may_be_framed_but_the_message_body(self, staff_client, client):
+        m = make_message()
+        for response in (staff_client.get("/"), staff_client.get(url(m.pk)), client.get("/login/")):
+            assert response["X-Frame-Options"] == "DENY"
+        # The reader's iframe (same origin), also when the message is gone.
+        for response in (staff_client.get(url(m.pk, "message-body")), staff_client.get(url(999_999, "message-body"))):
+            assert response["X-Frame-Options"] == "SAMEORIGIN"
+            assert "frame-ancestors 'self'" in response["Content-Security-Policy"]
+
     def test_healthz_is_still_json(self, client):
         response = client.get("/healthz")
         assert response["Content-Type"].startswith("application/json")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.test import override_settings
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -121,10 +122,75 @@ class TestRemoteImages:
         assert cleaned.remote_images == 0
         assert "messages" not in cleaned.html
 
+    def test_images_on_the_apps_own_host_are_dropped_in_any_spelling(self):
+        for src in ("http://HELPDESK.EXAMPLE./a.png", "https://Helpdesk.Example:443/a.png", "http://x@helpdesk.example/"):
+            cleaned = clean_body(f'<img src="{src}">', remote_images=True, own_host="helpdesk.example")
+            assert (cleaned.remote_images, "src=" in cleaned.html) == (0, False), src
+
     def test_non_http_image_sources_are_dropped_and_not_counted(self):
         cleaned = clean_body('<p>x</p><img src="mailto:a@b.example"><img src="cid:x"><img src="data:image/png;base64,AA">', remote_images=True)
         assert cleaned.remote_images == 0
         assert "src=" not in cleaned.html
+
+
+class TestImagesThatReachHome:
+    """An image is a request the reader's browser makes as soon as it is shown: one to the reader's
+    own machine, their network or this app is dropped (never offered as a remote image), however
+    the host is spelt. The host is read as browsers read it (``inbox.url_hosts``)."""
+
+    OWN = {"ALLOWED_HOSTS": ["helpdesk.example.com", ".corp.example", "[::1]"], "HELPDESK_SITE_URL": "https://Site.Example.org:8443"}
+
+    @pytest.mark.parametrize(
+        "src",
+        [
+            # The app itself: the request's host, ALLOWED_HOSTS (with subdomains for ".corp.example") and
+            # HELPDESK_SITE_URL's, in any case, with a trailing dot, a port or credentials.
+            "http://TESTSERVER./x", "https://HelpDesk.Example.COM/messages/1/read/", "http://helpdesk.example.com.:80/",
+            "https://intranet.corp.example/", "https://CORP.EXAMPLE./", "https://site.example.org/healthz",
+            "http://user:pw@site.example.org:8443/", "http://ｈｅｌｐｄｅｓｋ.example.com/",
+            # localhost, and what browsers resolve to it.
+            "http://LOCALHOST./", "http://localhost:8000/", "http://app.localhost/", "http://ｌｏｃａｌｈｏｓｔ/",
+            # 127.0.0.1 in every form the URL standard reads as it.
+            "http://127.0.0.1/", "http://2130706433/", "http://0x7f.1/", "http://0x7F000001/", "http://0177.0.0.1/",
+            "http://0177.1/", "http://127.1/", "http://127.0.1/", "http://127.0.0.1./", "http://%31%32%37.0.0.1/",
+            "http://１２７.０.０.１/", "http://127。0。0。1/", "http://127.0.0.&#9;1/", "http://12&#10;7.0.0.1/",
+            "http://127.0.0.\u00ad1/",
+            # IPv6 loopback and IPv4 inside IPv6.
+            "http://[::1]/", "http://[0:0:0:0:0:0:0:1]:8000/", "http://[::ffff:127.0.0.1]/", "http://[::ffff:7f00:1]/",
+            "http://[::127.0.0.1]/", "http://[64:ff9b::127.0.0.1]/", "http://[2002:7f00:1::]/",
+            # Userinfo and separator tricks: the host is what follows the last @ of the authority, which
+            # ends at / \ ? or #; any run of / and \ after the scheme is skipped.
+            "http://evil@127.0.0.1/", "http://evil.example@127.0.0.1/", "http://evil.example:80@127.0.0.1:8000/",
+            "http://127.0.0.1\\@evil.example/", "http://127.0.0.1#@evil.example/", "http://127.0.0.1?@evil.example/",
+            "http:///127.0.0.1/", "http:\\\\127.0.0.1/", "http:/\\127.0.0.1/", "http:127.0.0.1/", "HTTP://127.0.0.1/",
+            " \x01http://127.0.0.1/",
+            # The reader's network: unspecified, private, link-local (cloud metadata), shared, unique-local.
+            "http://0/", "http://0.0.0.0/", "http://10.1.2.3/", "http://172.16.0.1/", "http://192.168.1.1/router",
+            "http://169.254.169.254/latest/meta-data/", "http://100.64.0.1/", "http://[fe80::1]/", "http://[fc00::1]/",
+            # Hosts no browser would load: nothing to show, so nothing kept.
+            "http://1.2.3.4.5/", "http://0x100000000/", "http://[::1/", "http://@/", "http://host:99999/",
+        ],
+    )
+    def test_dropped_and_not_counted(self, src):
+        with override_settings(**self.OWN):
+            for images in (False, True):
+                cleaned = clean_body(f'<p>x</p><img src="{src}" alt="pic">', remote_images=images, own_host="testserver")
+                assert cleaned.remote_images == 0, src
+                assert "src=" not in cleaned.html and 'alt="pic"' in cleaned.html, cleaned.html
+
+    @pytest.mark.parametrize(
+        "src",
+        [
+            "https://img.example/a.png", "http://8.8.8.8/pixel.gif", "http://[2001:4860:4860::8888]/x.png",
+            "https://bücher.example/logo.png", "https://cdn.example:8443/a.png", "https://user@cdn.example/a.png",
+            "https://img.example/?u=http://127.0.0.1/", "https://notcorp.example/", "https://helpdesk.example.com.evil.example/",
+        ],
+    )
+    def test_other_hosts_stay_remote_images(self, src):
+        with override_settings(**self.OWN):
+            assert clean_body(f'<img src="{src}">').remote_images == 1
+            shown = clean_body(f'<img src="{src}">', remote_images=True, own_host="testserver")
+        assert shown.remote_images == 1 and "src=" in shown.html, src
 
 
 class TestPlainText:

@@ -182,6 +182,17 @@ class TestStartValidation:
         assert response.content  # says which value and why
         assert not SyncRun.objects.exists()
 
+    @pytest.mark.parametrize("field", ["resource", "mode"])
+    @pytest.mark.parametrize("headers", [HX, {}])
+    def test_a_posted_value_comes_back_as_inert_text(self, admin_client_, field, headers):
+        hostile = '<script>alert(document.cookie)</script><img src=x onerror="alert(1)">'
+        response = admin_client_.post("/sync/start/", {"resource": "messages", field: hostile}, headers=headers)
+        assert response.status_code == 400
+        assert response["Content-Type"] == "text/plain; charset=utf-8"
+        assert response["X-Content-Type-Options"] == "nosniff"  # no browser guesses it is HTML
+        assert hostile in response.content.decode()  # quoted as plain text, for the person to read
+        assert not SyncRun.objects.exists()
+
     def test_get_is_not_allowed(self, admin_client_):
         assert admin_client_.get("/sync/start/").status_code == 405
 

@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import path, register_converter, reverse
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
@@ -100,6 +101,7 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
+@xframe_options_sameorigin  # the reader frames it (every other page is DENY, settings.X_FRAME_OPTIONS)
 def message_body(request: HttpRequest, pk: int) -> HttpResponse:
     message = reader.message_for_reader(pk)
     if message is None:

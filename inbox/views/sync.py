@@ -45,7 +45,7 @@ def sync_index(request):
     if target and target.startswith("sync-card-"):  # an idle card looking for runs started elsewhere
         resource = target.removeprefix("sync-card-")
         if resource not in SyncRun.Resource.values:
-            return HttpResponseBadRequest("Unknown resource.")
+            return HttpResponseBadRequest("Unknown resource.", content_type="text/plain; charset=utf-8")
         return _card(request, sync_selectors.run_latest_for(resource), resource=resource)
     now = timezone.now()
     context = {
@@ -63,7 +63,9 @@ def sync_index(request):
 def sync_start(request):
     form = SyncStartForm(request.POST)
     if not form.is_valid():
-        return HttpResponseBadRequest(" ".join(m for errors in form.errors.values() for m in errors))
+        # Plain text: the messages quote the posted value ("<script> is not one of the choices").
+        text = " ".join(m for errors in form.errors.values() for m in errors)
+        return HttpResponseBadRequest(text, content_type="text/plain; charset=utf-8")
     resource, mode = form.cleaned_data["resource"], form.cleaned_data["mode"]
     try:
         run, created = request_sync(resource=resource, mode=mode, trigger="admin")
