@@ -34,5 +34,8 @@ bench-export: setup-dev
 bench-load: setup-dev
 	$(PY) bench/load.py
 
+bench-search: setup-dev
+	$(PY) bench/search_bench.py
+
 bench-health: setup-dev
 	$(PY) bench/health_bench.py

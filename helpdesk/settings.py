@@ -441,6 +441,8 @@ if SECURE_HSTS_SECONDS < 0:
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+# Load balancers often probe over plain HTTP inside the network: /healthz answers them as it is.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 # Trust it only behind a proxy that sets (or strips) this header on every request:
 # https://docs.djangoproject.com/en/5.2/ref/settings/#secure-proxy-ssl-header
 SECURE_PROXY_SSL_HEADER = proxy_ssl_header("SECURE_PROXY_SSL_HEADER")

@@ -164,3 +164,9 @@ def test_an_unreachable_database_is_503(client):
 
 def test_only_get(client):
     assert client.post(URL).status_code == 405
+
+
+def test_healthz_is_not_redirected_to_https(client, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    assert client.get("/healthz").status_code in (200, 503)
+    assert client.get("/login/").status_code == 301
