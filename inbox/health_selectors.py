@@ -22,7 +22,7 @@ from django.db.models.functions import Cast, Substr, TruncDate
 from django.utils import timezone
 
 from inbox.health_charts import error_chart, volume_chart
-from inbox.health import Health, Status, Thresholds, ago, assess
+from inbox.accounts.rules import Health, Status, Thresholds, ago, assess
 from inbox.models import AccountIncident, AccountSnapshot, Business, CoworkerMessage, EmailAccount, SyncRun
 
 log = logging.getLogger(__name__)

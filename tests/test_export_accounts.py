@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from inbox import export
-from inbox.health import assess
+from inbox.accounts.rules import assess
 from inbox.health_selectors import accounts_overview
 from inbox.models import AccountIncident, Business, EmailAccount
 from tests.export_fixtures import make_message, read_csv, response_bytes

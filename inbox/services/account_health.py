@@ -26,7 +26,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from inbox import health_selectors
-from inbox.health import Health, Status
+from inbox.accounts.rules import Health, Status
 from inbox.models import AccountIncident, AccountSnapshot, EmailAccount
 from inbox.services import alerts
 

@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from inbox.health import exact
+from inbox.accounts.rules import exact
 from inbox.models import AccountIncident, Business
 
 log = logging.getLogger(__name__)
