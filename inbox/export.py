@@ -39,8 +39,8 @@ from django.db.models import Case, CharField, F, Func, Value, When
 from django.utils import timezone
 from django.utils.text import slugify
 
+from inbox.accounts.selectors import accounts_overview
 from inbox.forms import InboxFilterForm
-from inbox.health_selectors import accounts_overview
 from inbox.models import CoworkerMessage
 from inbox.selectors import DEFAULT_ACCOUNT_LABEL, Cursor, message_list, older_than
 
@@ -504,7 +504,7 @@ def plain_error(message: str) -> str:
 
 
 # --- Mail accounts --------------------------------------------------------------------------------
-# The accounts page's rows (``inbox.health_selectors.accounts_overview``: the same health rules,
+# The accounts page's rows (``inbox.accounts.selectors.accounts_overview``: the same health rules,
 # the same order, worst first by location), with what the page shows. An account has no token
 # field at all (the mirror keeps only "is one set"), and these columns name every value written.
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from inbox import export
 from inbox.accounts.rules import assess
-from inbox.health_selectors import accounts_overview
+from inbox.accounts.selectors import accounts_overview
 from inbox.models import AccountIncident, Business, EmailAccount
 from tests.export_fixtures import make_message, read_csv, response_bytes
 
