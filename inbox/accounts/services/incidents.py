@@ -27,8 +27,8 @@ from django.utils import timezone
 
 from inbox.accounts import selectors
 from inbox.accounts.rules import Health, Status
+from inbox.accounts.services import alerts
 from inbox.models import AccountIncident, AccountSnapshot, EmailAccount
-from inbox.services import alerts
 
 log = logging.getLogger(__name__)
 
