@@ -34,7 +34,7 @@ def _export_slots_free():
     """Tests that don't read a download to its end leave its slot held (a real server always
     closes the response); each test starts with every export slot free."""
     yield
-    from inbox.export_slots import KEY_PREFIX
+    from inbox.exports.slots import KEY_PREFIX
     from inbox.locks import redis_client
 
     client = redis_client()

@@ -8,9 +8,9 @@ from django.shortcuts import render
 from django.urls import path
 from django.views.decorators.http import require_GET
 
-from inbox.export_slots import ExportsBusy, export_slot_acquire
 from inbox.exports.accounts import account_csv, account_filename
 from inbox.exports.messages import filter_form, invalid_filters_text, message_csv, message_filename
+from inbox.exports.slots import ExportsBusy, export_slot_acquire
 from inbox.permissions import admin_required
 
 
