@@ -1,7 +1,8 @@
 """The public URLs (README.md, "Pages"). Each views module owns its own patterns."""
 
 from inbox.accounts import views as accounts
-from inbox.views import auth, export, health, lockouts, mailbox, message, sync
+from inbox.exports import views as export
+from inbox.views import auth, health, lockouts, mailbox, message, sync
 
 urlpatterns = [
     *auth.urlpatterns,
