@@ -65,7 +65,7 @@ def views(sizes: list[int]) -> list[tuple[int, str, int]]:
     """(asked size, query string, rows it selects) for each size: everything, or the newest ~N."""
     from django.contrib.auth.models import AnonymousUser
 
-    from inbox.export import message_values
+    from inbox.exports.messages import message_values
     from inbox.models import CoworkerMessage
     from inbox.selectors import InboxFilters
 

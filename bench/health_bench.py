@@ -123,7 +123,7 @@ def main() -> None:
     from django.db import connection
     from django.utils import timezone
 
-    from inbox import health_selectors
+    from inbox.accounts import selectors
     from inbox.models import CoworkerMessage
 
     if not args.no_generate:
@@ -131,10 +131,10 @@ def main() -> None:
     now = timezone.now()
     window = CoworkerMessage.objects.filter(created_on__gte=now - dt.timedelta(days=30), deleted_at__isnull=True)
     print(f"{connection.vendor}: {CoworkerMessage.objects.count():,} messages, {window.count():,} in the last 30 days")
-    timed("overview (/accounts/)", lambda: health_selectors.accounts_overview(now=now), args.repeat)
-    timed("attention count (badge)", lambda: health_selectors.attention_count(now=now), args.repeat)
-    timed("30-day volumes alone", lambda: health_selectors.daily_volumes(now=now), args.repeat)
-    timed("accounts + last received", lambda: list(health_selectors.accounts_with_last_received()), args.repeat)
+    timed("overview (/accounts/)", lambda: selectors.accounts_overview(now=now), args.repeat)
+    timed("attention count (badge)", lambda: selectors.attention_count(now=now), args.repeat)
+    timed("30-day volumes alone", lambda: selectors.daily_volumes(now=now), args.repeat)
+    timed("accounts + last received", lambda: list(selectors.accounts_with_last_received()), args.repeat)
     if args.explain:
         from django.db.models import Count, Q
         from django.db.models.functions import TruncDate
@@ -145,7 +145,7 @@ def main() -> None:
             .annotate(day=TruncDate("created_on")).values("email_account_id", "day")
             .annotate(received=Count("id", filter=Q(incoming=True))).order_by()
         )
-        explain(health_selectors.accounts_with_last_received())
+        explain(selectors.accounts_with_last_received())
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ def helpdesk(request) -> dict:
     admin = cache(lambda: is_helpdesk_admin(user))
     context = {"is_helpdesk_admin": admin, "last_synced_at": cache(cached_last_synced_at)}
     if draws_layout(request) and admin():
-        # A callable too, and the count itself is cached for a minute (inbox.health_selectors).
+        # A callable too, and the count itself is cached for a minute (inbox.accounts.selectors).
         context["accounts_attention_count"] = cache(_attention_count)
     return context
 
@@ -57,6 +57,6 @@ def cached_last_synced_at():
 
 
 def _attention_count() -> int:
-    from inbox.health_selectors import cached_attention_count
+    from inbox.accounts.selectors import cached_attention_count
 
     return cached_attention_count()

@@ -13,7 +13,7 @@ from celery.schedules import crontab
 from celery.schedules import schedule as interval_schedule
 from django.conf import settings
 
-from inbox.health import ago
+from inbox.accounts.rules import ago
 from inbox.models import SyncRun
 
 RESOURCES = (SyncRun.Resource.MESSAGES, SyncRun.Resource.ACCOUNTS)

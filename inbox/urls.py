@@ -1,6 +1,8 @@
-"""The public URLs of the contract (DESIGN.md). Each views module owns its own patterns."""
+"""The public URLs (README.md, "Pages"). Each views module owns its own patterns."""
 
-from inbox.views import accounts, auth, export, health, lockouts, mailbox, message, sync
+from inbox.accounts import views as accounts
+from inbox.exports import views as export
+from inbox.views import auth, health, lockouts, mailbox, message, sync
 
 urlpatterns = [
     *auth.urlpatterns,

@@ -19,13 +19,14 @@ def _embedded_redis():
 def _cache_breakers_closed():
     """A test that stops Redis trips the "cache is down, skip it for a while" breakers; each test
     starts with them closed, so no test depends on what ran before it."""
-    from inbox import health_selectors, selectors
+    from inbox import selectors
+    from inbox.accounts import selectors as account_selectors
 
     selectors._cache_down_until = 0.0
-    health_selectors._cache_down_until = 0.0
+    account_selectors._cache_down_until = 0.0
     yield
     selectors._cache_down_until = 0.0
-    health_selectors._cache_down_until = 0.0
+    account_selectors._cache_down_until = 0.0
 
 
 @pytest.fixture(autouse=True)
@@ -33,7 +34,7 @@ def _export_slots_free():
     """Tests that don't read a download to its end leave its slot held (a real server always
     closes the response); each test starts with every export slot free."""
     yield
-    from inbox.export_slots import KEY_PREFIX
+    from inbox.exports.slots import KEY_PREFIX
     from inbox.locks import redis_client
 
     client = redis_client()

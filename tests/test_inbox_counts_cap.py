@@ -168,10 +168,10 @@ def test_nobodys_list_needs_no_marks_subquery():
 
 
 def test_newest_received_per_account_reads_the_received_index():
-    """The accounts page's "last received" and silent-window counts (inbox/health_selectors.py)
+    """The accounts page's "last received" and silent-window counts (inbox/accounts/selectors.py)
     seek on (account, created_on) among live received messages; without migration 0006 SQLite
     sorted every incoming message of each account (2.3 s at a million)."""
-    from inbox.health_selectors import accounts_with_last_received
+    from inbox.accounts.selectors import accounts_with_last_received
 
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":

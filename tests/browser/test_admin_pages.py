@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from django.conf import settings
 from django.test import Client
 
-from inbox.health_selectors import forget_cached
+from inbox.accounts.selectors import forget_cached
 from inbox.models import SyncRun
 from inbox.services.sync import sync_accounts, sync_messages
 from sandbox import services as sandbox

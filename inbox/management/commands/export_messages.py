@@ -18,7 +18,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from inbox import export
+from inbox.exports.messages import filter_form, message_csv, message_values, plain_error
 
 
 class Command(BaseCommand):
@@ -43,16 +43,16 @@ class Command(BaseCommand):
         parser.add_argument("-o", "--output", metavar="FILE", help="Write to FILE instead of stdout.")
 
     def handle(self, *args, **options):
-        form = export.filter_form(self.filter_params(options))
+        form = filter_form(self.filter_params(options))
         if not form.is_valid():
             raise CommandError(_error_text(form))
         filters = form.filters
         user = self.exporting_user(options["user"])
         show_progress = options["verbosity"] > 0
-        total = export.message_values(user=user, filters=filters).count() if show_progress else None
+        total = message_values(user=user, filters=filters).count() if show_progress else None
         err = getattr(self.stderr, "_out", sys.stderr)  # tqdm redraws with "\r": the raw stream
         with tqdm(total=total, unit=" rows", file=err, disable=not show_progress) as bar:
-            chunks = export.message_csv(user=user, filters=filters, progress=bar.update)
+            chunks = message_csv(user=user, filters=filters, progress=bar.update)
             try:
                 with closing(chunks):
                     written = self.write(chunks, options["output"])
@@ -120,5 +120,5 @@ def _error_text(form) -> str:
     lines = []
     for name, errors in form.errors.items():
         for error in errors:
-            lines.append(f"--{name}: {export.plain_error(error)}")
+            lines.append(f"--{name}: {plain_error(error)}")
     return "Invalid filter. " + " ".join(lines)

@@ -60,7 +60,7 @@ def accounts_work(ctx: RunContext) -> None:
         return whole
 
     ctx.soft_delete_unseen(ACCOUNTS, seen, verify)
-    from inbox.services.account_health import after_accounts_sync
+    from inbox.accounts.services.incidents import after_accounts_sync
 
     try:
         after_accounts_sync(run=ctx.run)

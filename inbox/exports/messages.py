@@ -1,28 +1,13 @@
-"""CSV exports: the inbox view's messages, and the mail accounts' health.
+"""The messages export: the inbox view's messages as CSV, every page of it, streamed.
 
-Both are iterators of ``bytes`` for a ``StreamingHttpResponse`` (or a file): rows come from a
-database iterator of plain tuples (``values_list(...).iterator(chunk_size=...)``, no model per row;
-keyset batches where server-side cursors are off) and leave in chunks of about ``CHUNK_BYTES``, so
-memory stays flat however many rows there are (``ExportRead``: how the connection is held).
+An iterator of ``bytes`` for a ``StreamingHttpResponse`` (or a file, ``manage.py export_messages``):
+rows come from a database iterator of plain tuples (``values_list(...).iterator(chunk_size=...)``,
+no model per row; keyset batches where server-side cursors are off) and leave in chunks of about
+``CHUNK_BYTES``, so memory stays flat however many rows there are (``ExportRead``: how the
+connection is held). Cells and the writer: ``inbox.exports.cells``.
 
 The messages are exactly the inbox's: the same selector (``inbox.selectors.message_list``) with the
 same filters (``inbox.forms.InboxFilterForm``), in the same order. Nothing here filters or sorts.
-
-Spreadsheet safety (https://owasp.org/www-community/attacks/CSV_Injection):
-
-* a *text* cell that begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return (or the
-  full-width ``＝ ＋ － ＠``, which some spreadsheets also read as formula starters) gets a leading
-  apostrophe, so it is read as text. Text columns are always text: a subject ``-5 apples`` or a
-  customer ``+44 20 ...`` is prefixed like ``=HYPERLINK(...)``;
-* *numeric* columns (ids) are written from Python ``int`` values and never prefixed, so they stay
-  numbers. A numeric column never holds text: its values come straight from integer columns;
-* control characters other than tab, line feed and carriage return (NUL above all) are dropped;
-  line breaks inside a body stay, inside an RFC 4180 quoted cell;
-* UTF-8 with a byte-order mark, so Excel reads non-Latin text; ``\\r\\n`` line ends and minimal
-  quoting as RFC 4180 has it (https://www.rfc-editor.org/rfc/rfc4180), byte for byte what
-  ``csv.writer(lineterminator="\\r\\n")`` writes (``csv_field``: tested against it on any input).
-
-Times are ISO 8601 with their offset, to the second, in ``HELPDESK_TIME_ZONE`` (UTC when unset).
 """
 
 from __future__ import annotations
@@ -30,66 +15,27 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from zoneinfo import ZoneInfo
+from collections.abc import Callable, Iterator
 
-from django.conf import settings
 from django.db import connections, router, transaction
 from django.db.models import Case, CharField, F, Func, Value, When
-from django.utils import timezone
 from django.utils.text import slugify
 
+from inbox.exports.cells import (
+    csv_line,
+    dated_filename,
+    export_timezone,
+    stream_lines,
+    text_cell,
+    text_field,
+    time_cell,
+)
 from inbox.forms import InboxFilterForm
-from inbox.health_selectors import accounts_overview
 from inbox.models import CoworkerMessage
 from inbox.selectors import DEFAULT_ACCOUNT_LABEL, Cursor, message_list, older_than
 
-BOM = "\ufeff".encode()
-CHUNK_BYTES = 64 * 1024
 DB_CHUNK_SIZE = 2000
 EXPORT_SQLITE_CACHE_KIB = 2000
-
-FORMULA_STARTERS = frozenset("=+-@\t\r\uff1d\uff0b\uff0d\uff20")
-# C0 controls except tab, LF and CR, and DEL: they carry no text and break some readers (NUL).
-CONTROL_CHARS = "".join(chr(c) for c in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F))
-_CONTROL_BYTES = CONTROL_CHARS.encode("ascii")
-_RISKY_FIRST = FORMULA_STARTERS | frozenset(CONTROL_CHARS)
-
-
-# --- Cells ----------------------------------------------------------------------------------------
-# Per row and cell as little Python as possible (a million rows a run): the writer drops control
-# characters from whole chunks at once, so a cell only needs its first character looked at.
-
-
-def text_cell(value: str | None) -> str:
-    """A text cell a spreadsheet shows as text: a formula starter gets an apostrophe in front.
-
-    Starters hidden behind control characters count (``"\x00=1"``): the writer drops those.
-    """
-    if not value:
-        return ""
-    if value[0] in _RISKY_FIRST and value.lstrip(CONTROL_CHARS)[:1] in FORMULA_STARTERS:
-        return "'" + value
-    return value
-
-
-def number_cell(value: int | None) -> int | str:
-    """A numeric cell: the integer itself (never prefixed), or empty."""
-    return "" if value is None else int(value)
-
-
-def export_timezone() -> dt.tzinfo:
-    name = getattr(settings, "HELPDESK_TIME_ZONE", None)
-    return ZoneInfo(name) if name else dt.UTC
-
-
-def time_cell(value: dt.datetime | None, tz: dt.tzinfo) -> str:
-    """ISO 8601 with offset, to the second (``2026-11-21T09:30:00+00:00``), or empty."""
-    if value is None:
-        return ""
-    if timezone.is_naive(value):  # never from an aware mirror, but don't guess an offset silently
-        value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone(tz).isoformat(timespec="seconds")
 
 
 class IsoUtc(Func):
@@ -107,84 +53,6 @@ class IsoUtc(Func):
     def as_postgresql(self, compiler, connection, **extra):
         template = "to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"+00:00\"')"
         return self.as_sql(compiler, connection, template=template, **extra)
-
-
-def yes_no(value: object) -> str:
-    return "yes" if value else "no"
-
-
-# --- Writing --------------------------------------------------------------------------------------
-
-
-def csv_field(value: object) -> str:
-    """One cell as RFC 4180 has it, exactly as ``csv.writer(f, lineterminator="\\r\\n")`` (the
-    excel dialect, ``QUOTE_MINIMAL``) writes it: quoted when it holds a comma, a double quote or a
-    line break, quotes doubled; ``None`` empty. tests/test_export.py checks the two agree on any
-    input. Hand-written because the stdlib's writer looks at each character with a function call
-    (CPython's ``join_append_data``): 6 µs a row against 2 here, the largest cost of an export.
-    """
-    if value is None:
-        return ""
-    text = value if isinstance(value, str) else str(value)
-    if '"' in text:
-        return '"' + text.replace('"', '""') + '"'
-    if "," in text or "\n" in text or "\r" in text:
-        return '"' + text + '"'
-    return text
-
-
-def csv_line(cells: Sequence[object]) -> str:
-    """One row, with its ``\\r\\n``. (A row of one empty cell is ``""``, as the csv module writes it,
-    so that it is not read back as a blank line.)"""
-    if len(cells) == 1 and (cells[0] is None or cells[0] == ""):
-        return '""\r\n'
-    return ",".join(map(csv_field, cells)) + "\r\n"
-
-
-def stream_csv(
-    header: Sequence[str],
-    rows: Iterable[Sequence[object]],
-    *,
-    chunk_bytes: int = CHUNK_BYTES,
-    progress: Callable[[int], object] | None = None,
-) -> Iterator[bytes]:
-    """The BOM, the header and the rows as RFC 4180 CSV, in chunks of about ``chunk_bytes``."""
-    return stream_lines(csv_line(header), map(csv_line, rows), chunk_bytes=chunk_bytes, progress=progress)
-
-
-def stream_lines(
-    header: str,
-    lines: Iterable[str],
-    *,
-    chunk_bytes: int = CHUNK_BYTES,
-    progress: Callable[[int], object] | None = None,
-) -> Iterator[bytes]:
-    """The BOM, then CSV lines joined into chunks of about ``chunk_bytes`` (characters).
-
-    ``progress(n)`` is called with the number of rows in each chunk as it leaves.
-    """
-    parts, size, pending, first = [header], len(header), 0, True
-    for line in lines:
-        parts.append(line)
-        size += len(line)
-        pending += 1
-        if size >= chunk_bytes:
-            yield _encode("".join(parts), bom=first)
-            parts, size, first = [], 0, False
-            if progress is not None:
-                progress(pending)
-            pending = 0
-    yield _encode("".join(parts), bom=first)
-    if progress is not None and pending:
-        progress(pending)
-
-
-def _encode(text: str, *, bom: bool) -> bytes:
-    # "replace": a lone surrogate must not abort an export half-way through the download.
-    # Control characters go from the bytes: quoting never depends on them, so this drops them from
-    # every cell; and in UTF-8 these bytes never occur inside another character's encoding.
-    data = text.encode("utf-8", errors="replace").translate(None, _CONTROL_BYTES)
-    return BOM + data if bom else data
 
 
 # --- Messages -------------------------------------------------------------------------------------
@@ -250,19 +118,6 @@ def account_label(account_id: int | None, name: str | None, address: str | None)
     if account_id is None:
         return DEFAULT_ACCOUNT_LABEL
     return name or address or f"Account {account_id}"
-
-
-def text_field(value: str | None) -> str:
-    """``csv_field(text_cell(value))`` in one call: the per-cell work of the messages export."""
-    if not value:
-        return ""
-    if value[0] in _RISKY_FIRST and value.lstrip(CONTROL_CHARS)[:1] in FORMULA_STARTERS:
-        value = "'" + value
-    if '"' in value:
-        return '"' + value.replace('"', '""') + '"'
-    if "," in value or "\n" in value or "\r" in value:
-        return '"' + value + '"'
-    return value
 
 
 def message_line(v: tuple) -> str:
@@ -344,8 +199,9 @@ def _started(iterator: Iterator) -> Iterator:
 
 def server_side_cursors(connection) -> bool:
     """Whether ``.iterator()`` streams from the database. SQLite: always (``fetchmany``).
-    PostgreSQL: not with DISABLE_SERVER_SIDE_CURSORS (set behind PgBouncer's transaction
-    pooling, DESIGN.md traps): psycopg would then fetch the whole result into memory at once."""
+    PostgreSQL: not with DISABLE_SERVER_SIDE_CURSORS (set behind PgBouncer's transaction pooling,
+    https://docs.djangoproject.com/en/5.2/ref/databases/#transaction-pooling-and-server-side-cursors):
+    psycopg would then fetch the whole result into memory at once."""
     if connection.vendor == "postgresql":
         return not connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
     return True
@@ -439,6 +295,9 @@ class ClosingStream:
             self._on_close(error)
 
 
+# --- The file's name ------------------------------------------------------------------------------
+
+
 def message_filename(filters, *, today: dt.date | None = None) -> str:
     """What the file holds and when: ``messages-unread-incoming-2026-11-21.csv``.
 
@@ -462,12 +321,7 @@ def message_filename(filters, *, today: dt.date | None = None) -> str:
         parts.append(f"since-{filters.since:%Y-%m-%d}")
     if filters.until:
         parts.append(f"until-{filters.until:%Y-%m-%d}")
-    return _filename("messages", parts or ["all"], today)
-
-
-def _filename(prefix: str, parts: list[str], today: dt.date | None) -> str:
-    today = today or timezone.now().astimezone(export_timezone()).date()
-    return "-".join([prefix, *parts, today.isoformat()]) + ".csv"
+    return dated_filename("messages", parts or ["all"], today)
 
 
 # --- Filters: exactly the inbox's form ------------------------------------------------------------
@@ -502,89 +356,3 @@ def plain_error(message: str) -> str:
     """The form's message without the page's "— ignored" clause: an export is refused instead."""
     return _IGNORED_CLAUSE.sub("", str(message)).rstrip(".") + "."
 
-
-# --- Mail accounts --------------------------------------------------------------------------------
-# The accounts page's rows (``inbox.health_selectors.accounts_overview``: the same health rules,
-# the same order, worst first by location), with what the page shows. An account has no token
-# field at all (the mirror keeps only "is one set"), and these columns name every value written.
-
-ACCOUNT_HEADER = (
-    "Id",
-    "Account",
-    "EmailAddress",
-    "Location",
-    "Status",
-    "Reasons",
-    "FailingSince",
-    "Active",
-    "LastCheckTime",
-    "ErrorCount",
-    "IncomingServer",
-    "IncomingServerPort",
-    "IncomingServerSSL",
-    "OutgoingServer",
-    "OutgoingServerPort",
-    "OutgoingServerSSL",
-    "Connections",
-    "Received7Days",
-    "Received30Days",
-    "Sent7Days",
-    "Sent30Days",
-    "LastReceivedOn",
-    "LastReceivedMessageId",
-    "LastReceivedSubject",
-    "UpdatedOn",
-)
-
-
-def _flag(value: bool | None) -> str:
-    return "" if value is None else yes_no(value)
-
-
-def account_row(row, tz: dt.tzinfo) -> tuple:
-    """One ``AccountRow`` of the accounts page as the cells of ``ACCOUNT_HEADER``."""
-    account, health, stats = row.account, row.health, row.stats
-    last = stats.last_received
-    return (
-        account.pk,
-        text_cell(account.display_name),
-        text_cell(account.email_address),
-        text_cell(row.location),
-        health.status.value,
-        text_cell("; ".join(reason.text for reason in health.reasons)),
-        time_cell(row.incident.opened_at if row.incident else None, tz),
-        _flag(account.active),
-        time_cell(account.last_check_time, tz),
-        number_cell(account.error_count),
-        text_cell(account.incoming_server),
-        number_cell(account.incoming_server_port),
-        _flag(account.incoming_server_ssl),
-        text_cell(account.outgoing_server),
-        number_cell(account.outgoing_server_port),
-        _flag(account.outgoing_server_ssl),
-        text_cell("; ".join(row.connections)),
-        stats.received_7,
-        stats.received_30,
-        stats.sent_7,
-        stats.sent_30,
-        time_cell(stats.last_received_at, tz),
-        number_cell(last.pk if last else None),
-        text_cell(last.subject if last else None),
-        time_cell(account.updated_on, tz),
-    )
-
-
-def account_rows(*, now: dt.datetime | None = None) -> list:
-    """The live accounts' rows, in the page's order (a few hundred at most: read at once)."""
-    overview = accounts_overview(now=now or timezone.now())
-    return [row for group in overview.groups for row in group.rows]
-
-
-def account_csv(*, now: dt.datetime | None = None) -> Iterator[bytes]:
-    tz = export_timezone()
-    rows = account_rows(now=now)  # before the first byte: a failure is an error page, not half a file
-    return stream_csv(ACCOUNT_HEADER, (account_row(r, tz) for r in rows))
-
-
-def account_filename(*, today: dt.date | None = None) -> str:
-    return _filename("accounts", ["health"], today)

@@ -9,9 +9,10 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
-from inbox import export
-from inbox.health import assess
-from inbox.health_selectors import accounts_overview
+from inbox.accounts.rules import assess
+from inbox.accounts.selectors import accounts_overview
+from inbox.exports.accounts import ACCOUNT_HEADER
+from inbox.exports.cells import text_cell
 from inbox.models import AccountIncident, Business, EmailAccount
 from tests.export_fixtures import make_message, read_csv, response_bytes
 
@@ -68,14 +69,14 @@ class TestPermissions:
         today = dt.datetime.now(dt.UTC).date().isoformat()
         assert response["Content-Disposition"] == f'attachment; filename="accounts-health-{today}.csv"'
         assert response["Content-Type"] == "text/csv; charset=utf-8"
-        assert read_csv(response_bytes(response)) == [list(export.ACCOUNT_HEADER)]
+        assert read_csv(response_bytes(response)) == [list(ACCOUNT_HEADER)]
 
 
 @pytest.mark.django_db
 class TestContent:
     def test_every_live_account_in_the_page_order_with_its_health(self, admin_client_, accounts):
         rows = read_csv(response_bytes(admin_client_.get(URL)))
-        assert rows[0] == list(export.ACCOUNT_HEADER)
+        assert rows[0] == list(ACCOUNT_HEADER)
         body = [dict(zip(rows[0], r)) for r in rows[1:]]
         page = [r.account.pk for g in accounts_overview(now=timezone.now()).groups for r in g.rows]
         assert [int(r["Id"]) for r in body] == page
@@ -85,7 +86,7 @@ class TestContent:
             account = EmailAccount.objects.get(pk=row["Id"])
             health = assess(account, now=now)
             assert row["Status"] == health.status.value
-            assert row["Reasons"] == export.text_cell("; ".join(r.text for r in health.reasons))
+            assert row["Reasons"] == text_cell("; ".join(r.text for r in health.reasons))
         by_id = {int(r["Id"]): r for r in body}
         assert by_id[1]["Status"] == "healthy" and by_id[1]["Reasons"] == ""
         assert by_id[2]["Status"] == "failing" and "40 errors" in by_id[2]["Reasons"]

@@ -1,22 +1,19 @@
-"""The inbox CSV export: cells, the writer, and ``/export.csv`` itself."""
+"""The inbox CSV export: the file's name and ``/export.csv`` itself (cells and the writer:
+test_cells.py)."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 
 import pytest
-from hypothesis import given
-from hypothesis import settings as hypothesis_settings
-from hypothesis import strategies as st
 from django.core.signals import request_finished
 from django.db import close_old_connections, connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from inbox import export
-from inbox.views.export import export_csv
+from inbox.exports.cells import export_timezone, time_cell
+from inbox.exports.messages import EXPORT_SQLITE_CACHE_KIB, MESSAGE_HEADER, message_filename
+from inbox.exports.views import export_csv
 from inbox.models import MessageMark
 from inbox.selectors import InboxFilters
 from tests.export_fixtures import (
@@ -30,124 +27,6 @@ from tests.export_fixtures import (
 )
 
 URL = "/export.csv"
-
-
-# --- Cells ----------------------------------------------------------------------------------------
-
-
-class TestTextCell:
-    @pytest.mark.parametrize("starter", ["=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠"])
-    def test_formula_starters_get_an_apostrophe(self, starter):
-        assert export.text_cell(f"{starter}1+1") == f"'{starter}1+1"
-
-    @pytest.mark.parametrize("value", ["hello", "1+1", " =1", "'quoted", "", "naïve", "日本", "a=b"])
-    def test_other_text_is_unchanged(self, value):
-        assert export.text_cell(value) == value
-
-    def test_none_is_empty(self):
-        assert export.text_cell(None) == ""
-
-    def test_a_starter_behind_control_characters_counts(self):
-        assert export.text_cell("\x00\x07=1+1") == "'\x00\x07=1+1"
-        assert export.text_cell("\x00\x00") == "\x00\x00"  # no starter: nothing to defuse
-
-    def test_the_writer_drops_control_characters_but_not_line_breaks_or_tabs(self):
-        cells = [export.text_cell("\x00=1+1"), export.text_cell("a\x00b\x07c\x1bd\x7fe\x0bf\x0cg"), "a\tb\nc\r\nd"]
-        data = b"".join(export.stream_csv(("A", "B", "C"), [cells]))
-        assert read_csv(data)[1] == ["'=1+1", "abcdefg", "a\tb\nc\r\nd"]
-
-
-class TestNumberAndTimeCells:
-    def test_numbers_stay_numbers_even_negative(self):
-        assert export.number_cell(-5) == -5
-        assert export.number_cell(42) == 42
-        assert export.number_cell(None) == ""
-
-    def test_times_are_iso_8601_with_offset(self):
-        when = dt.datetime(2026, 11, 21, 9, 30, 15, 123456, tzinfo=dt.UTC)
-        assert export.time_cell(when, dt.UTC) == "2026-11-21T09:30:15+00:00"
-        assert export.time_cell(None, dt.UTC) == ""
-
-    def test_times_in_the_help_desk_zone(self, settings):
-        settings.HELPDESK_TIME_ZONE = "Europe/Madrid"
-        when = dt.datetime(2026, 7, 1, 9, 0, tzinfo=dt.UTC)
-        assert export.time_cell(when, export.export_timezone()) == "2026-07-01T11:00:00+02:00"
-
-
-# --- The writer -----------------------------------------------------------------------------------
-
-
-class TestStreamCsv:
-    ROWS = [(1, "a,b", 'say "hi"', "x\r\ny"), (2, "", "plain", "multi\nline")]
-
-    def test_bom_crlf_and_rfc4180_quoting(self):
-        data = b"".join(export.stream_csv(("Id", "A", "B", "C"), self.ROWS))
-        assert data.startswith(b"\xef\xbb\xbfId,A,B,C\r\n")
-        assert data == (
-            b'\xef\xbb\xbfId,A,B,C\r\n1,"a,b","say ""hi""","x\r\ny"\r\n2,,plain,"multi\nline"\r\n'
-        )
-        assert list(csv.reader(io.StringIO(data[3:].decode(), newline=""))) == [
-            ["Id", "A", "B", "C"],
-            ["1", "a,b", 'say "hi"', "x\r\ny"],
-            ["2", "", "plain", "multi\nline"],
-        ]
-
-    def test_small_chunks_give_the_same_bytes_and_report_every_row(self):
-        rows = [(i, f"row {i} " * (i % 5)) for i in range(1000)]
-        whole = b"".join(export.stream_csv(("Id", "T"), rows))
-        seen = []
-        chunks = list(export.stream_csv(("Id", "T"), rows, chunk_bytes=100, progress=seen.append))
-        assert len(chunks) > 50
-        assert all(len(c) < 200 for c in chunks)
-        assert b"".join(chunks) == whole
-        assert whole.count(b"\xef\xbb\xbf") == 1
-        assert sum(seen) == 1000
-
-    def test_an_empty_export_is_the_header(self):
-        assert b"".join(export.stream_csv(("Id",), [])) == b"\xef\xbb\xbfId\r\n"
-
-    def test_a_lone_surrogate_does_not_abort_the_download(self):
-        data = b"".join(export.stream_csv(("T",), [("a\ud800b",)]))
-        assert data.endswith(b"a?b\r\n")
-
-
-class TestSameAsTheCsvModule:
-    """The hand-written writer against the standard library's, on any input."""
-
-    cells = st.one_of(st.none(), st.integers(), st.text(), st.sampled_from(['"', ",", "\r", "\n", "\r\n", "", " "]))
-
-    @staticmethod
-    def stdlib_line(cells) -> str:
-        buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL).writerow(cells)
-        return buffer.getvalue()
-
-    @hypothesis_settings(max_examples=400, deadline=None)
-    @given(st.lists(cells, min_size=1, max_size=8))
-    def test_csv_line(self, cells):
-        assert export.csv_line(cells) == self.stdlib_line(cells)
-
-    @hypothesis_settings(max_examples=400, deadline=None)
-    @given(st.one_of(st.none(), st.text()))
-    def test_text_field(self, value):
-        assert export.text_field(value) == export.csv_field(export.text_cell(value))
-
-    @hypothesis_settings(max_examples=300, deadline=None)
-    @given(
-        st.tuples(
-            st.integers(min_value=1, max_value=2**63 - 1),
-            st.sampled_from(["2026-11-21T09:30:00+00:00", "2026-01-01T00:00:00+01:00"]),
-            st.sampled_from(["2026-11-21T09:30:00+00:00", None]),
-            st.sampled_from(["incoming", "outgoing"]),
-            st.sampled_from(["yes", "no"]),
-            st.one_of(st.none(), st.integers(min_value=-(2**63), max_value=2**63 - 1)),
-            *[st.one_of(st.none(), st.text())] * 4,
-            st.one_of(st.none(), st.integers(min_value=1, max_value=2**63 - 1)),
-            *[st.one_of(st.none(), st.text())] * 4,
-        )
-    )
-    def test_message_line(self, values):
-        assert export.message_line(values) == self.stdlib_line(export.message_row(values))
 
 
 # --- File names -----------------------------------------------------------------------------------
@@ -173,12 +52,12 @@ class TestFilename:
         ],
     )
     def test_names_say_what_and_when_in_safe_characters(self, filters, name):
-        result = export.message_filename(filters, today=self.DAY)
+        result = message_filename(filters, today=self.DAY)
         assert result == name
         assert set(result) <= set("abcdefghijklmnopqrstuvwxyz0123456789-.")
 
     def test_long_searches_are_cut(self):
-        assert len(export.message_filename(InboxFilters(q="word " * 100), today=self.DAY)) < 80
+        assert len(message_filename(InboxFilters(q="word " * 100), today=self.DAY)) < 80
 
 
 # --- The view -------------------------------------------------------------------------------------
@@ -223,7 +102,7 @@ class TestExportView:
         )
         rows = read_csv(response_bytes(staff_client.get(URL)))
         assert rows == [
-            list(export.MESSAGE_HEADER),
+            list(MESSAGE_HEADER),
             [
                 "5",
                 "2026-11-20T08:15:01+00:00",
@@ -240,7 +119,7 @@ class TestExportView:
                 "See you",
             ],
         ]
-        assert export.MESSAGE_HEADER == (
+        assert MESSAGE_HEADER == (
             "Id", "CreatedOn", "UpdatedOn", "Direction", "Unread", "CoworkerId", "Customer",
             "CustomerEmail", "Company", "EmailAccountId", "EmailAccount", "Subject", "Body",
         )  # fmt: skip
@@ -273,7 +152,7 @@ class TestExportView:
         for pk, value in enumerate(hostile.values(), start=1):
             row = by_id[pk]
             for column in ("Customer", "Company", "Subject", "Body"):
-                assert row[export.MESSAGE_HEADER.index(column)] == expected_text(value), (column, value)
+                assert row[MESSAGE_HEADER.index(column)] == expected_text(value), (column, value)
         for row in rows:
             for cell in row:
                 assert not cell or cell[0] not in "=+-@\t\r＝＋－＠", cell
@@ -290,13 +169,13 @@ class TestExportView:
             make_message(pk, created_on=when, updated_on=None if pk == 2 else when + dt.timedelta(hours=1))
         for zone in (None, "UTC", "Europe/Madrid", "America/St_Johns"):
             settings.HELPDESK_TIME_ZONE = zone
-            tz = export.export_timezone()
+            tz = export_timezone()
             rows = read_csv(response_bytes(staff_client.get(URL)))[1:]
             by_id = {int(r[0]): r for r in rows}
             for pk, when in enumerate(times, start=1):
-                assert by_id[pk][1] == export.time_cell(when, tz), zone
+                assert by_id[pk][1] == time_cell(when, tz), zone
                 updated = None if pk == 2 else when + dt.timedelta(hours=1)
-                assert by_id[pk][2] == export.time_cell(updated, tz), zone
+                assert by_id[pk][2] == time_cell(updated, tz), zone
                 assert dt.datetime.fromisoformat(by_id[pk][1]) == when.replace(microsecond=0)
         settings.HELPDESK_TIME_ZONE = "Europe/Madrid"
         madrid = {int(r[0]): r for r in read_csv(response_bytes(staff_client.get(URL)))[1:]}
@@ -407,7 +286,7 @@ def test_on_sqlite_an_export_reads_with_a_small_page_cache_and_gives_it_back(sta
     request.user = staff_user
     response = export_csv(request)
     next(iter(response))
-    assert _cache_size() == -export.EXPORT_SQLITE_CACHE_KIB  # while it streams
+    assert _cache_size() == -EXPORT_SQLITE_CACHE_KIB  # while it streams
     # (close_old_connections would close the test's own connection at the end of the request)
     request_finished.disconnect(close_old_connections)
     try:

@@ -17,7 +17,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from inbox import export
+from inbox.exports.messages import MESSAGE_HEADER
 from sandbox.generate import TRICKY_SUBJECTS
 from tests.export_fixtures import HOSTILE, expected_text, make_message, response_bytes, storable
 
@@ -91,9 +91,9 @@ def test_libreoffice_reads_no_formula_and_keeps_the_text(staff_client, tmp_path)
 
     assert any(c["formula"] for row in read_sheet(canary_xlsx) for c in row), "the engine must evaluate raw formulas"
     rows = read_sheet(export_xlsx)
-    assert [c["value"] for c in rows[0]] == list(export.MESSAGE_HEADER)  # the BOM is not in "Id"
+    assert [c["value"] for c in rows[0]] == list(MESSAGE_HEADER)  # the BOM is not in "Id"
     assert len(rows) == len(values) + 1
-    letters = {name: column(cell["ref"]) for name, cell in zip(export.MESSAGE_HEADER, rows[0])}
+    letters = {name: column(cell["ref"]) for name, cell in zip(MESSAGE_HEADER, rows[0])}
     for row in rows:
         for cell in row:
             assert not cell["formula"], cell

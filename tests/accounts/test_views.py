@@ -12,8 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from inbox import health_selectors
-from inbox.health_selectors import accounts_overview, forget_cached
+from inbox.accounts import selectors
+from inbox.accounts.selectors import accounts_overview, forget_cached
 from inbox.models import AccountIncident, AccountSnapshot
 from tests.health_fixtures import STATES, make_account, make_business, make_messages, make_state
 
@@ -275,9 +275,9 @@ def test_nav_badge_survives_an_unreachable_cache(admin_client_, settings):
 
 @pytest.fixture(autouse=True)
 def _cache_up():
-    health_selectors._cache_down_until = 0.0
+    selectors._cache_down_until = 0.0
     yield
-    health_selectors._cache_down_until = 0.0
+    selectors._cache_down_until = 0.0
 
 
 def test_overview_directly_with_nulls_everywhere():

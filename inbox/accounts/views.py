@@ -7,8 +7,8 @@ from django.urls import path
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from inbox.accounts.selectors import accounts_overview
 from inbox.admin_forms import AccountsFilterForm
-from inbox.health_selectors import accounts_overview
 from inbox.permissions import admin_required
 
 

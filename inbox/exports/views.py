@@ -8,20 +8,21 @@ from django.shortcuts import render
 from django.urls import path
 from django.views.decorators.http import require_GET
 
-from inbox import export
-from inbox.export_slots import ExportsBusy, export_slot_acquire
+from inbox.exports.accounts import account_csv, account_filename
+from inbox.exports.messages import filter_form, invalid_filters_text, message_csv, message_filename
+from inbox.exports.slots import ExportsBusy, export_slot_acquire
 from inbox.permissions import admin_required
 
 
 @require_GET
 def export_csv(request: HttpRequest) -> HttpResponse:
     """Every message of the inbox view these parameters describe; a bad filter is a 400."""
-    form = export.filter_form(request.GET)
+    form = filter_form(request.GET)
     if not form.is_valid():
-        return HttpResponse(export.invalid_filters_text(form), status=400, content_type="text/plain; charset=utf-8")
+        return HttpResponse(invalid_filters_text(form), status=400, content_type="text/plain; charset=utf-8")
     filters = form.filters
     return _bounded(
-        request, lambda: export.message_csv(user=request.user, filters=filters), export.message_filename(filters)
+        request, lambda: message_csv(user=request.user, filters=filters), message_filename(filters)
     )
 
 
@@ -29,7 +30,7 @@ def export_csv(request: HttpRequest) -> HttpResponse:
 @admin_required
 def accounts_export_csv(request: HttpRequest) -> HttpResponse:
     """Every live mail account with its health, as the accounts page shows it (never a token)."""
-    return _bounded(request, export.account_csv, export.account_filename())
+    return _bounded(request, account_csv, account_filename())
 
 
 def _bounded(request: HttpRequest, make_chunks, filename: str) -> HttpResponse:

@@ -25,10 +25,10 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from inbox import health_selectors
-from inbox.health import Health, Status
+from inbox.accounts import selectors
+from inbox.accounts.rules import Health, Status
+from inbox.accounts.services import alerts
 from inbox.models import AccountIncident, AccountSnapshot, EmailAccount
-from inbox.services import alerts
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ RECOVERY_RETRY_WINDOW = timedelta(days=1)
 def after_accounts_sync(*, run=None, now: datetime | None = None) -> None:
     """Record every account's health after an accounts sync; open or close incidents; alert."""
     now = now or timezone.now()
-    assessed = health_selectors.assess_all(now=now, include_removed=True)
+    assessed = selectors.assess_all(now=now, include_removed=True)
     live = [(a, h) for a, h, _ in assessed if a.deleted_at is None]
     failing = {a.pk: (a, h) for a, h in live if h.status == Status.FAILING}
     with transaction.atomic():
@@ -153,7 +153,7 @@ def recovery_text(account: EmailAccount | None, health: Health | None) -> str:
 
 
 def _after_commit(opened_ids: list[int], closed_ids: list[int], closed_how: dict[int, str]) -> None:
-    health_selectors.forget_cached()
+    selectors.forget_cached()
     if opened_ids and not alerts.send_failing_alert(incident_ids=opened_ids):
         AccountIncident.objects.filter(pk__in=opened_ids).update(opened_alert_sent_at=None)
     if closed_ids and not alerts.send_recovery_alert(incident_ids=closed_ids, how=closed_how):

@@ -13,7 +13,7 @@ import re
 import pytest
 from django.core import mail
 
-from inbox.health_selectors import forget_cached
+from inbox.accounts.selectors import forget_cached
 from inbox.models import AccountIncident, AccountSnapshot, EmailAccount
 from inbox.services.sync import sync_accounts, sync_messages
 from sandbox import services as sandbox

@@ -21,8 +21,8 @@ from django.db.models import CharField, Count, IntegerField, OuterRef, Q, Subque
 from django.db.models.functions import Cast, Substr, TruncDate
 from django.utils import timezone
 
-from inbox.health_charts import error_chart, volume_chart
-from inbox.health import Health, Status, Thresholds, ago, assess
+from inbox.accounts.charts import ErrorChart, VolumeChart, error_chart, volume_chart
+from inbox.accounts.rules import Health, Status, Thresholds, ago, assess
 from inbox.models import AccountIncident, AccountSnapshot, Business, CoworkerMessage, EmailAccount, SyncRun
 
 log = logging.getLogger(__name__)
@@ -76,11 +76,11 @@ class AccountRow:
     now: datetime | None = None
 
     @property
-    def volume_chart(self):
+    def volume_chart(self) -> VolumeChart:
         return volume_chart(self.stats.daily)
 
     @property
-    def error_chart(self):
+    def error_chart(self) -> ErrorChart | None:
         return error_chart(self.error_history, now=self.now or timezone.now())
 
     def _ago(self, value: datetime | None) -> str:

@@ -1,4 +1,4 @@
-"""The health rules of a mail account (inbox/health.py): each rule, each boundary, nulls."""
+"""The health rules of a mail account (inbox/accounts/rules.py): each rule, each boundary, nulls."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from inbox.health import Health, Severity, Status, Thresholds, ago, assess, exact
+from inbox.accounts.rules import Health, Severity, Status, Thresholds, ago, assess, exact
 from inbox.models import EmailAccount
 from inbox.records import EmailAccountRecord
 

@@ -19,7 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-IMAP = 1  # eEmailServerType: the only documented value (nexudus-api.md §6); 0 means unset
+IMAP = 1  # eEmailServerType: the only value Nexudus documents for IncomingServerType; 0 means unset
 
 
 class Status(StrEnum):

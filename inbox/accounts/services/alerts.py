@@ -2,7 +2,7 @@
 
 One e-mail per accounts-sync run at most for each kind, naming every account concerned: an
 outage that breaks ten accounts at once sends one message, not ten. Each incident is announced
-once (``account_health.alerts_claim`` marks it before the send). The text is plain: account names
+once (``incidents.alerts_claim`` marks it before the send). The text is plain: account names
 come from Nexudus and are never interpreted, and no token is ever part of an account row.
 """
 
@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from inbox.health import exact
+from inbox.accounts.rules import exact
 from inbox.models import AccountIncident, Business
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,6 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from inbox import export
 from inbox.forms import InboxFilterForm
 from inbox.models import MessageMark
 from inbox.selectors import message_list, page_after
@@ -73,9 +72,9 @@ def listed_ids(*, user, query: str) -> list[int]:
 def reading(request, monkeypatch):
     """Both ways the export reads: one streaming cursor, or keyset batches (PostgreSQL without
     server-side cursors). Tiny batches, so that every view takes many of them."""
-    monkeypatch.setattr(export, "DB_CHUNK_SIZE", 7)
+    monkeypatch.setattr("inbox.exports.messages.DB_CHUNK_SIZE", 7)
     if request.param == "keyset":
-        monkeypatch.setattr(export, "server_side_cursors", lambda connection: False)
+        monkeypatch.setattr("inbox.exports.messages.server_side_cursors", lambda connection: False)
     return request.param
 
 

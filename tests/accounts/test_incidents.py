@@ -12,9 +12,9 @@ from django.core import mail
 from django.db import connection
 from django.utils import timezone
 
+from inbox.accounts.services import alerts
+from inbox.accounts.services.incidents import after_accounts_sync
 from inbox.models import AccountIncident, AccountSnapshot, EmailAccount
-from inbox.services import alerts
-from inbox.services.account_health import after_accounts_sync
 from tests.health_fixtures import make_account, make_state
 
 pytestmark = pytest.mark.django_db
@@ -155,7 +155,7 @@ class TestAlerts:
     def test_a_failed_send_is_retried_by_the_next_sync(self, run_sync):
         now = timezone.now()
         make_state("failing", now)
-        with mock.patch("inbox.services.alerts.send_mail", side_effect=ConnectionRefusedError("SMTP down")):
+        with mock.patch("inbox.accounts.services.alerts.send_mail", side_effect=ConnectionRefusedError("SMTP down")):
             run_sync(now)
         assert mail.outbox == []
         assert AccountIncident.objects.get().opened_alert_sent_at is None

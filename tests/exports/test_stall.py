@@ -20,7 +20,7 @@ from django.test import Client
 
 from inbox.models import CoworkerMessage
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.timeout(180), pytest.mark.django_db(transaction=True)]
 
 
