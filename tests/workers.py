@@ -14,6 +14,7 @@ before the test's database is flushed.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,6 +24,13 @@ from celery.contrib.testing.worker import start_worker
 from helpdesk.celery import app
 
 
+# Celery's logging set-up writes these into os.environ (CELERY_LOG_LEVEL as a number, "30"); left
+# there, a later subprocess of the tests (a manage.py command, a worker) reads CELERY_LOG_LEVEL="30"
+# in the settings and fails to configure its logging.
+_CELERY_ENVIRON = ("CELERY_LOG_LEVEL", "CELERY_LOG_FILE", "CELERY_LOG_REDIRECT", "CELERY_LOG_REDIRECT_LEVEL",
+                   "_MP_FORK_LOGLEVEL_", "_MP_FORK_LOGFILE_", "_MP_FORK_LOGFORMAT_")
+
+
 @contextmanager
 def celery_worker(*, concurrency: int = 2, pool: str = "threads", shutdown_timeout: float = 60) -> Iterator:
     """Run a real worker in this process for the duration of the block."""
@@ -30,6 +38,7 @@ def celery_worker(*, concurrency: int = 2, pool: str = "threads", shutdown_timeo
     # Leave the test run's logging (pytest's capture, caplog) alone.
     hijack = app.conf.worker_hijack_root_logger
     app.conf.worker_hijack_root_logger = False
+    environ = {name: os.environ.get(name) for name in _CELERY_ENVIRON}
     try:
         with start_worker(
             app,
@@ -42,6 +51,11 @@ def celery_worker(*, concurrency: int = 2, pool: str = "threads", shutdown_timeo
             yield worker
     finally:
         app.conf.worker_hijack_root_logger = hijack
+        for name, value in environ.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def wait_for(condition: Callable[[], object], *, timeout: float = 90, interval: float = 0.1, what: str = "") -> object:
