@@ -316,9 +316,17 @@ NEXUDUS_BACKOFF_BASE = env_float("NEXUDUS_BACKOFF_BASE", 0.5)
 NEXUDUS_BACKOFF_MAX = env_float("NEXUDUS_BACKOFF_MAX", 30.0)
 # Retry-After is unbounded in the protocol: cap what we honour (DESIGN.md, traps).
 NEXUDUS_MAX_RETRY_AFTER = env_float("NEXUDUS_MAX_RETRY_AFTER", 60.0)
-# The documented client budget, shared by every worker through Redis.
+# Waits on 409/429 with Retry-After are not failed attempts; one request gives up after this many
+# seconds of them in all.
+NEXUDUS_MAX_THROTTLE_WAIT = env_float("NEXUDUS_MAX_THROTTLE_WAIT", 300.0)
+# The client budget, shared by every worker through Redis: headroom under Nexudus's documented
+# 120 requests a minute (https://developers.nexudus.com/reference/api-limitations).
 NEXUDUS_RATE_PER_SECOND = env_int("NEXUDUS_RATE_PER_SECOND", 10)
-NEXUDUS_RATE_PER_MINUTE = env_int("NEXUDUS_RATE_PER_MINUTE", 120)
+NEXUDUS_RATE_PER_MINUTE = env_int("NEXUDUS_RATE_PER_MINUTE", 110)
+# The per-minute window is counted this many seconds longer than a minute, so that requests
+# delayed on their way (up to the connect timeout) never put more than the budget into any minute
+# of the server's.
+NEXUDUS_RATE_WINDOW_MARGIN = env_float("NEXUDUS_RATE_WINDOW_MARGIN", NEXUDUS_CONNECT_TIMEOUT)
 # Incremental syncs ask from (watermark - overlap): the filter has minute precision and the
 # server's time zone is undocumented, so a generous overlap costs little and loses nothing.
 NEXUDUS_SYNC_OVERLAP = env_int("NEXUDUS_SYNC_OVERLAP", 15 * 60)
