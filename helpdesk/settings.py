@@ -245,8 +245,16 @@ NEXUDUS_SYNC_INTERVAL = env_int("NEXUDUS_SYNC_INTERVAL", 60)
 NEXUDUS_ACCOUNTS_SYNC_INTERVAL = env_int("NEXUDUS_ACCOUNTS_SYNC_INTERVAL", 300)
 SYNC_TASK_SOFT_TIME_LIMIT = env_int("SYNC_TASK_SOFT_TIME_LIMIT", 50 * 60)
 SYNC_TASK_TIME_LIMIT = env_int("SYNC_TASK_TIME_LIMIT", 60 * 60)
-# The lock outlives the hard time limit, so a killed task's lock expires only after it is dead.
+# How long a queued sync may wait for a worker before it is closed as never started (a worker may
+# hold it behind a long run: the hard time limit plus a margin).
 SYNC_LOCK_TIMEOUT = SYNC_TASK_TIME_LIMIT + 5 * 60
+# A running sync holds its resource's Redis lock on a short lease (seconds) that it renews itself
+# (after every page, and from a timer thread while a long page is fetched); a run that stops renewing
+# (its worker was killed) is reaped once the lease has run out, so the next sync starts within
+# about a minute instead of waiting for the hard time limit.
+SYNC_LOCK_LEASE = env_int("SYNC_LOCK_LEASE", 60)
+# How often (seconds) a running or waiting sync renews its lease and records its heartbeat.
+SYNC_HEARTBEAT_INTERVAL = env_float("SYNC_HEARTBEAT_INTERVAL", max(1.0, SYNC_LOCK_LEASE / 4))
 
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL
@@ -255,6 +263,19 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = CELERY_RESULT_SERIALIZER = "json"
 CELERY_RESULT_EXPIRES = 24 * 3600
+# A task whose worker is lost runs again once, not never and not forever:
+# - acks_late + task_reject_on_worker_lost: a task whose pool process died (an OOM kill of the
+#   child) is requeued at once instead of being acknowledged as failed
+#   (https://docs.celeryq.dev/en/stable/userguide/configuration.html#task-reject-on-worker-lost).
+#   Celery warns that this can loop when the task itself kills its process: the sync bounds it, as
+#   a redelivered run that was already started again once (SyncRun.restarts) is failed, not re-run.
+# - A worker killed as a whole (SIGKILL to the group, a host crash) cannot requeue anything: Redis
+#   gives its unacknowledged tasks back only after the visibility timeout, which must exceed the
+#   longest task or a task still running is delivered a second time
+#   (https://docs.celeryq.dev/en/stable/getting-started/backends-and-brokers/redis.html#visibility-timeout).
+#   So the timeout stays above the hard time limit, and a killed run is not left to it: its lease
+#   runs out within SYNC_LOCK_LEASE, the run is reaped and started again by the next sync
+#   (inbox/services/sync/runs.py); the late redelivery then finds it replaced and does nothing.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

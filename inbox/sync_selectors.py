@@ -41,6 +41,14 @@ ADVICE = {
         "Nexudus, Redis or the worker did not answer, even after retries. The next scheduled run "
         "tries again; if this repeats, check that they are reachable."
     ),
+    "worker": (
+        "The Celery worker stopped while this sync ran (it was killed or restarted, perhaps out of "
+        "memory). Nothing is lost: the sync is started again by itself."
+    ),
+    "database": (
+        "The database did not answer during this sync. The sync is tried again once it answers; if "
+        "this repeats, check the database server and DATABASE_URL."
+    ),
 }
 
 
