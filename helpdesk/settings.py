@@ -454,6 +454,8 @@ HEALTH_SNAPSHOT_DAYS = env_int("HEALTH_SNAPSHOT_DAYS", 30)
 HEALTHZ_MAX_ACCOUNTS_SYNC_AGE = env_int(
     "HEALTHZ_MAX_ACCOUNTS_SYNC_AGE", max(HEALTHZ_MAX_SYNC_AGE, 3 * NEXUDUS_ACCOUNTS_SYNC_INTERVAL)
 )
+# /healthz also fails once a resource's syncs have kept failing (Nexudus unavailable) this long.
+HEALTHZ_MAX_SYNC_FAILING = env_int("HEALTHZ_MAX_SYNC_FAILING", 5 * 60)
 # Links in alert e-mails point here.
 HELPDESK_SITE_URL = env_str("HELPDESK_SITE_URL", f"http://127.0.0.1:{PORT}").rstrip("/")
 # "Silent" means: nothing received for HEALTH_SILENT_DAYS, though at the rate of the
@@ -481,6 +483,11 @@ NEXUDUS_SYNC_MAX_WALKS = env_int("NEXUDUS_SYNC_MAX_WALKS", 3)
 # after SYNC_RETRY_DELAY seconds, doubling.
 SYNC_TASK_MAX_RETRIES = env_int("SYNC_TASK_MAX_RETRIES", 3)
 SYNC_RETRY_DELAY = env_int("SYNC_RETRY_DELAY", 30)
+# After a run of a resource fails because Nexudus is unavailable, beat's routine runs of it wait
+# SYNC_BACKOFF_BASE seconds, doubling with each further failure up to SYNC_BACKOFF_MAX, until one
+# succeeds (Sync now still tries at once).
+SYNC_BACKOFF_BASE = env_int("SYNC_BACKOFF_BASE", 30)
+SYNC_BACKOFF_MAX = env_int("SYNC_BACKOFF_MAX", 15 * 60)
 
 # --- client: the Nexudus client (inbox/nexudus.py, inbox/ratelimit.py) --------------------------
 # The `dir` value that asks for ascending order. The documentation generations disagree (1 on

@@ -5,8 +5,10 @@
   (and started again) within about a minute (``inbox.services.sync.runs``).
 - Beat's frequent runs (incremental messages, accounts) skip at once when the resource's lock is
   taken: the next beat comes soon, and waiting would only pile tasks up behind a long full sync.
-  Explicitly started runs (the /sync/ page, the nightly reconcile, tests) wait for the running one
-  (up to ``SYNC_LOCK_WAIT``), so two syncs started at once run one after the other.
+  They also skip, without calling Nexudus, while the resource backs off after Nexudus failed
+  (``inbox.services.sync.backoff``). Explicitly started runs (the /sync/ page, the nightly
+  reconcile, tests) wait for the running one (up to ``SYNC_LOCK_WAIT``), so two syncs started at
+  once run one after the other, and never back off.
 - A task delivered again after its worker died (``task_reject_on_worker_lost``, or Redis's
   visibility timeout) carries on with its run: beat's runs find theirs by the task id; a run that
   was reaped meanwhile is started again unless a later run replaced it.
@@ -26,6 +28,7 @@ from collections.abc import Callable
 
 from celery import shared_task
 from django.conf import settings
+from django.utils import timezone
 
 from inbox.models import SyncRun
 from inbox.services import sync
@@ -137,6 +140,14 @@ def _sync_one(task, *, resource: str, mode: str, run_id: int | None, trigger: st
     try:
         run, go = _claim(task, run_id, resource)
         if not go:
+            return
+        if routine and run is None and (backoff := sync.routine_run_waits(resource)):
+            logger.info(
+                "%s sync skipped: Nexudus has failed %d time%s since %s; the next try is at %s.",
+                name, backoff.failures, "s" if backoff.failures != 1 else "",
+                timezone.localtime(backoff.since).strftime("%H:%M:%S"),
+                timezone.localtime(backoff.next_try).strftime("%H:%M:%S %Z"),
+            )
             return
         run = service(run=run, trigger=trigger, task_id=task.request.id or "", lock_wait=_lock_wait(routine))
     except sync.SyncBusy as exc:

@@ -23,12 +23,14 @@ The modules, from the bottom up:
 - ``lease``: the lock's short lease renewed, and the run's heartbeat recorded, from a timer thread;
 - ``runs``: the lock, reaping dead runs (and starting them again), classifying failures, opening
   and closing a ``SyncRun``;
+- ``backoff``: how long beat's routine runs wait after Nexudus failed (read from the runs);
 - ``services``: the public services below.
 
 Code imports from ``inbox.services.sync`` (this package), not from its modules, which may move; a
 test that patches a name patches it in the module that looks it up (e.g. ``services._enqueue``).
 """
 
+from .backoff import Backoff, backoff_for, routine_run_waits
 from .context import Progress
 from .messages import _last_watermark, _next_watermark
 from .rows import apply_account_page, apply_message_page, apply_records
@@ -37,6 +39,7 @@ from .services import request_sync, sync_accounts, sync_messages
 from .walk import SeenIds, prefetched
 
 __all__ = [
+    "Backoff",
     "DATABASE",
     "DATABASE_ERRORS",
     "WORKER_LOST",
@@ -46,10 +49,12 @@ __all__ = [
     "apply_account_page",
     "apply_message_page",
     "apply_records",
+    "backoff_for",
     "prefetched",
     "reap_dead_runs",
     "request_sync",
     "restart",
+    "routine_run_waits",
     "superseded_by",
     "sync_accounts",
     "sync_messages",
