@@ -10,9 +10,11 @@ default lease are measured by ``bench/resilience_bench.py``.
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
-import time
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -148,4 +150,40 @@ def test_an_admins_full_resync_queued_behind_a_killed_run_runs(seeded, worker_en
     assert incremental.status == "failed" and incremental.error_kind == "worker"
     assert not SyncRun.objects.filter(trigger="restart").exists()  # the resync covered it
     assert_one_at_a_time(list(SyncRun.objects.exclude(pk=first_sync.pk)), killed_at)
+    assert_mirror_equals_source(accounts=False)
+
+
+def pool_processes(worker) -> list[int]:
+    """The pids of a prefork worker's pool processes (its children)."""
+    children = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == worker.pid:
+                children.append(int(entry.name))
+    return children
+
+
+def test_a_beat_run_whose_pool_process_is_killed_is_carried_on_by_its_redelivered_task(seeded, worker_env, tmp_path):
+    """Only the pool process dies (an OOM kill of the child): the worker requeues the task at once
+    (task_reject_on_worker_lost) and the redelivered task takes its own run's lock back."""
+    sandbox.set_faults(latency_ms=700)
+    with worker_process(worker_env, log_path=tmp_path / "worker.log") as worker:
+        tasks.sync_messages.apply_async(kwargs={"trigger": "beat"}, expires=60)
+        run = wait_for(lambda: running(pages_done__gte=2), timeout=60, what="a run mid-way")
+        page_at_kill = SyncRun.objects.get(pk=run.pk).pages_done
+        for pid in pool_processes(worker):
+            os.kill(pid, signal.SIGKILL)
+        killed_at = timezone.now()
+        sandbox.set_faults(latency_ms=100)
+        wait_for(lambda: SyncRun.objects.filter(pk=run.pk, status="success").first(), timeout=60,
+                 what="the same run, carried on")
+    run.refresh_from_db()
+    print(f"\npool processes killed at page {page_at_kill}: run #{run.pk} carried on by its redelivered task, "
+          f"done {(run.finished_at - killed_at).total_seconds():.1f} s after the kill")
+    assert run.restarts == 1 and run.started_at > killed_at
+    assert SyncRun.objects.count() == 1  # not skipped, not a second run
     assert_mirror_equals_source(accounts=False)
