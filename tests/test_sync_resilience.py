@@ -135,6 +135,14 @@ def test_a_dead_run_covered_by_a_later_one_is_not_started_again(settings, sent):
     assert sent == [] and not SyncRun.objects.filter(trigger="restart").exists()
 
 
+def test_a_first_full_walk_killed_is_covered_by_the_next_run_whatever_its_mode(settings, sent):
+    """With no watermark yet, the next messages run walks everything (and checks deletions)."""
+    dead_run(settings, mode="full", trigger="beat")
+    SyncRun.objects.create(resource="messages", mode="incremental", status="queued", trigger="beat")
+    sync.reap_dead_runs("messages")
+    assert sent == [] and not SyncRun.objects.filter(trigger="restart").exists()
+
+
 def test_a_queued_run_whose_waiting_worker_died_is_sent_again(settings, sent):
     long_ago = timezone.now() - timedelta(seconds=settings.SYNC_LOCK_LEASE + 5)
     waiting = SyncRun.objects.create(resource="messages", mode="full", status="queued", trigger="admin",

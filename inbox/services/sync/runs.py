@@ -30,6 +30,7 @@ from inbox.nexudus import NexudusAuthError, NexudusClient, NexudusError, Nexudus
 from .accounts import HealthFailed
 from .context import LockLost, Progress, RunContext
 from .lease import LeaseKeeper, beat
+from .messages import _last_watermark
 
 logger = logging.getLogger(__name__)
 
@@ -119,11 +120,15 @@ def reap_dead_runs(resource: str, *, holder: str | None = None) -> int:
 
 
 def superseded_by(run: SyncRun) -> SyncRun | None:
-    """A later run of the same resource that does what ``run`` was for: queued, running or done."""
+    """A later run of the same resource that does what ``run`` was for: queued, running or done.
+
+    A full run is covered by a full one, or, while messages have no watermark yet, by any: the
+    first messages sync walks everything and checks deletions whatever it was asked.
+    """
     later = SyncRun.objects.filter(
         resource=run.resource, pk__gt=run.pk, status__in=[Status.QUEUED, Status.RUNNING, Status.SUCCESS],
     )
-    if run.mode == Mode.FULL:
+    if run.mode == Mode.FULL and not (run.resource == SyncRun.Resource.MESSAGES and _last_watermark() is None):
         later = later.filter(mode=Mode.FULL)
     return later.order_by("pk").first()
 
