@@ -245,13 +245,9 @@ NEXUDUS_SYNC_INTERVAL = env_int("NEXUDUS_SYNC_INTERVAL", 60)
 NEXUDUS_ACCOUNTS_SYNC_INTERVAL = env_int("NEXUDUS_ACCOUNTS_SYNC_INTERVAL", 300)
 SYNC_TASK_SOFT_TIME_LIMIT = env_int("SYNC_TASK_SOFT_TIME_LIMIT", 50 * 60)
 SYNC_TASK_TIME_LIMIT = env_int("SYNC_TASK_TIME_LIMIT", 60 * 60)
-# How long a queued sync may wait for a worker before it is closed as never started (a worker may
-# hold it behind a long run: the hard time limit plus a margin).
+# A queued sync that no worker started within this many seconds is closed as never started.
 SYNC_LOCK_TIMEOUT = SYNC_TASK_TIME_LIMIT + 5 * 60
-# A running sync holds its resource's Redis lock on a short lease (seconds) that it renews itself
-# (after every page, and from a timer thread while a long page is fetched); a run that stops renewing
-# (its worker was killed) is reaped once the lease has run out, so the next sync starts within
-# about a minute instead of waiting for the hard time limit.
+# Seconds a sync's Redis lock lasts unless its run renews it: a run whose worker died is reaped after.
 SYNC_LOCK_LEASE = env_int("SYNC_LOCK_LEASE", 60)
 # How often (seconds) a running or waiting sync renews its lease and records its heartbeat.
 SYNC_HEARTBEAT_INTERVAL = env_float("SYNC_HEARTBEAT_INTERVAL", max(1.0, SYNC_LOCK_LEASE / 4))
@@ -337,16 +333,12 @@ NEXUDUS_BACKOFF_BASE = env_float("NEXUDUS_BACKOFF_BASE", 0.5)
 NEXUDUS_BACKOFF_MAX = env_float("NEXUDUS_BACKOFF_MAX", 30.0)
 # Retry-After is unbounded in the protocol: cap what we honour (DESIGN.md, traps).
 NEXUDUS_MAX_RETRY_AFTER = env_float("NEXUDUS_MAX_RETRY_AFTER", 60.0)
-# Waits on 409/429 with Retry-After are not failed attempts; one request gives up after this many
-# seconds of them in all.
+# Seconds of 409/429 Retry-After waits (not counted as attempts) after which one request gives up.
 NEXUDUS_MAX_THROTTLE_WAIT = env_float("NEXUDUS_MAX_THROTTLE_WAIT", 300.0)
-# The client budget, shared by every worker through Redis: headroom under Nexudus's documented
-# 120 requests a minute (https://developers.nexudus.com/reference/api-limitations).
+# Shared by all workers through Redis, below Nexudus's 120/min: https://developers.nexudus.com/reference/api-limitations
 NEXUDUS_RATE_PER_SECOND = env_int("NEXUDUS_RATE_PER_SECOND", 10)
 NEXUDUS_RATE_PER_MINUTE = env_int("NEXUDUS_RATE_PER_MINUTE", 110)
-# The per-minute window is counted this many seconds longer than a minute, so that requests
-# delayed on their way (up to the connect timeout) never put more than the budget into any minute
-# of the server's.
+# Seconds added to the per-minute window, so requests delayed on their way never overfill a server's minute.
 NEXUDUS_RATE_WINDOW_MARGIN = env_float("NEXUDUS_RATE_WINDOW_MARGIN", NEXUDUS_CONNECT_TIMEOUT)
 # Incremental syncs ask from (watermark - overlap): the filter has minute precision and the
 # server's time zone is undocumented, so a generous overlap costs little and loses nothing.
@@ -483,10 +475,9 @@ NEXUDUS_SYNC_MAX_WALKS = env_int("NEXUDUS_SYNC_MAX_WALKS", 3)
 # after SYNC_RETRY_DELAY seconds, doubling.
 SYNC_TASK_MAX_RETRIES = env_int("SYNC_TASK_MAX_RETRIES", 3)
 SYNC_RETRY_DELAY = env_int("SYNC_RETRY_DELAY", 30)
-# After a run of a resource fails because Nexudus is unavailable, beat's routine runs of it wait
-# SYNC_BACKOFF_BASE seconds, doubling with each further failure up to SYNC_BACKOFF_MAX, until one
-# succeeds (Sync now still tries at once).
+# Seconds beat's routine runs wait after a run failed with Nexudus unavailable, doubling per failure.
 SYNC_BACKOFF_BASE = env_int("SYNC_BACKOFF_BASE", 30)
+# The longest that backoff grows (seconds); one success ends it, and Sync now never waits.
 SYNC_BACKOFF_MAX = env_int("SYNC_BACKOFF_MAX", 15 * 60)
 
 # --- client: the Nexudus client (inbox/nexudus.py, inbox/ratelimit.py) --------------------------
