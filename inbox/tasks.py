@@ -62,7 +62,7 @@ def _claim(task, run_id: int | None, resource: str) -> tuple[SyncRun | None, boo
     if run is None:
         logger.info("Sync run #%s is gone; nothing to do.", run_id)
         return None, False
-    if run.status == Status.RUNNING and (noted := noted_outcome(run.pk)):
+    if run.status == Status.RUNNING and (noted := noted_outcome(run)):
         # Its task failed on the database and is retried: the outcome is recorded now that the
         # database answers, and the sync runs again as a new run.
         close_run(run, Status.FAILED, *noted)

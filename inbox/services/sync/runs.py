@@ -95,7 +95,7 @@ def reap_dead_runs(resource: str, *, holder: str | None = None) -> int:
         dead = dead.exclude(pk=holder) if holder.isdigit() else dead.none()
     closed = 0
     for run in dead:
-        kind, text = noted_outcome(run.pk) or (WORKER_LOST, WORKER_STOPPED)
+        kind, text = noted_outcome(run) or (WORKER_LOST, WORKER_STOPPED)
         # One update per run, on its status: of two reapers at once, one closes (and restarts) it.
         if SyncRun.objects.filter(pk=run.pk, status=Status.RUNNING).update(
             status=Status.FAILED, finished_at=now, error_kind=kind, error=text,
@@ -176,20 +176,24 @@ def _send_again(run: SyncRun) -> None:
 
 # --- The outcome of a run the database failed -------------------------------------------------
 
-_OUTCOME_KEY = "helpdesk:sync:outcome:{}"
+def _outcome_key(run: SyncRun) -> str:
+    # The creation time too: a database made anew reuses ids, and a note must never outlive its run.
+    return f"helpdesk:sync:outcome:{run.pk}:{int(run.created_at.timestamp() * 1_000_000)}"
 
 
-def note_outcome(run_id: int, kind: str, text: str) -> None:
+def note_outcome(run: SyncRun, kind: str, text: str) -> None:
     """Keep a run's outcome in Redis while the database cannot take it, for whoever closes the run."""
     try:
-        redis_client().set(_OUTCOME_KEY.format(run_id), json.dumps([kind, text]), ex=24 * 3600)
+        redis_client().set(_outcome_key(run), json.dumps([kind, text]), ex=24 * 3600)
     except Exception as exc:
-        logger.warning("Sync run #%s: could not note its outcome in Redis either (%s).", run_id, exc)
+        logger.warning("Sync run #%s: could not note its outcome in Redis either (%s).", run.pk, exc)
 
 
-def noted_outcome(run_id: int) -> tuple[str, str] | None:
+def noted_outcome(run: SyncRun) -> tuple[str, str] | None:
+    """The outcome noted for ``run`` (and forgotten: it is recorded now), or None."""
     try:
-        value = redis_client().get(_OUTCOME_KEY.format(run_id))
+        key = _outcome_key(run)
+        value, _ = redis_client().pipeline().get(key).delete(key).execute()  # GETDEL needs Redis 6.2
         kind, text = json.loads(value) if value else (None, None)
     except Exception:
         return None
@@ -373,7 +377,7 @@ def record_end(run: SyncRun, status: str, kind: str = "", text: str = "", *,
             if pause is None:
                 logger.error("%s sync #%s: the database did not take its outcome after %d attempts.",
                              run.resource, run.pk, attempt)
-                note_outcome(run.pk, *((kind, text) if status == Status.FAILED else classify(exc)))
+                note_outcome(run, *((kind, text) if status == Status.FAILED else classify(exc)))
                 raise
             logger.warning("%s sync #%s: the database did not take its outcome (%s); trying again in %s s.",
                            run.resource, run.pk, type(exc).__name__, pause)
