@@ -153,6 +153,28 @@ def test_a_queued_run_whose_waiting_worker_died_is_sent_again(settings, sent):
     assert sent == [(waiting.pk, "messages", "full", "admin")]
 
 
+def test_a_routine_run_waits_out_a_silent_holders_lease_rather_than_skip(settings, no_work):
+    """The holder stopped beating (its worker is likely dead): beat's run takes over as soon as
+    the lease runs out, not one beat later; a holder that beats is still skipped at once."""
+    settings.SYNC_LOCK_LEASE = 2
+    settings.SYNC_HEARTBEAT_INTERVAL = 0.5
+    silent = dead_run(settings, heartbeat_at=timezone.now() - timedelta(seconds=1.5))
+    assert RedisLock("sync:messages", label=str(silent.pk)).acquire()  # its lease: 2 s more
+    started = time.monotonic()
+    run = sync.sync_messages(mode="incremental", client=object(), trigger="beat", lock_wait=0)
+    assert run.status == "success" and 1.5 < time.monotonic() - started < 4
+    silent.refresh_from_db()
+    assert silent.status == "failed" and silent.error_kind == "worker"
+
+    alive = SyncRun.objects.create(resource="messages", mode="full", status="running", trigger="admin",
+                                   started_at=timezone.now(), heartbeat_at=timezone.now())
+    assert RedisLock("sync:messages", label=str(alive.pk)).acquire()
+    started = time.monotonic()
+    with pytest.raises(sync.SyncBusy):
+        sync.sync_messages(mode="incremental", client=object(), trigger="beat", lock_wait=0)
+    assert time.monotonic() - started < 1
+
+
 def test_an_explicit_run_waiting_for_the_lock_beats(settings, no_work):
     settings.SYNC_HEARTBEAT_INTERVAL = 0.2
     holder = RedisLock("sync:messages", timeout=1, label="999")

@@ -266,7 +266,7 @@ def execute(
                 run.status = Status.QUEUED
                 SyncRun.objects.filter(pk=run.pk).update(status=Status.QUEUED)
         if not got:
-            got = _wait_for_lock(lock, run, wait)
+            got = _wait_for_lock(lock, run, max(wait, _dead_holder_lease(lock)))
     except LockError as exc:
         run = run or SyncRun.objects.create(resource=resource, mode=mode, trigger=trigger, task_id=task_id)
         return close_run(run, Status.FAILED, *classify(exc))
@@ -310,6 +310,24 @@ def execute(
         lock.release()
         if progress is not None and run is not None:
             progress(run)
+
+
+def _dead_holder_lease(lock: RedisLock) -> float:
+    """Seconds left on the lock's lease when its holder has stopped beating (its worker is most
+    likely dead), else 0. A routine run, which does not wait for a live holder, waits that long
+    rather than skip: the resource is picked up as soon as the lease runs out, not a beat later."""
+    try:
+        holder = lock.holder()
+        if not holder or not holder.isdigit():
+            return 0.0
+        beat_at = SyncRun.objects.filter(pk=holder, status=Status.RUNNING).values_list("heartbeat_at", flat=True).first()
+        if beat_at is None or (timezone.now() - beat_at).total_seconds() < 2 * settings.SYNC_HEARTBEAT_INTERVAL:
+            return 0.0
+        left = lock.client.pttl(lock.key) / 1000
+    except Exception as exc:  # a look, no more: Redis or the database not answering is not fatal here
+        logger.debug("Could not tell whether the holder of %s is alive: %s", lock.key, exc)
+        return 0.0
+    return left + 1.0 if 0 < left <= settings.SYNC_LOCK_LEASE else 0.0
 
 
 def _wait_for_lock(lock: RedisLock, run: SyncRun | None, wait: float) -> bool:
