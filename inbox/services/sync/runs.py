@@ -76,8 +76,8 @@ def reap_dead_runs(resource: str, *, holder: str | None = None) -> int:
     renews it. ``holder``: the caller holds the lock under this label, so every other running run
     is dead. Otherwise a running run is dead when it is not the holder and its heartbeat is older
     than the lease. A dead run is failed in true words and started again once, unless a later run
-    covers it. A queued run whose waiting worker stopped beating is sent to the workers again; a
-    queued run that no worker took within ``SYNC_LOCK_TIMEOUT`` is failed.
+    covers it. A queued run whose waiting worker stopped beating is sent to the workers again
+    (once); a queued run that no worker took within ``SYNC_LOCK_TIMEOUT`` is failed.
     """
     now = timezone.now()
     stale = now - timedelta(seconds=settings.SYNC_LOCK_LEASE)
@@ -105,7 +105,10 @@ def reap_dead_runs(resource: str, *, holder: str | None = None) -> int:
             if kind == WORKER_LOST:
                 run.status, run.error_kind = Status.FAILED, kind
                 restart(run)
-    for run in runs.filter(status=Status.QUEUED, heartbeat_at__lt=stale):
+    # A run waiting for the lock beats every SYNC_HEARTBEAT_INTERVAL; two and a half missed mean its
+    # worker died (if not, the run is only sent twice, and its second task finds it done).
+    silent = now - timedelta(seconds=2.5 * settings.SYNC_HEARTBEAT_INTERVAL)
+    for run in runs.filter(status=Status.QUEUED, heartbeat_at__lt=silent):
         _send_again(run)
     stale_queued = SyncRun.objects.filter(
         resource=resource, status=Status.QUEUED, heartbeat_at__isnull=True,
