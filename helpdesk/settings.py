@@ -252,8 +252,12 @@ NEXUDUS_SYNC_INTERVAL = env_int("NEXUDUS_SYNC_INTERVAL", 60)
 NEXUDUS_ACCOUNTS_SYNC_INTERVAL = env_int("NEXUDUS_ACCOUNTS_SYNC_INTERVAL", 300)
 SYNC_TASK_SOFT_TIME_LIMIT = env_int("SYNC_TASK_SOFT_TIME_LIMIT", 50 * 60)
 SYNC_TASK_TIME_LIMIT = env_int("SYNC_TASK_TIME_LIMIT", 60 * 60)
-# The lock outlives the hard time limit, so a killed task's lock expires only after it is dead.
+# A queued sync that no worker started within this many seconds is closed as never started.
 SYNC_LOCK_TIMEOUT = SYNC_TASK_TIME_LIMIT + 5 * 60
+# Seconds a sync's Redis lock lasts unless its run renews it: a run whose worker died is reaped after.
+SYNC_LOCK_LEASE = env_int("SYNC_LOCK_LEASE", 60)
+# How often (seconds) a running or waiting sync renews its lease and records its heartbeat.
+SYNC_HEARTBEAT_INTERVAL = env_float("SYNC_HEARTBEAT_INTERVAL", max(1.0, SYNC_LOCK_LEASE / 4))
 
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL
@@ -262,6 +266,19 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = CELERY_RESULT_SERIALIZER = "json"
 CELERY_RESULT_EXPIRES = 24 * 3600
+# A task whose worker is lost runs again once, not never and not forever:
+# - acks_late + task_reject_on_worker_lost: a task whose pool process died (an OOM kill of the
+#   child) is requeued at once instead of being acknowledged as failed
+#   (https://docs.celeryq.dev/en/stable/userguide/configuration.html#task-reject-on-worker-lost).
+#   Celery warns that this can loop when the task itself kills its process: the sync bounds it, as
+#   a redelivered run that was already started again once (SyncRun.restarts) is failed, not re-run.
+# - A worker killed as a whole (SIGKILL to the group, a host crash) cannot requeue anything: Redis
+#   gives its unacknowledged tasks back only after the visibility timeout, which must exceed the
+#   longest task or a task still running is delivered a second time
+#   (https://docs.celeryq.dev/en/stable/getting-started/backends-and-brokers/redis.html#visibility-timeout).
+#   So the timeout stays above the hard time limit, and a killed run is not left to it: its lease
+#   runs out within SYNC_LOCK_LEASE, the run is reaped and started again by the next sync
+#   (inbox/services/sync/runs.py); the late redelivery then finds it replaced and does nothing.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -323,9 +340,13 @@ NEXUDUS_BACKOFF_BASE = env_float("NEXUDUS_BACKOFF_BASE", 0.5)
 NEXUDUS_BACKOFF_MAX = env_float("NEXUDUS_BACKOFF_MAX", 30.0)
 # Retry-After is unbounded in the protocol: cap what we honour (DESIGN.md, traps).
 NEXUDUS_MAX_RETRY_AFTER = env_float("NEXUDUS_MAX_RETRY_AFTER", 60.0)
-# The documented client budget, shared by every worker through Redis.
+# Seconds of 409/429 Retry-After waits (not counted as attempts) after which one request gives up.
+NEXUDUS_MAX_THROTTLE_WAIT = env_float("NEXUDUS_MAX_THROTTLE_WAIT", 300.0)
+# Shared by all workers through Redis, below Nexudus's 120/min: https://developers.nexudus.com/reference/api-limitations
 NEXUDUS_RATE_PER_SECOND = env_int("NEXUDUS_RATE_PER_SECOND", 10)
-NEXUDUS_RATE_PER_MINUTE = env_int("NEXUDUS_RATE_PER_MINUTE", 120)
+NEXUDUS_RATE_PER_MINUTE = env_int("NEXUDUS_RATE_PER_MINUTE", 110)
+# Seconds added to the per-minute window, so requests delayed on their way never overfill a server's minute.
+NEXUDUS_RATE_WINDOW_MARGIN = env_float("NEXUDUS_RATE_WINDOW_MARGIN", NEXUDUS_CONNECT_TIMEOUT)
 # Incremental syncs ask from (watermark - overlap): the filter has minute precision and the
 # server's time zone is undocumented, so a generous overlap costs little and loses nothing.
 NEXUDUS_SYNC_OVERLAP = env_int("NEXUDUS_SYNC_OVERLAP", 15 * 60)
@@ -493,6 +514,8 @@ HEALTH_SNAPSHOT_DAYS = env_int("HEALTH_SNAPSHOT_DAYS", 30)
 HEALTHZ_MAX_ACCOUNTS_SYNC_AGE = env_int(
     "HEALTHZ_MAX_ACCOUNTS_SYNC_AGE", max(HEALTHZ_MAX_SYNC_AGE, 3 * NEXUDUS_ACCOUNTS_SYNC_INTERVAL)
 )
+# /healthz also fails once a resource's syncs have kept failing (Nexudus unavailable) this long.
+HEALTHZ_MAX_SYNC_FAILING = env_int("HEALTHZ_MAX_SYNC_FAILING", 5 * 60)
 # Links in alert e-mails point here.
 HELPDESK_SITE_URL = env_str("HELPDESK_SITE_URL", f"http://127.0.0.1:{PORT}").rstrip("/")
 # "Silent" means: nothing received for HEALTH_SILENT_DAYS, though at the rate of the
@@ -520,6 +543,10 @@ NEXUDUS_SYNC_MAX_WALKS = env_int("NEXUDUS_SYNC_MAX_WALKS", 3)
 # after SYNC_RETRY_DELAY seconds, doubling.
 SYNC_TASK_MAX_RETRIES = env_int("SYNC_TASK_MAX_RETRIES", 3)
 SYNC_RETRY_DELAY = env_int("SYNC_RETRY_DELAY", 30)
+# Seconds beat's routine runs wait after a run failed with Nexudus unavailable, doubling per failure.
+SYNC_BACKOFF_BASE = env_int("SYNC_BACKOFF_BASE", 30)
+# The longest that backoff grows (seconds); one success ends it, and Sync now never waits.
+SYNC_BACKOFF_MAX = env_int("SYNC_BACKOFF_MAX", 15 * 60)
 
 # --- client: the Nexudus client (inbox/nexudus.py, inbox/ratelimit.py) --------------------------
 # The `dir` value that asks for ascending order. The documentation generations disagree (1 on

@@ -3,8 +3,9 @@
 ``SET key token NX PX ttl`` takes it; a Lua compare-and-delete releases it only if the value is
 still our token, so a run whose lock expired (and was taken by another) never frees the other's
 (https://redis.io/docs/latest/develop/use/patterns/distributed-locks/, single-instance form).
-The expiry (``settings.SYNC_LOCK_TIMEOUT``) outlives the task's hard time limit, so a worker killed
-mid-run frees the resource only once it is surely dead; a healthy long run extends it as it goes.
+The expiry is a short lease (``settings.SYNC_LOCK_LEASE``) that the running sync renews as it
+goes (``inbox.services.sync.lease``), so a worker killed mid-run frees the resource within a lease
+rather than after the task's hard time limit.
 
 The token starts with a label (the sync run's id), so others can tell *who* holds the lock.
 """
@@ -71,7 +72,7 @@ class RedisLock:
         client: redis.Redis | None = None,
     ):
         self.key = KEY_PREFIX + name
-        self.timeout_ms = int((timeout if timeout is not None else settings.SYNC_LOCK_TIMEOUT) * 1000)
+        self.timeout_ms = int((timeout if timeout is not None else settings.SYNC_LOCK_LEASE) * 1000)
         self.token = f"{label}:{secrets.token_hex(16)}"
         self.client = client or redis_client()
         self.owned = False
@@ -105,7 +106,10 @@ class RedisLock:
         return self.owned
 
     def extend(self) -> bool:
-        """Push the expiry back to the full timeout; False if the lock is no longer ours."""
+        """Push the expiry back to the full timeout (the lease); False if the lock is no longer ours.
+
+        A Redis that does not answer is not a lost lock: it is tried again at the next renewal.
+        """
         try:
             still_ours = bool(self.client.eval(_EXTEND, 1, self.key, self.token, self.timeout_ms))
         except redis.RedisError as exc:

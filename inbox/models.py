@@ -179,6 +179,11 @@ class SyncRun(models.Model):
     error_kind = models.CharField(max_length=32, blank=True, default="")  # e.g. "credentials"
     # Something an admin should know although the run succeeded (e.g. a role the API user lacks).
     warning = models.TextField(blank=True, default="")
+    # When the worker running (or waiting to run) it last said it was alive; a run whose heartbeat
+    # is older than SYNC_LOCK_LEASE, and that no longer holds its lock, died with its worker.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # How many times it was started again after its worker died (at most once).
+    restarts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

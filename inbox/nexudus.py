@@ -14,9 +14,11 @@ What it handles, following ``../shared/nexudus-api.md``:
   differs between documentation generations, so a page answered in descending order is asked
   again with the other value, and the answer is remembered per server (``inbox.sort_convention``);
   ``NEXUDUS_SORT_ASCENDING_DIR`` overrides it;
-- throttling (§5): HTTP 409 (and 429) with ``Retry-After``, honoured up to a cap; exponential
-  backoff with full jitter on 5xx, timeouts, connection resets and truncated JSON; a bounded number
-  of attempts, then :class:`NexudusUnavailable` saying what failed;
+- throttling (§5): HTTP 409 (and 429) with ``Retry-After``, honoured up to a cap and shared with
+  every worker through the rate limiter's cool-down. Throttling is not failure: those waits do not
+  count as attempts; a request gives up after ``max_throttle_wait`` seconds of them in all;
+- exponential backoff with full jitter on 5xx, timeouts, connection resets and truncated JSON; a
+  bounded number of attempts, then :class:`NexudusUnavailable` saying what failed;
 - a rate limiter shared by every worker (``inbox.ratelimit``), consulted before every request.
 
 Secrets: neither the password, nor the TOTP, nor any token is ever logged or put in an exception's
@@ -130,6 +132,9 @@ class NexudusUnavailable(NexudusError):
 
 class RateLimiter(Protocol):
     def acquire(self) -> Any: ...
+
+    # Optional: ``cool_down(seconds)``, called when Nexudus throttled a request, so that every
+    # process sharing the limiter waits too (``inbox.ratelimit.RedisRateLimiter.cool_down``).
 
 
 # --- Tokens ---------------------------------------------------------------------------------
@@ -290,6 +295,7 @@ class NexudusClient:
         backoff_base: float = 0.5,
         backoff_max: float = 30.0,
         max_retry_after: float = 60.0,
+        max_throttle_wait: float = 300.0,
         client_id: str | None = None,
         ascending_dir: int | None = None,
         sort_memory: SortMemory | None = None,
@@ -334,6 +340,7 @@ class NexudusClient:
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
         self.max_retry_after = max_retry_after
+        self.max_throttle_wait = max_throttle_wait
         if ascending_dir not in (None, 0, 1):
             raise ValueError("ascending_dir must be 1, 0 or None (find out from the answers).")
         # None: found out from the server's answers and kept in sort_memory.
@@ -367,6 +374,7 @@ class NexudusClient:
             backoff_base=settings.NEXUDUS_BACKOFF_BASE,
             backoff_max=settings.NEXUDUS_BACKOFF_MAX,
             max_retry_after=settings.NEXUDUS_MAX_RETRY_AFTER,
+            max_throttle_wait=settings.NEXUDUS_MAX_THROTTLE_WAIT,
             ascending_dir=settings.NEXUDUS_SORT_ASCENDING_DIR,
             share_tokens=True,
         )
@@ -885,14 +893,20 @@ class NexudusClient:
 
         Returns the response and, for a 200 when ``json_expected``, its parsed JSON. Any other
         status that is not worth retrying is returned for the caller to interpret.
+
+        A 409/429 with ``Retry-After`` is Nexudus pacing us, not failing: its wait is shared with
+        every worker (the limiter's cool-down) and does not count as an attempt; the request
+        gives up once such waits reach ``max_throttle_wait`` seconds in all.
         """
         url = self.base_url + path
-        attempt = 0
+        attempt = 0  # failed attempts: throttled answers with Retry-After are not counted
+        sent = throttled = 0
+        throttled_wait = 0.0
         while True:
-            attempt += 1
             if self.rate_limiter is not None:
                 self.rate_limiter.acquire()
             self.requests_made += 1
+            sent += 1
             retry_after: float | None = None
             try:
                 response = self.session.request(
@@ -923,19 +937,46 @@ class NexudusClient:
                     failure = "a truncated or invalid JSON body"
                 else:
                     return response, None
+            if retry_after is not None:
+                delay = self._delay(attempt, retry_after)
+                self._cool_down(delay)
+                if throttled_wait + max(delay, 1.0) > self.max_throttle_wait:
+                    raise NexudusUnavailable(
+                        f"Nexudus kept throttling {method} {path} ({failure}): {throttled_wait:.0f} s of "
+                        f"waiting as it asked, over {sent} requests, and it still asked for more "
+                        f"(the limit is {self.max_throttle_wait:.0f} s, NEXUDUS_MAX_THROTTLE_WAIT). "
+                        "Nexudus may be overloaded, or other clients of this account use its budget; "
+                        "the next sync will try again.",
+                        attempts=sent, last_failure=failure, path=path,
+                    )
+                throttled += 1
+                throttled_wait += max(delay, 1.0)  # a "Retry-After: 0" storm still ends
+                logger.info("Nexudus %s %s: %s; waiting %.2f s as it asks.", method, path, failure, delay)
+                self.sleep(delay)
+                continue
+            attempt += 1
             if attempt >= self.max_attempts:
+                besides = f" (and {throttled} throttled)" if throttled else ""
                 raise NexudusUnavailable(
-                    f"Nexudus did not answer {method} {path} properly after {attempt} attempts; "
+                    f"Nexudus did not answer {method} {path} properly after {attempt} attempts{besides}; "
                     f"the last failure was {failure}. Nexudus may be down or overloaded; the next "
                     "sync will try again.",
-                    attempts=attempt, last_failure=failure, path=path,
+                    attempts=sent, last_failure=failure, path=path,
                 )
             delay = self._delay(attempt, retry_after)
+            if failure.endswith("(throttled)"):
+                self._cool_down(delay)
             logger.warning(
                 "Nexudus %s %s: %s (attempt %d of %d); retrying in %.2f s.",
                 method, path, failure, attempt, self.max_attempts, delay,
             )
             self.sleep(delay)
+
+    def _cool_down(self, seconds: float) -> None:
+        """Tell every worker sharing the rate limiter to hold back too (if the limiter can)."""
+        cool_down = getattr(self.rate_limiter, "cool_down", None)
+        if cool_down is not None and seconds > 0:
+            cool_down(seconds)
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:

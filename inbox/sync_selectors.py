@@ -15,6 +15,7 @@ from django.conf import settings
 
 from inbox.accounts.rules import ago
 from inbox.models import SyncRun
+from inbox.services.sync.backoff import Backoff, backoff_for
 
 RESOURCES = (SyncRun.Resource.MESSAGES, SyncRun.Resource.ACCOUNTS)
 TASKS = {
@@ -41,6 +42,14 @@ ADVICE = {
         "Nexudus, Redis or the worker did not answer, even after retries. The next scheduled run "
         "tries again; if this repeats, check that they are reachable."
     ),
+    "worker": (
+        "The Celery worker stopped while this sync ran (it was killed or restarted, perhaps out of "
+        "memory). Nothing is lost: the sync is started again by itself."
+    ),
+    "database": (
+        "The database did not answer during this sync. The sync is tried again once it answers; if "
+        "this repeats, check the database server and DATABASE_URL."
+    ),
 }
 
 
@@ -54,6 +63,15 @@ class ResourceState:
     interval: timedelta | None
     next_full: datetime | None
     now: datetime
+    backoff: Backoff | None = None  # Nexudus failing: beat's routine runs wait until backoff.next_try
+
+    @property
+    def backing_off(self) -> bool:
+        return self.backoff is not None and self.backoff.waiting(self.now)
+
+    @property
+    def backoff_max_text(self) -> str:
+        return ago(timedelta(seconds=settings.SYNC_BACKOFF_MAX))
 
     @property
     def active(self) -> bool:
@@ -76,7 +94,7 @@ class ResourceState:
             return f"overdue by {ago(late)}: is Celery beat running?"
         if late >= timedelta(0):
             return "due now"
-        return f"in {ago(-late)}"
+        return f"in {ago(-late)}" + (" (backing off: Nexudus is failing)" if self.backing_off else "")
 
     @property
     def interval_text(self) -> str:
@@ -101,6 +119,10 @@ def resource_state(resource: str, *, now: datetime) -> ResourceState:
     ).order_by("-created_at", "-id").first()
     every = beat_interval(TASKS[resource])
     next_run = _started(last_beat) + every if every is not None and last_beat is not None else None
+    backoff = backoff_for(resource)
+    if every is not None and backoff is not None and backoff.waiting(now):
+        # Beat's runs before it are skipped: the next one that goes is the first tick after it.
+        next_run = backoff.next_try if next_run is None else max(next_run, backoff.next_try)
     full = beat_entry(FULL_TASK)
     next_full = _next_cron(full, now) if full is not None else None
     return ResourceState(
@@ -112,6 +134,7 @@ def resource_state(resource: str, *, now: datetime) -> ResourceState:
         interval=every,
         next_full=next_full,
         now=now,
+        backoff=backoff,
     )
 
 

@@ -1,28 +1,38 @@
 """Celery tasks: thin wrappers that take plain values, call one sync service, and own retries.
 
 - ``acks_late`` is safe because applying a page is idempotent (STYLE.md 4); time limits come from
-  settings, and the sync lock outlives the hard one (STYLE.md 5).
+  settings. The sync lock is a short lease the run renews, so a run whose worker died is reaped
+  (and started again) within about a minute (``inbox.services.sync.runs``).
 - Beat's frequent runs (incremental messages, accounts) skip at once when the resource's lock is
   taken: the next beat comes soon, and waiting would only pile tasks up behind a long full sync.
-  Explicitly started runs (the /sync/ page, the nightly reconcile, tests) wait for the running one
-  (up to ``SYNC_LOCK_WAIT``), so two syncs started at once run one after the other.
+  They also skip, without calling Nexudus, while the resource backs off after Nexudus failed
+  (``inbox.services.sync.backoff``). Explicitly started runs (the /sync/ page, the nightly
+  reconcile, tests) wait for the running one (up to ``SYNC_LOCK_WAIT``), so two syncs started at
+  once run one after the other, and never back off.
+- A task delivered again after its worker died (``task_reject_on_worker_lost``, or Redis's
+  visibility timeout) carries on with its run: beat's runs find theirs by the task id; a run that
+  was reaped meanwhile is started again unless a later run replaced it.
 - Retries: the services record failures on the run instead of raising, so a retry is decided from
-  the run: only a transient failure (``error_kind == "unavailable"``: Nexudus or Redis not
-  answering) of an explicitly started run is retried, at most ``SYNC_TASK_MAX_RETRIES`` times with
-  a doubling delay, each retry as a new queued run so the /sync/ page shows it. Bad credentials or
-  a bug are not retried. (Celery's ``autoretry_for`` would resend the same ``run_id``, whose run has
-  already failed, hence the explicit ``self.retry`` with the new run.)
+  the run: only a transient failure (``error_kind`` "unavailable": Nexudus or Redis not answering;
+  "database": the database not answering) of an explicitly started run is retried, at most
+  ``SYNC_TASK_MAX_RETRIES`` times with a doubling delay, each retry as a new queued run so the
+  /sync/ page shows it. Bad credentials or a bug are not retried. (Celery's ``autoretry_for``
+  would resend the same ``run_id``, whose run has already failed, hence the explicit
+  ``self.retry`` with the new run.)
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from celery import shared_task
 from django.conf import settings
+from django.utils import timezone
 
 from inbox.models import SyncRun
 from inbox.services import sync
+from inbox.services.sync.runs import close_run, noted_outcome
 
 logger = logging.getLogger(__name__)
 
@@ -35,84 +45,136 @@ _OPTIONS = dict(
     max_retries=settings.SYNC_TASK_MAX_RETRIES,
 )
 
+TRANSIENT = ("unavailable", sync.DATABASE)
+Status = SyncRun.Status
 
-def _claim(run_id: int | None) -> tuple[SyncRun | None, bool]:
-    """The queued run to carry out, and whether to go on at all."""
+
+def _claim(task, run_id: int | None, resource: str) -> tuple[SyncRun | None, bool]:
+    """The run to carry out, and whether to go on at all."""
     if run_id is None:
-        return None, True
+        # Beat's runs carry no run id: one delivered again after its worker died finds its run
+        # by the task id (the same on every delivery), and takes its own lock back.
+        task_id = task.request.id
+        run = (SyncRun.objects.filter(resource=resource, status=Status.RUNNING, task_id=task_id).first()
+               if task_id else None)
+        return run, True
     run = SyncRun.objects.filter(pk=run_id).first()
-    if run is None or run.status not in (SyncRun.Status.QUEUED, SyncRun.Status.RUNNING):
-        logger.info("Sync run #%s is %s; nothing to do.", run_id, run.status if run else "gone")
+    if run is None:
+        logger.info("Sync run #%s is gone; nothing to do.", run_id)
         return None, False
-    return run, True
+    if run.status == Status.RUNNING and (noted := noted_outcome(run)):
+        # Its task failed on the database and is retried: the outcome is recorded now that the
+        # database answers, and the sync runs again as a new run.
+        close_run(run, Status.FAILED, *noted)
+        return SyncRun.objects.create(resource=resource, mode=run.mode, status=Status.QUEUED, trigger="retry"), True
+    if run.status in (Status.QUEUED, Status.RUNNING):
+        return run, True
+    if run.status == Status.FAILED and run.error_kind == sync.WORKER_LOST:
+        again = sync.restart(run, enqueue=False)
+        if again is not None:
+            logger.warning("Sync run #%s stopped with its worker; running it again as #%s.", run.pk, again.pk)
+            return again, True
+        later = sync.superseded_by(run)
+        logger.info("Sync run #%s stopped with its worker and %s; nothing to do.", run.pk,
+                    f"run #{later.pk} replaced it" if later else "was started again already")
+        return None, False
+    logger.info("Sync run #%s is %s; nothing to do.", run_id, run.status)
+    return None, False
 
 
 def _lock_wait(routine: bool) -> float:
     return 0 if routine else settings.SYNC_LOCK_WAIT
 
 
+def _countdown(task) -> int:
+    return settings.SYNC_RETRY_DELAY * 2 ** task.request.retries
+
+
 def _retry_if_transient(task, runs: list[SyncRun], *, routine: bool, resource: str | None, mode: str,
                         make_kwargs) -> None:
     if routine:
         return  # beat's own schedule is the retry
-    if not any(r.status == SyncRun.Status.FAILED and r.error_kind == "unavailable" for r in runs):
+    failed = [r for r in runs if r.status == Status.FAILED and r.error_kind in TRANSIENT]
+    if not failed:
         return
     if task.request.retries >= settings.SYNC_TASK_MAX_RETRIES:
         logger.warning("%s: giving up after %d retries.", task.name, task.request.retries)
         return
-    countdown = settings.SYNC_RETRY_DELAY * 2 ** task.request.retries
+    countdown = _countdown(task)
     retry_run = None
     if resource is not None:
         retry_run = SyncRun.objects.create(
-            resource=resource, mode=mode, status=SyncRun.Status.QUEUED, trigger="retry"
+            resource=resource, mode=mode, status=Status.QUEUED, trigger="retry"
         )
-    logger.info("%s: Nexudus did not answer; retrying in %d s.", task.name, countdown)
+    what = "the database" if failed[0].error_kind == sync.DATABASE else "Nexudus"
+    logger.info("%s: %s did not answer; retrying in %d s.", task.name, what, countdown)
     try:
         raise task.retry(kwargs=make_kwargs(retry_run.pk if retry_run else None), countdown=countdown)
     except Exception as exc:
         from celery.exceptions import Retry
 
         if not isinstance(exc, Retry) and retry_run is not None:
-            retry_run.status, retry_run.error_kind = SyncRun.Status.FAILED, "unavailable"
+            retry_run.status, retry_run.error_kind = Status.FAILED, "unavailable"
             retry_run.error = f"The retry could not be queued ({type(exc).__name__})."
             retry_run.save()
         raise
 
 
+def _retry_after_database(task, exc: BaseException, *, routine: bool, kwargs: dict) -> None:
+    """The database did not answer even to record the run: try the task again later, same arguments."""
+    if routine:
+        logger.warning("%s: the database did not answer (%s); the next scheduled run tries again.", task.name, exc)
+        return
+    if task.request.retries >= settings.SYNC_TASK_MAX_RETRIES:
+        logger.error("%s: the database did not answer (%s); giving up after %d retries.",
+                     task.name, exc, task.request.retries)
+        return
+    countdown = _countdown(task)
+    logger.warning("%s: the database did not answer (%s); retrying in %d s.", task.name, exc, countdown)
+    raise task.retry(kwargs=kwargs, countdown=countdown)
+
+
+def _sync_one(task, *, resource: str, mode: str, run_id: int | None, trigger: str, routine: bool,
+              service: Callable[..., SyncRun], make_kwargs: Callable[[int | None], dict]) -> None:
+    name = SyncRun.Resource(resource).name.capitalize()
+    try:
+        run, go = _claim(task, run_id, resource)
+        if not go:
+            return
+        if routine and run is None and (backoff := sync.routine_run_waits(resource)):
+            logger.info(
+                "%s sync skipped: Nexudus has failed %d time%s since %s; the next try is at %s.",
+                name, backoff.failures, "s" if backoff.failures != 1 else "",
+                timezone.localtime(backoff.since).strftime("%H:%M:%S"),
+                timezone.localtime(backoff.next_try).strftime("%H:%M:%S %Z"),
+            )
+            return
+        run = service(run=run, trigger=trigger, task_id=task.request.id or "", lock_wait=_lock_wait(routine))
+    except sync.SyncBusy as exc:
+        logger.info("%s sync skipped: %s", name, exc)
+        return
+    except sync.DATABASE_ERRORS as exc:
+        _retry_after_database(task, exc, routine=routine, kwargs=make_kwargs(run_id))
+        return
+    _retry_if_transient(task, [run], routine=routine, resource=resource, mode=mode, make_kwargs=make_kwargs)
+
+
 @shared_task(**_OPTIONS)
 def sync_messages(self, mode: str = "incremental", run_id: int | None = None, trigger: str = "beat") -> None:
-    run, go = _claim(run_id)
-    if not go:
-        return
-    routine = trigger == "beat" and mode == SyncRun.Mode.INCREMENTAL
-    try:
-        run = sync.sync_messages(
-            mode=mode, run=run, trigger=trigger, task_id=self.request.id or "", lock_wait=_lock_wait(routine)
-        )
-    except sync.SyncBusy as exc:
-        logger.info("Messages sync skipped: %s", exc)
-        return
-    _retry_if_transient(
-        self, [run], routine=routine, resource=SyncRun.Resource.MESSAGES, mode=mode,
+    _sync_one(
+        self, resource=SyncRun.Resource.MESSAGES, mode=mode, run_id=run_id, trigger=trigger,
+        routine=trigger == "beat" and mode == SyncRun.Mode.INCREMENTAL,
+        service=lambda **options: sync.sync_messages(mode=mode, **options),
         make_kwargs=lambda new_id: {"mode": mode, "run_id": new_id, "trigger": trigger},
     )
 
 
 @shared_task(**_OPTIONS)
 def sync_accounts(self, run_id: int | None = None, trigger: str = "beat") -> None:
-    run, go = _claim(run_id)
-    if not go:
-        return
-    routine = trigger == "beat"  # every 5 minutes: skip when one is going
-    try:
-        run = sync.sync_accounts(
-            run=run, trigger=trigger, task_id=self.request.id or "", lock_wait=_lock_wait(routine)
-        )
-    except sync.SyncBusy as exc:
-        logger.info("Accounts sync skipped: %s", exc)
-        return
-    _retry_if_transient(
-        self, [run], routine=routine, resource=SyncRun.Resource.ACCOUNTS, mode=SyncRun.Mode.FULL,
+    _sync_one(
+        self, resource=SyncRun.Resource.ACCOUNTS, mode=SyncRun.Mode.FULL, run_id=run_id, trigger=trigger,
+        routine=trigger == "beat",  # every 5 minutes: skip when one is going
+        service=sync.sync_accounts,
         make_kwargs=lambda new_id: {"run_id": new_id, "trigger": trigger},
     )
 
@@ -121,15 +183,19 @@ def sync_accounts(self, run_id: int | None = None, trigger: str = "beat") -> Non
 def sync_full(self, trigger: str = "beat") -> None:
     """The reconcile: accounts, then every message (deletions included)."""
     runs = []
-    for name, service, options in (
-        ("accounts", sync.sync_accounts, {}),
-        ("messages", sync.sync_messages, {"mode": SyncRun.Mode.FULL}),
-    ):
-        try:
-            runs.append(service(trigger=trigger, task_id=self.request.id or "", lock_wait=settings.SYNC_LOCK_WAIT,
-                                **options))
-        except sync.SyncBusy as exc:
-            logger.warning("Full %s sync did not run: %s", name, exc)
+    try:
+        for name, service, options in (
+            ("accounts", sync.sync_accounts, {}),
+            ("messages", sync.sync_messages, {"mode": SyncRun.Mode.FULL}),
+        ):
+            try:
+                runs.append(service(trigger=trigger, task_id=self.request.id or "",
+                                    lock_wait=settings.SYNC_LOCK_WAIT, **options))
+            except sync.SyncBusy as exc:
+                logger.warning("Full %s sync did not run: %s", name, exc)
+    except sync.DATABASE_ERRORS as exc:
+        _retry_after_database(self, exc, routine=False, kwargs={"trigger": trigger})
+        return
     _retry_if_transient(
         self, runs, routine=False, resource=None, mode=SyncRun.Mode.FULL,
         make_kwargs=lambda _new_id: {"trigger": trigger},

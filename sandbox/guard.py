@@ -3,6 +3,7 @@
 - Past the requests-per-second budget the answer is **409** with an empty body and
   ``Retry-After: 1``, as Nexudus throttles (developers.nexudus.com/reference/api-limitations).
   The count lives in Redis (the Django cache), so every web process shares it.
+  ``Config.throttle_rate`` throttles that share of requests at random besides.
 - ``Config.failure_rate`` answers 500/502/503 at random, ``truncate_rate`` cuts a 200 answer's JSON
   in half, ``latency_ms`` delays every answer: the client's retries are tested against real faults.
 - ``denied()`` answers as Nexudus does to an API user lacking a resource's roles (401, 403 or 404).
@@ -85,7 +86,7 @@ def public_endpoint(view: View) -> View:
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         config = Config.current()
-        if over_rate_limit(config):
+        if over_rate_limit(config) or (config.throttle_rate and random.random() < config.throttle_rate):
             return throttled()
         return view(request, config, *args, **kwargs)
 

@@ -168,6 +168,7 @@ class Config(models.Model):
     failure_rate = models.FloatField(default=0.0)  # share of API answers that are 500/502/503
     truncate_rate = models.FloatField(default=0.0)  # share of 200 answers cut mid-JSON
     latency_ms = models.PositiveIntegerField(default=0)  # added to every API answer
+    throttle_rate = models.FloatField(default=0.0)  # share of requests answered 409 + Retry-After at random
     rate_per_second = models.PositiveIntegerField(null=True, blank=True)  # None: settings.SANDBOX_RATE_PER_SECOND
     token_expires_in = models.PositiveIntegerField(default=604799)  # seconds, as the REST docs show
     refresh_expires_in = models.PositiveIntegerField(default=15 * 24 * 3600)

@@ -137,13 +137,16 @@ def configure(**fields) -> Config:
     return config
 
 
-def set_faults(*, failure_rate: float = 0.0, truncate_rate: float = 0.0, latency_ms: int = 0) -> Config:
-    for name, rate in (("failure_rate", failure_rate), ("truncate_rate", truncate_rate)):
+def set_faults(*, failure_rate: float = 0.0, truncate_rate: float = 0.0, latency_ms: int = 0,
+               throttle_rate: float = 0.0) -> Config:
+    for name, rate in (("failure_rate", failure_rate), ("truncate_rate", truncate_rate),
+                       ("throttle_rate", throttle_rate)):
         if not 0.0 <= rate <= 1.0:
             raise ValueError(f"{name} must be between 0 and 1, not {rate}.")
     if latency_ms < 0:
         raise ValueError("latency_ms cannot be negative.")
-    return configure(failure_rate=failure_rate, truncate_rate=truncate_rate, latency_ms=latency_ms)
+    return configure(failure_rate=failure_rate, truncate_rate=truncate_rate, latency_ms=latency_ms,
+                     throttle_rate=throttle_rate)
 
 
 def expire_tokens() -> int:

@@ -84,7 +84,7 @@ def test_never_synced_is_503(client):
     response, body = get(client)
     assert response.status_code == 503
     assert body["status"] == "fail"
-    assert body["sync"]["messages"] == {"ok": False, "last_success": None, "age_seconds": None}
+    assert body["sync"]["messages"] == {"ok": False, "last_success": None, "age_seconds": None, "backoff": None}
 
 
 def test_a_message_sync_older_than_the_threshold_is_503(client, settings):

@@ -498,13 +498,66 @@ def test_exhausted_timeouts_say_so(rsps, make_client):
         make_client(max_attempts=2).get_message(5)
 
 
-def test_exhausted_throttling_is_unavailable(rsps, make_client, sleeps):
+def test_throttling_without_end_is_unavailable_after_the_throttle_budget(rsps, make_client, sleeps):
     token_ok(rsps)
     rsps.get(MESSAGES_URL, status=409, headers={"Retry-After": "1"})
 
-    with pytest.raises(NexudusUnavailable, match="HTTP 409"):
-        first_page(make_client(max_attempts=3))
-    assert sleeps == [1.0, 1.0]
+    with pytest.raises(NexudusUnavailable, match=r"kept throttling GET /api/spaces/coworkermessages \(HTTP 409"):
+        first_page(make_client(max_attempts=3, max_throttle_wait=4.5))
+    assert sleeps == [1.0] * 4  # more than max_attempts: waits asked for are not failed attempts
+
+
+def test_throttled_waits_do_not_count_as_attempts(rsps, make_client, sleeps):
+    """A third of the answers throttled (the operator's 32 %) still ends in success."""
+    token_ok(rsps)
+    for _ in range(6):
+        rsps.get(MESSAGES_URL, status=409, headers={"Retry-After": "2"})
+    rsps.get(MESSAGES_URL, status=503)
+    rsps.get(MESSAGES_URL, json=page([msg(1)]))
+    client = make_client(max_attempts=2)
+
+    assert [r.id for r in first_page(client).records] == [1]
+    assert sleeps[:6] == [2.0] * 6 and len(sleeps) == 7
+    assert client.requests_made == 1 + 8
+
+
+def test_409_without_retry_after_counts_as_an_attempt(rsps, make_client, sleeps):
+    token_ok(rsps)
+    rsps.get(MESSAGES_URL, status=409)
+
+    with pytest.raises(NexudusUnavailable, match="after 2 attempts; the last failure was HTTP 409"):
+        first_page(make_client(max_attempts=2))
+
+
+def test_a_retry_after_of_zero_cannot_throttle_forever(rsps, make_client, sleeps):
+    token_ok(rsps)
+    rsps.get(MESSAGES_URL, status=429, headers={"Retry-After": "0"})
+
+    with pytest.raises(NexudusUnavailable, match="kept throttling"):
+        first_page(make_client(max_throttle_wait=5))
+    assert len(sleeps) == 5  # each throttled answer counts at least a second against the budget
+
+
+class CoolingLimiter(CountingLimiter):
+    def __init__(self) -> None:
+        super().__init__()
+        self.cool_downs: list[float] = []
+
+    def cool_down(self, seconds: float) -> None:
+        self.cool_downs.append(seconds)
+
+
+def test_a_throttled_answer_cools_every_worker_down(rsps, make_client, sleeps):
+    token_ok(rsps)
+    rsps.get(MESSAGES_URL, status=409, headers={"Retry-After": "3"})
+    rsps.get(MESSAGES_URL, status=429)  # no Retry-After: the backoff's wait is shared too
+    rsps.get(MESSAGES_URL, json=page([]))
+    limiter = CoolingLimiter()
+
+    first_page(make_client(rate_limiter=limiter, backoff_base=0.5))
+
+    assert limiter.cool_downs[0] == 3.0 and len(limiter.cool_downs) == 2
+    assert 0 <= limiter.cool_downs[1] <= 0.5
 
 
 @pytest.mark.parametrize("status", [400, 405, 410, 422])
@@ -982,15 +1035,17 @@ def test_businesses(rsps, make_client):
     NEXUDUS_API_URL="https://example.nexudus.test/", NEXUDUS_USERNAME="u@example.com",
     NEXUDUS_PASSWORD="pw", NEXUDUS_PAGE_SIZE=321, NEXUDUS_CONNECT_TIMEOUT=2.5, NEXUDUS_READ_TIMEOUT=40.0,
     NEXUDUS_MAX_ATTEMPTS=3, NEXUDUS_MAX_RETRY_AFTER=7.0, NEXUDUS_RATE_PER_SECOND=4, NEXUDUS_RATE_PER_MINUTE=100,
+    NEXUDUS_MAX_THROTTLE_WAIT=120.0, NEXUDUS_RATE_WINDOW_MARGIN=3.0,
 )
 def test_from_settings():
     client = NexudusClient.from_settings()
 
     assert client.base_url == "https://example.nexudus.test"
     assert (client.username, client.page_size, client.timeout) == ("u@example.com", 321, (2.5, 40.0))
-    assert (client.max_attempts, client.max_retry_after) == (3, 7.0)
+    assert (client.max_attempts, client.max_retry_after, client.max_throttle_wait) == (3, 7.0, 120.0)
     assert isinstance(client.rate_limiter, RedisRateLimiter)
     assert (client.rate_limiter.per_second, client.rate_limiter.per_minute) == (4, 100)
+    assert client.rate_limiter.window_margin == 3.0
     assert client.rate_limiter.key == "nexudus:ratelimit:nexudus"
 
 

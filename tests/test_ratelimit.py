@@ -128,6 +128,55 @@ def test_per_minute_budget(make_limiter, fake):
     assert limiter.try_acquire() == pytest.approx(0.1, abs=1e-5)  # the second leaves at 60.1 s
 
 
+def test_the_minute_is_counted_with_a_margin(make_limiter, fake):
+    """Grants 60 s apart can reach the server 59.99 s apart: the minute is counted 5 s longer."""
+    limiter = make_limiter(per_second=100, per_minute=3, window_margin=5.0)
+    start = fake.now
+
+    for _ in range(3):
+        assert limiter.try_acquire() == 0
+    fake.now = start + 60
+    assert limiter.try_acquire() == pytest.approx(5.0, abs=1e-5)
+    fake.now = start + 65
+    assert limiter.try_acquire() == 0
+
+
+def test_arrival_jitter_within_the_margin_never_puts_more_than_the_budget_in_a_server_minute(make_limiter, fake):
+    import random
+
+    rng = random.Random(7)
+    limiter = make_limiter(per_second=100, per_minute=10, window_margin=2.0)
+    arrivals = []
+    for _ in range(60):
+        limiter.acquire()
+        arrivals.append(fake.now + rng.uniform(0, 2.0))  # on its way up to 2 s
+        fake.now += rng.uniform(0, 3)
+
+    assert max_in_window(sorted(arrivals), 60.0) <= 10
+
+
+def test_a_cool_down_holds_back_every_limiter_sharing_the_key(make_limiter, fake, redis_client):
+    worker_a = make_limiter(per_second=100, per_minute=100)
+    worker_b = make_limiter(per_second=100, per_minute=100, client=redis_lib.Redis.from_url(settings.REDIS_URL))
+
+    worker_a.cool_down(3.0)
+    assert worker_b.try_acquire() == pytest.approx(3.0, abs=1e-5)
+    worker_b.cool_down(1.0)  # never shortened by a smaller one
+    fake.now += 2.0
+    assert worker_a.try_acquire() == pytest.approx(1.0, abs=1e-5)
+    fake.now += 1.0
+    assert worker_a.try_acquire() == 0 and worker_b.try_acquire() == 0
+    assert 0 < redis_client.pttl(worker_a.cool_down_key) <= 4_000
+
+
+def test_the_local_fallback_cools_down_too(fake):
+    local = LocalRateLimiter(per_second=100, per_minute=100, clock=fake, sleep=fake.sleep)
+    local.cool_down(2.5)
+    start = fake.now
+    local.acquire()
+    assert round(fake.now - start, 6) == 2.5
+
+
 def test_acquire_blocks_for_exactly_the_waits_needed(make_limiter, fake):
     limiter = make_limiter(per_second=3, per_minute=7)
     start = fake.now
@@ -318,6 +367,7 @@ def test_from_settings(redis_client):
     limiter = RedisRateLimiter.from_settings(key="from-settings-test")
 
     assert (limiter.per_second, limiter.per_minute) == (7, 99)
+    assert limiter.window_margin == settings.NEXUDUS_RATE_WINDOW_MARGIN
     assert limiter.key == "nexudus:ratelimit:from-settings-test"
     kwargs = limiter.redis.connection_pool.connection_kwargs
     assert kwargs["socket_timeout"] == settings.REDIS_SOCKET_TIMEOUT

@@ -289,9 +289,10 @@ class TestLock:
         finally:
             lock.release()
 
-    def test_expiry_outlives_the_hard_time_limit(self, settings):
-        assert settings.SYNC_LOCK_TIMEOUT > settings.SYNC_TASK_TIME_LIMIT
-        assert RedisLock("test:default").timeout_ms == settings.SYNC_LOCK_TIMEOUT * 1000
+    def test_the_default_expiry_is_the_short_lease(self, settings):
+        assert 30 <= settings.SYNC_LOCK_LEASE <= 120
+        assert RedisLock("test:default").timeout_ms == settings.SYNC_LOCK_LEASE * 1000
+        assert settings.SYNC_HEARTBEAT_INTERVAL * 3 <= settings.SYNC_LOCK_LEASE  # three beats may fail
 
     def test_waiting_for_the_holder(self, redis_client):
         holder = RedisLock("test:wait", timeout=10, label="a")
@@ -319,8 +320,9 @@ class TestRunBookkeeping:
             lock.release()
 
     def test_dead_running_runs_and_forgotten_queued_runs_are_closed(self, settings):
+        long_ago = dj_timezone.now() - timedelta(seconds=settings.SYNC_LOCK_LEASE + 5)
         dead = SyncRun.objects.create(resource="messages", mode="full", status="running",
-                                      started_at=dj_timezone.now())
+                                      started_at=long_ago, heartbeat_at=long_ago)
         stale = SyncRun.objects.create(resource="messages", mode="full", status="queued")
         SyncRun.objects.filter(pk=stale.pk).update(
             created_at=dj_timezone.now() - timedelta(seconds=settings.SYNC_LOCK_TIMEOUT + 60)
@@ -328,7 +330,8 @@ class TestRunBookkeeping:
         fresh = SyncRun.objects.create(resource="messages", mode="full", status="queued")
         assert sync.reap_dead_runs("messages") == 2
         dead.refresh_from_db(), stale.refresh_from_db(), fresh.refresh_from_db()
-        assert dead.status == "failed" and "stopped before it finished" in dead.error
+        assert dead.status == "failed" and dead.error_kind == "worker"
+        assert "the worker stopped (killed or restarted) while this sync ran" in dead.error.lower()
         assert stale.status == "failed" and "Celery worker" in stale.error
         assert fresh.status == "queued"
 

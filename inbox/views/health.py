@@ -1,6 +1,9 @@
 """``/healthz``: is the database answering, is Redis answering, is the sync keeping up?
 
-200 when all three are fine, 503 otherwise, with JSON saying which. No sign-in (load balancers
+200 when all three are fine, 503 otherwise, with JSON saying which. A resource's sync is not fine
+when its last success is too old, or when its runs have kept failing (Nexudus unavailable) for
+longer than ``HEALTHZ_MAX_SYNC_FAILING``: its ``backoff`` says how many times since when, and when
+beat tries next. No sign-in (load balancers
 and monitors call it), so it says nothing secret: no URLs, hosts or settings values, only
 states, latencies and ages. Redis is asked with short timeouts through a connection made for
 this request from the current settings, so a Redis that hangs costs at most about a second.
@@ -24,6 +27,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from inbox.models import SyncRun
+from inbox.services.sync.backoff import backoff_for
 
 log = logging.getLogger(__name__)
 
@@ -67,10 +71,16 @@ def check_sync(resource: str, *, max_age: int, now) -> dict:
         .values_list("finished_at", flat=True)
         .first()
     )
+    backoff = backoff_for(resource)
+    failing_too_long = (
+        backoff is not None and (now - backoff.since).total_seconds() > settings.HEALTHZ_MAX_SYNC_FAILING
+    )
+    state = {"backoff": backoff.as_json() if backoff is not None else None}
     if last is None:
-        return {"ok": False, "last_success": None, "age_seconds": None}
+        return {"ok": False, "last_success": None, "age_seconds": None, **state}
     age = max(int((now - last).total_seconds()), 0)
-    return {"ok": age <= max_age, "last_success": last.isoformat(), "age_seconds": age}
+    return {"ok": age <= max_age and not failing_too_long, "last_success": last.isoformat(), "age_seconds": age,
+            **state}
 
 
 @login_not_required

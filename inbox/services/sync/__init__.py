@@ -20,30 +20,42 @@ The modules, from the bottom up:
 - ``walk``: the next page fetched while one is applied (``prefetched``), the Ids seen (``SeenIds``);
 - ``context``: one running sync (``RunContext``): pages applied and recorded, walks, soft deletes;
 - ``messages`` and ``accounts``: what a run of each resource does;
-- ``runs``: the lock, reaping dead runs, classifying failures, opening and closing a ``SyncRun``;
+- ``lease``: the lock's short lease renewed, and the run's heartbeat recorded, from a timer thread;
+- ``runs``: the lock, reaping dead runs (and starting them again), classifying failures, opening
+  and closing a ``SyncRun``;
+- ``backoff``: how long beat's routine runs wait after Nexudus failed (read from the runs);
 - ``services``: the public services below.
 
 Code imports from ``inbox.services.sync`` (this package), not from its modules, which may move; a
 test that patches a name patches it in the module that looks it up (e.g. ``services._enqueue``).
 """
 
+from .backoff import Backoff, backoff_for, routine_run_waits
 from .context import Progress
 from .messages import _last_watermark, _next_watermark
 from .rows import apply_account_page, apply_message_page, apply_records
-from .runs import SyncBusy, reap_dead_runs
+from .runs import DATABASE, DATABASE_ERRORS, WORKER_LOST, SyncBusy, reap_dead_runs, restart, superseded_by
 from .services import request_sync, sync_accounts, sync_messages
 from .walk import SeenIds, prefetched
 
 __all__ = [
+    "Backoff",
+    "DATABASE",
+    "DATABASE_ERRORS",
+    "WORKER_LOST",
     "Progress",
     "SeenIds",
     "SyncBusy",
     "apply_account_page",
     "apply_message_page",
     "apply_records",
+    "backoff_for",
     "prefetched",
     "reap_dead_runs",
     "request_sync",
+    "restart",
+    "routine_run_waits",
+    "superseded_by",
     "sync_accounts",
     "sync_messages",
 ]

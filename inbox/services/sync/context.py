@@ -19,6 +19,7 @@ from inbox.locks import RedisLock
 from inbox.models import SyncRun
 from inbox.records import Page
 
+from .lease import LeaseKeeper
 from .rows import Mirror, Prepared, apply_prepared, apply_records, chunks, prepare_rows
 from .walk import SeenIds, prefetched
 
@@ -37,11 +38,13 @@ class LockLost(Exception):
 class RunContext:
     """A running sync: its client, lock and ``SyncRun``, and the counters it writes after each page."""
 
-    def __init__(self, run: SyncRun, client: Any, lock: RedisLock, progress: Progress | None):
+    def __init__(self, run: SyncRun, client: Any, lock: RedisLock, progress: Progress | None,
+                 lease: LeaseKeeper | None = None):
         self.run = run
         self.client = client
         self.lock = lock
         self.progress = progress
+        self.lease = lease
         self.requests_base = getattr(client, "requests_made", 0)
         self.pages_before_walk = 0
         self.max_updated_on: datetime | None = None
@@ -50,9 +53,10 @@ class RunContext:
         return max(0, getattr(self.client, "requests_made", 0) - self.requests_base)
 
     def save_progress(self, **changes: Any) -> None:
-        """Write counters (inside the caller's page transaction, if any), then tell the caller."""
+        """Write counters and the heartbeat (inside the caller's page transaction, if any)."""
         run = self.run
         changes["requests_made"] = self.requests()
+        changes["heartbeat_at"] = timezone.now()
         SyncRun.objects.filter(pk=run.pk).update(**changes)
         for name, value in changes.items():
             setattr(run, name, value)
@@ -87,7 +91,8 @@ class RunContext:
         self.heartbeat()
 
     def heartbeat(self) -> None:
-        if not self.lock.extend():
+        """Renew the lease after a page (the timer thread renews it during one); stop if it was lost."""
+        if not self.lock.extend() or (self.lease is not None and self.lease.lost):
             raise LockLost(
                 f"The sync lost its lock on {self.run.resource} (it expired or was removed), so it "
                 "stopped rather than run alongside another sync."

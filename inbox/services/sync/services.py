@@ -69,9 +69,13 @@ def sync_accounts(
 
 
 def request_sync(*, resource: str, mode: str, trigger: str) -> tuple[SyncRun, bool]:
-    """Queue a sync of ``resource`` unless one is queued or running; (the run, whether it is new).
+    """Queue a sync of ``resource`` unless one that covers it is queued or running; (the run, whether
+    it is new).
 
-    The task is sent after the transaction commits, so the worker always finds the run.
+    A full run covers either mode, an incremental one only an incremental request: a Full resync
+    asked while an incremental sync runs is queued behind it (it waits for the lock), not dropped.
+    Runs whose worker died are reaped first (and started again), so a dead run never answers for a
+    new request. The task is sent after the transaction commits, so the worker always finds the run.
     """
     if resource not in Resource.values:
         raise ValueError(f"Unknown resource {resource!r}: use 'messages' or 'accounts'.")
@@ -85,11 +89,10 @@ def request_sync(*, resource: str, mode: str, trigger: str) -> tuple[SyncRun, bo
         raise LockError(f"Another request to sync {resource} did not finish in time")
     try:
         reap_dead_runs(resource)
-        active = (
-            SyncRun.objects.filter(resource=resource, status__in=[Status.QUEUED, Status.RUNNING])
-            .order_by("created_at", "id")
-            .first()
-        )
+        active = SyncRun.objects.filter(resource=resource, status__in=[Status.QUEUED, Status.RUNNING])
+        if mode == Mode.FULL:
+            active = active.filter(mode=Mode.FULL)
+        active = active.order_by("created_at", "id").first()
         if active is not None:
             return active, False
         with transaction.atomic():

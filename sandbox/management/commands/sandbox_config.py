@@ -13,6 +13,7 @@ from sandbox.models import Config
 # Config field -> command-line option. A test checks that every field of Config has one.
 OPTIONS = {
     "failure_rate": "--failure-rate",
+    "throttle_rate": "--throttle-rate",
     "truncate_rate": "--truncate-rate",
     "latency_ms": "--latency-ms",
     "rate_per_second": "--rate-per-second",
@@ -67,7 +68,7 @@ class Command(BaseCommand):
         "Show the sandbox's knobs, or change those given (the others keep their values). Every web "
         "process and worker reads them from the sandbox database, so a change applies at once. "
         "Knobs: faults (--failure-rate, --truncate-rate, --latency-ms), throttling "
-        "(--rate-per-second), tokens (--token-expires-in, --refresh-expires-in, "
+        "(--rate-per-second, --throttle-rate), tokens (--token-expires-in, --refresh-expires-in, "
         "--[no-]require-two-factor), the meaning of dir (--dir-convention), how CurrentSortDirection "
         "is echoed (--sort-direction-echo), and refusing /api/sys/businesses (--businesses-denied-status). "
         "--defaults puts every knob back to its default first."
@@ -81,6 +82,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--failure-rate", type=share, metavar="SHARE",
             help="share of API answers (0 to 1) that fail with 500, 502 or 503 at random (default 0)",
+        )
+        parser.add_argument(
+            "--throttle-rate", type=share, metavar="SHARE",
+            help="share of API answers (0 to 1) throttled with 409 and Retry-After at random (default 0)",
         )
         parser.add_argument(
             "--truncate-rate", type=share, metavar="SHARE",
