@@ -65,11 +65,21 @@ class TestSyncButtons:
 
     def test_pressing_while_a_run_is_queued_says_so(self, press):
         press("messages")
-        press("messages", "full")
+        press("messages")
         run = SyncRun.objects.get()
         assert [e.detail for e in AdminAction.objects.all()] == [
             f"Messages: run #{run.pk} was already queued or running",
             f"Messages: queued run #{run.pk}",
+        ]
+
+    def test_a_full_resync_pressed_behind_a_queued_sync_is_queued_after_it(self, press):
+        press("messages")
+        press("messages", "full")
+        incremental, full = SyncRun.objects.order_by("pk")
+        assert (incremental.mode, full.mode) == ("incremental", "full")
+        assert [e.detail for e in AdminAction.objects.all()] == [
+            f"Messages: queued run #{full.pk}",
+            f"Messages: queued run #{incremental.pk}",
         ]
 
     def test_a_refused_post_records_nothing(self, admin_client_):
