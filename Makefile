@@ -37,5 +37,9 @@ bench-load: setup-dev
 bench-search: setup-dev
 	$(PY) bench/search_bench.py
 
+bench-resilience: setup-dev
+	$(PY) bench/resilience_bench.py kill
+	$(PY) bench/resilience_bench.py outage
+
 bench-health: setup-dev
 	$(PY) bench/health_bench.py
