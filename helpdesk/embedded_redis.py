@@ -80,12 +80,12 @@ def is_running(port: int, directory: Path | None = None) -> bool:
     return state == "ours" or (directory is None and state == "foreign")
 
 
-def ensure(port: int, directory: Path, timeout: float = 10.0) -> None:
-    """Start the embedded Redis on ``port`` unless ours already answers there."""
+def ensure(port: int, directory: Path, timeout: float = 10.0) -> bool:
+    """Start the embedded Redis on ``port`` unless ours already answers there; whether it started one."""
     secret = password(directory)
     state = _state(port, secret)
     if state == "ours":
-        return
+        return False
     if state == "foreign":
         raise ForeignRedis(
             f"A Redis on 127.0.0.1:{port} refuses the embedded Redis's password: another program (or "
@@ -117,6 +117,7 @@ def ensure(port: int, directory: Path, timeout: float = 10.0) -> None:
                 f"The embedded Redis did not start on port {port}; see {directory}/redis-{port}.log"
             )
         time.sleep(0.05)
+    return True
 
 
 def stop(port: int, directory: Path | None = None) -> None:
@@ -126,12 +127,13 @@ def stop(port: int, directory: Path | None = None) -> None:
         pass  # shutdown closes the connection under us, or it was not running
 
 
-def ensure_from_settings() -> None:
-    """Start the embedded Redis if the settings say it is the one in use."""
+def ensure_from_settings() -> bool:
+    """Start the embedded Redis if the settings say it is the one in use; whether it started one."""
     from django.conf import settings
 
     if settings.EMBEDDED_REDIS:
-        ensure(settings.EMBEDDED_REDIS_PORT, settings.EMBEDDED_REDIS_DIR)
+        return ensure(settings.EMBEDDED_REDIS_PORT, settings.EMBEDDED_REDIS_DIR)
+    return False
 
 
 def stop_from_settings() -> None:

@@ -9,10 +9,14 @@ from django.conf import settings
 
 @pytest.fixture(scope="session", autouse=True)
 def _embedded_redis():
-    """The suite talks to a real Redis: REDIS_URL's, or the embedded one started here."""
-    from helpdesk.embedded_redis import ensure_from_settings
+    """The suite talks to a real Redis: REDIS_URL's, or the embedded one started here (and stopped
+    at the end, so a later run with another var/ and so another password finds the port free)."""
+    from helpdesk.embedded_redis import ensure_from_settings, stop_from_settings
 
-    ensure_from_settings()
+    started = ensure_from_settings()
+    yield
+    if started:
+        stop_from_settings()
 
 
 @pytest.fixture(autouse=True)
