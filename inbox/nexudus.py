@@ -360,7 +360,8 @@ class NexudusClient:
         """A client configured from ``settings.NEXUDUS_*``, limited by the Redis rate limiter."""
         from django.conf import settings
 
-        from inbox.ratelimit import RedisRateLimiter, redis_client_from_settings
+        from inbox.locks import redis_client
+        from inbox.ratelimit import RedisRateLimiter
 
         options: dict[str, Any] = dict(
             base_url=settings.NEXUDUS_API_URL,
@@ -382,7 +383,7 @@ class NexudusClient:
         if "rate_limiter" not in options:
             options["rate_limiter"] = RedisRateLimiter.from_settings()
         if "sort_memory" not in options:
-            options["sort_memory"] = RedisSortMemory(redis_client_from_settings())
+            options["sort_memory"] = RedisSortMemory(redis_client())
         return cls(**options)
 
     def close(self) -> None:

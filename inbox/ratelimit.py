@@ -216,7 +216,7 @@ class RedisRateLimiter:
         from django.conf import settings
 
         return cls(
-            redis_client_from_settings(),
+            _redis_client(settings.REDIS_URL, settings.REDIS_SOCKET_CONNECT_TIMEOUT, settings.REDIS_SOCKET_TIMEOUT),
             key=key,
             per_second=settings.NEXUDUS_RATE_PER_SECOND,
             per_minute=settings.NEXUDUS_RATE_PER_MINUTE,
@@ -282,13 +282,6 @@ class RedisRateLimiter:
     def reset(self) -> None:
         """Forget every grant and cool-down (tests, or after changing the budget)."""
         self.redis.delete(self.key, self.cool_down_key)
-
-
-def redis_client_from_settings() -> redis.Redis:
-    """The process's Redis client for the sync's shared state (limiter, sort convention)."""
-    from django.conf import settings
-
-    return _redis_client(settings.REDIS_URL, settings.REDIS_SOCKET_CONNECT_TIMEOUT, settings.REDIS_SOCKET_TIMEOUT)
 
 
 _clients: dict[tuple[str, float, float], redis.Redis] = {}

@@ -99,26 +99,25 @@ def _matches_fewer_than(alias: str, query: str, limit: int) -> bool:
 
 
 def _pg_probe(alias: str, query: str, limit: int) -> bool:
-    sql = (
-        f'SELECT count(*) FROM (SELECT 1 FROM "{MESSAGE_TABLE}" '
-        f"WHERE \"search_vector\" @@ to_tsquery('simple'::regconfig, %s) LIMIT %s) AS probe"
-    )
-    with connections[alias].cursor() as cursor:
-        cursor.execute(sql, [query, limit])
-        return cursor.fetchone()[0] < limit
+    return _pg_count(alias, query, limit) < limit
 
 
 def _pg_any(alias: str, query: str) -> bool:
     """Whether any message matches (whole words only: no prefix). Asked as "count up to 10": with
     LIMIT 1 (or EXISTS) the planner scans the table for a word it has no statistics for, which is
     every word it has never seen (a second at a million rows); at 10 it reads the GIN index."""
+    return _pg_count(alias, query, 10) > 0
+
+
+def _pg_count(alias: str, query: str, limit: int) -> int:
+    """How many messages match, counting no further than ``limit``."""
     sql = (
         f'SELECT count(*) FROM (SELECT 1 FROM "{MESSAGE_TABLE}" '
-        f"WHERE \"search_vector\" @@ to_tsquery('simple'::regconfig, %s) LIMIT 10) AS probe"
+        f"WHERE \"search_vector\" @@ to_tsquery('simple'::regconfig, %s) LIMIT %s) AS probe"
     )
     with connections[alias].cursor() as cursor:
-        cursor.execute(sql, [query])
-        return cursor.fetchone()[0] > 0
+        cursor.execute(sql, [query, limit])
+        return cursor.fetchone()[0]
 
 
 def _sqlite_probe(alias: str, query: str, limit: int) -> bool:

@@ -13,7 +13,7 @@ import pytest
 from django.conf import settings
 
 from inbox.models import AccountSnapshot, Business, EmailAccount, SyncRun
-from inbox.ratelimit import redis_client_from_settings
+from inbox.locks import redis_client
 from inbox.services import sync
 from sandbox import models as sbx
 from sandbox import services as sandbox
@@ -47,9 +47,9 @@ def ascending_dir_in_another_process() -> str:
 @pytest.fixture
 def forget_convention():
     key = "nexudus:ascending-dir:" + settings.NEXUDUS_API_URL
-    redis_client_from_settings().delete(key)
+    redis_client().delete(key)
     yield
-    redis_client_from_settings().delete(key)
+    redis_client().delete(key)
 
 
 @pytest.mark.parametrize("echo", ["integer", "omit"])
