@@ -6,7 +6,7 @@ reader pane) that draw no layout. So the values are callables the template calls
 uses them (Django calls a callable context value when it resolves it), each computed at most once
 a request; fragments that use none of them cost no query. The badge is offered only to pages that
 draw the layout. "Last synced" is also kept a few seconds in the cache: it is on every page, and a
-cache that fails is skipped (inbox.selectors.cached).
+cache that fails is skipped (inbox.platform.cache).
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def last_synced_at():
 
 
 def cached_last_synced_at():
-    from inbox.selectors import cached
+    from inbox.platform.cache import cached
 
     return cached(LAST_SYNCED_CACHE_KEY, last_synced_at, settings.LAST_SYNCED_CACHE_SECONDS)
 

@@ -13,6 +13,25 @@ from django.db import models
 from django.db.models import Q
 
 
+class LiveQuerySet(models.QuerySet):
+    """Records the mirror still holds (a full reconcile marks the ones Nexudus no longer has)."""
+
+    def live(self):
+        return self.filter(deleted_at__isnull=True)
+
+
+class SyncRunQuerySet(models.QuerySet):
+    def successes(self, resource: str):
+        """The resource's finished successful runs, the latest first."""
+        return self.filter(resource=resource, status=SyncRun.Status.SUCCESS, finished_at__isnull=False).order_by(
+            "-finished_at", "-id"
+        )
+
+    def last_success(self, resource: str):
+        """The resource's latest finished successful run (None: never)."""
+        return self.successes(resource).first()
+
+
 class Business(models.Model):
     """A Nexudus location (``/api/sys/businesses``): names the groups of the accounts page."""
 
@@ -64,6 +83,8 @@ class EmailAccount(models.Model):
     deleted_at = models.DateTimeField(null=True, blank=True)
     synced_at = models.DateTimeField(null=True, blank=True)
 
+    objects = LiveQuerySet.as_manager()
+
     class Meta:
         ordering = ["display_name", "id"]
 
@@ -107,6 +128,8 @@ class CoworkerMessage(models.Model):
     to_string_text = models.CharField(max_length=500, null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
     synced_at = models.DateTimeField(null=True, blank=True)
+
+    objects = LiveQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_on", "-id"]
@@ -185,6 +208,8 @@ class SyncRun(models.Model):
     # How many times it was started again after its worker died (at most once).
     restarts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SyncRunQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -360,7 +360,7 @@ class NexudusClient:
         """A client configured from ``settings.NEXUDUS_*``, limited by the Redis rate limiter."""
         from django.conf import settings
 
-        from inbox.locks import redis_client
+        from inbox.platform.locks import redis_client
         from inbox.ratelimit import RedisRateLimiter
 
         options: dict[str, Any] = dict(

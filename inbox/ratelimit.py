@@ -34,8 +34,6 @@ from collections import deque
 from collections.abc import Callable
 
 import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
 logger = logging.getLogger(__name__)
 
@@ -215,8 +213,10 @@ class RedisRateLimiter:
     def from_settings(cls, *, key: str = "nexudus") -> RedisRateLimiter:
         from django.conf import settings
 
+        from inbox.platform.redis import client
+
         return cls(
-            _redis_client(settings.REDIS_URL, settings.REDIS_SOCKET_CONNECT_TIMEOUT, settings.REDIS_SOCKET_TIMEOUT),
+            client(decode_responses=False),
             key=key,
             per_second=settings.NEXUDUS_RATE_PER_SECOND,
             per_minute=settings.NEXUDUS_RATE_PER_MINUTE,
@@ -282,24 +282,3 @@ class RedisRateLimiter:
     def reset(self) -> None:
         """Forget every grant and cool-down (tests, or after changing the budget)."""
         self.redis.delete(self.key, self.cool_down_key)
-
-
-_clients: dict[tuple[str, float, float], redis.Redis] = {}
-_clients_lock = threading.Lock()
-
-
-def _redis_client(url: str, connect_timeout: float, socket_timeout: float) -> redis.Redis:
-    """One client (one connection pool) per URL and process, with timeouts: a hung Redis must not
-    hang a sync for long (DESIGN.md, traps). One immediate retry (a pooled connection that went
-    stale), not redis-py's default three with backoff: the local fallback is the better answer."""
-    with _clients_lock:
-        client = _clients.get((url, connect_timeout, socket_timeout))
-        if client is None:
-            client = redis.Redis.from_url(
-                url,
-                socket_connect_timeout=connect_timeout,
-                socket_timeout=socket_timeout,
-                retry=Retry(NoBackoff(), 1),
-            )
-            _clients[(url, connect_timeout, socket_timeout)] = client
-        return client

@@ -23,10 +23,11 @@ import hashlib
 import re
 import time
 
-from django.core.cache import cache
 from django.db import NotSupportedError, connections, models
 from django.db.models import BooleanField, QuerySet
 from django.db.models.expressions import Col, Expression
+
+from inbox.platform import cache as platform_cache
 
 MAX_TERMS = 12
 MAX_TERM_LENGTH = 64
@@ -83,18 +84,12 @@ PROBE_CACHE_SECONDS = 3600  # how common a word is changes slowly; either answer
 
 def _matches_fewer_than(alias: str, query: str, limit: int) -> bool:
     key = "inbox:search-few:v1:" + hashlib.sha256(f"{alias}:{limit}:{query}".encode()).hexdigest()[:32]
-    try:
-        known = cache.get(key)
-    except Exception:  # the cache is an optimisation: never let it fail a search
-        known = None
+    known = platform_cache.get(key)
     if known is not None:
         return known
     probe = _pg_probe if connections[alias].vendor == "postgresql" else _sqlite_probe
     few = probe(alias, query, limit)
-    try:
-        cache.set(key, few, PROBE_CACHE_SECONDS)
-    except Exception:
-        pass
+    platform_cache.set(key, few, PROBE_CACHE_SECONDS)
     return few
 
 
@@ -281,17 +276,11 @@ def _spelled_out(alias: str, terms: list[str]) -> str | None:
         cursor.execute(f"SELECT max(id) FROM {MESSAGE_TABLE}")
         newest = cursor.fetchone()[0]
     key = "inbox:search-words:v1:" + hashlib.sha256(f"{alias}:{newest}:{' '.join(terms)}".encode()).hexdigest()[:32]
-    try:
-        known = cache.get(key)
-    except Exception:
-        known = None
+    known = platform_cache.get(key)
     if known is not None:
         return known or None
     spelled = _vocabulary_query(alias, terms) or ""
-    try:
-        cache.set(key, spelled, PROBE_CACHE_SECONDS)
-    except Exception:
-        pass
+    platform_cache.set(key, spelled, PROBE_CACHE_SECONDS)
     return spelled or None
 
 
@@ -316,10 +305,7 @@ def _vocabulary_query(alias: str, terms: list[str]) -> str | None:
 def _is_common(alias: str, query: str) -> bool:
     """Whether the words are in at least WALK_MIN_SHARE of the live messages (cached like the probe)."""
     key = "inbox:search-common:v1:" + hashlib.sha256(f"{alias}:{query}".encode()).hexdigest()[:32]
-    try:
-        known = cache.get(key)
-    except Exception:
-        known = None
+    known = platform_cache.get(key)
     if known is not None:
         return known
     with connections[alias].cursor() as cursor:
@@ -328,10 +314,7 @@ def _is_common(alias: str, query: str) -> bool:
         cursor.execute("SELECT coalesce(sum(n), 0) FROM inbox_message_tally")
         live = cursor.fetchone()[0]
     common = bool(live) and matches >= WALK_MIN_SHARE * live
-    try:
-        cache.set(key, common, PROBE_CACHE_SECONDS)
-    except Exception:
-        pass
+    platform_cache.set(key, common, PROBE_CACHE_SECONDS)
     return common
 
 

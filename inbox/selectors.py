@@ -12,17 +12,13 @@ import binascii
 import dataclasses
 import datetime as dt
 import hashlib
-import json
 import logging
 import re
-import time
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import connections
 from django.db.models import (
     BooleanField,
@@ -35,11 +31,13 @@ from django.db.models import (
 )
 from django.db.models.functions import Substr
 
+from inbox import clock
 from inbox.models import CoworkerMessage, EmailAccount, MessageMark
+from inbox.platform import cache as platform_cache
+from inbox.platform import sql as platform_sql
 from inbox.search import apply_search
 
 logger = logging.getLogger(__name__)
-CACHE_RETRY_SECONDS = 30
 
 Direction = Literal["incoming", "outgoing"]
 NO_ACCOUNT = "none"  # the contract's account=none: "default location settings" (no account)
@@ -130,13 +128,12 @@ FILTER_DATE_MAX = dt.date(9999, 12, 30)
 
 
 def _day_start(day: dt.date) -> dt.datetime:
-    """Midnight of ``day`` in the help desk's time zone (HELPDESK_TIME_ZONE, else TIME_ZONE)."""
-    zone = ZoneInfo(settings.HELPDESK_TIME_ZONE or settings.TIME_ZONE)
-    return dt.datetime.combine(day, dt.time.min, tzinfo=zone)
+    """Midnight of ``day`` in the help desk's time zone."""
+    return clock.day_start(day)
 
 
 def live_messages() -> QuerySet[CoworkerMessage]:
-    return CoworkerMessage.objects.filter(deleted_at__isnull=True)
+    return CoworkerMessage.objects.live()
 
 
 def filter_messages(qs: QuerySet[CoworkerMessage], *, user, filters: InboxFilters) -> QuerySet:
@@ -500,10 +497,8 @@ def _id_list(ids: frozenset[int]):
     """The ids as ONE query parameter (up to the cap of them: too many for separate parameters)."""
     from django.db.models.expressions import RawSQL
 
-    alias = CoworkerMessage.objects.db
-    if connections[alias].vendor == "postgresql":
-        return RawSQL("SELECT unnest(%s::bigint[])", [sorted(ids)])
-    return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(sorted(ids))])
+    sql, param = platform_sql.id_rows(connections[CoworkerMessage.objects.db], sorted(ids))
+    return RawSQL(sql, [param])
 
 
 def message_counts(*, user, filters: InboxFilters) -> MessageCounts:
@@ -616,35 +611,6 @@ def inbox_is_empty() -> bool:
 # view; each person's own marks are applied on top, uncached, so their own reads show at once.
 # A cache that fails (Redis down or hanging) is skipped for a while: the counts are computed.
 
-_cache_down_until = 0.0
-
-
-def _cache_call(method: str, *args):
-    global _cache_down_until
-    if time.monotonic() < _cache_down_until:
-        return None
-    try:
-        return getattr(cache, method)(*args)
-    except Exception:  # any cache failure: compute instead, and leave the cache alone a while
-        logger.warning("Cache %s failed; counting without the cache for %ss", method, CACHE_RETRY_SECONDS, exc_info=True)
-        _cache_down_until = time.monotonic() + CACHE_RETRY_SECONDS
-        return None
-
-
-_MISSING = object()
-
-
-def cached(key: str, compute, seconds: float):
-    """``compute()``, kept ``seconds`` in the cache under ``key`` (None is a value too). A cache
-    that fails is skipped for CACHE_RETRY_SECONDS: the value is computed, the page still renders."""
-    hit = _cache_call("get", key, _MISSING) if seconds > 0 else _MISSING
-    if hit is not _MISSING and hit is not None:
-        return hit[0]
-    value = compute()
-    if seconds > 0:
-        _cache_call("set", key, (value,), seconds)
-    return value
-
 
 def _counts_cache_key(filters: InboxFilters) -> str:
     base = filters.without("unread", "direction", "account")
@@ -656,5 +622,7 @@ def cached_message_counts(*, user, filters: InboxFilters) -> MessageCounts:
     if _is_whole_mirror(filters):
         sample = FlagSample(groups=_tally())  # a few hundred rows, always current: no need to cache
     else:
-        sample = cached(_counts_cache_key(filters), lambda: _flag_sample(filters), settings.INBOX_COUNTS_CACHE_SECONDS)
+        sample = platform_cache.cached(
+            _counts_cache_key(filters), lambda: _flag_sample(filters), settings.INBOX_COUNTS_CACHE_SECONDS
+        )
     return _summarise(_apply_marks(sample, user=user), filters, capped=sample.capped)

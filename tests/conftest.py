@@ -23,14 +23,11 @@ def _embedded_redis():
 def _cache_breakers_closed():
     """A test that stops Redis trips the "cache is down, skip it for a while" breakers; each test
     starts with them closed, so no test depends on what ran before it."""
-    from inbox import selectors
-    from inbox.accounts import selectors as account_selectors
+    from inbox.platform import cache
 
-    selectors._cache_down_until = 0.0
-    account_selectors._cache_down_until = 0.0
+    cache.reset()
     yield
-    selectors._cache_down_until = 0.0
-    account_selectors._cache_down_until = 0.0
+    cache.reset()
 
 
 @pytest.fixture(autouse=True)
@@ -39,7 +36,7 @@ def _export_slots_free():
     closes the response); each test starts with every export slot free."""
     yield
     from inbox.exports.slots import KEY_PREFIX
-    from inbox.locks import redis_client
+    from inbox.platform.locks import redis_client
 
     client = redis_client()
     keys = list(client.scan_iter(f"{KEY_PREFIX}*"))

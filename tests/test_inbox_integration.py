@@ -214,14 +214,16 @@ def test_pages_show_last_synced_from_a_short_cache(staff_client, db, settings):
 
 
 def test_pages_render_when_the_cache_fails(staff_client, db, settings, monkeypatch):
-    from inbox import selectors
+    from django.core.cache import cache
+
+    from inbox.platform import cache as platform_cache
 
     def broken(*args, **kwargs):
         raise ConnectionError("redis is down")
 
-    monkeypatch.setattr(selectors.cache, "get", broken)
-    monkeypatch.setattr(selectors.cache, "set", broken)
-    monkeypatch.setattr(selectors, "_cache_down_until", 0.0)
+    monkeypatch.setattr(cache, "get", broken)
+    monkeypatch.setattr(cache, "set", broken)
+    platform_cache.reset()
     settings.LAST_SYNCED_CACHE_SECONDS = 60
     SyncRun.objects.create(resource=SyncRun.Resource.MESSAGES, status=SyncRun.Status.SUCCESS,
                            finished_at=timezone.now() - dt.timedelta(hours=2))

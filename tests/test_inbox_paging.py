@@ -213,18 +213,20 @@ def test_counts_are_cached_but_a_persons_marks_show_at_once(staff_user, inbox_da
 
 
 def test_counts_survive_a_broken_cache(staff_user, inbox_data, settings, monkeypatch):
-    from inbox import selectors
+    from django.core.cache import cache
+
+    from inbox.platform import cache as platform_cache
 
     def broken(*args, **kwargs):
         raise ConnectionError("redis is down")
 
-    monkeypatch.setattr(selectors.cache, "get", broken)
-    monkeypatch.setattr(selectors.cache, "set", broken)
-    monkeypatch.setattr(selectors, "_cache_down_until", 0.0)
+    monkeypatch.setattr(cache, "get", broken)
+    monkeypatch.setattr(cache, "set", broken)
+    platform_cache.reset()
     view = InboxFilters(since=(BASE_TIME - dt.timedelta(days=60)).date())  # a cached kind of view
     counts = cached_message_counts(user=staff_user, filters=view)
     assert counts.total == len(inbox_data.messages)
-    assert selectors._cache_down_until > 0  # and the cache is left alone for a while
+    assert platform_cache.is_down()  # and the cache is left alone for a while
 
 
 # --- Live -------------------------------------------------------------------------------------

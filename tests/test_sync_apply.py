@@ -14,7 +14,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.utils import timezone as dj_timezone
 
-from inbox.locks import RedisLock, holder_label
+from inbox.platform.locks import RedisLock, holder_label
 from inbox.models import CoworkerMessage, EmailAccount, MessageMark, SyncRun
 from inbox.records import parse_account, parse_message
 from inbox.services import sync

@@ -13,7 +13,7 @@ import pytest
 from django.conf import settings
 
 from inbox.models import AccountSnapshot, Business, EmailAccount, SyncRun
-from inbox.locks import redis_client
+from inbox.platform.locks import redis_client
 from inbox.services import sync
 from sandbox import models as sbx
 from sandbox import services as sandbox

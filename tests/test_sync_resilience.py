@@ -14,7 +14,7 @@ from django.db import OperationalError
 from django.utils import timezone
 
 from inbox import tasks
-from inbox.locks import RedisLock, holder_label
+from inbox.platform.locks import RedisLock, holder_label
 from inbox.models import SyncRun
 from inbox.services import sync
 from inbox.services.sync import context as sync_context

@@ -10,7 +10,7 @@ import pytest
 from celery.signals import task_prerun
 
 from inbox import tasks
-from inbox.locks import RedisLock
+from inbox.platform.locks import RedisLock
 from inbox.models import CoworkerMessage, SyncRun
 from inbox.services.sync import request_sync
 from sandbox import services as sandbox

@@ -17,7 +17,8 @@ from enum import IntEnum, StrEnum
 from typing import Any
 
 from django.conf import settings
-from django.utils import timezone
+
+from inbox import clock
 
 IMAP = 1  # eEmailServerType: the only value Nexudus documents for IncomingServerType; 0 means unset
 
@@ -227,8 +228,8 @@ def ago(delta: timedelta) -> str:
 
 
 def exact(value: datetime, now: datetime) -> str:
-    """The time of day if it is today, else the date too, in the site's time zone."""
-    local, today = timezone.localtime(value), timezone.localtime(now)
+    """The time of day if it is today, else the date too, in the help desk's time zone."""
+    local, today = clock.local(value), clock.local(now)
     zone = local.tzname() or ""
     if local.date() == today.date():
         return f"{local:%H:%M} {zone}".strip()

@@ -12,18 +12,18 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from time import monotonic
+from datetime import date, datetime, timedelta
 
-from django.core.cache import cache
 from django.db import connection
-from django.db.models import CharField, Count, IntegerField, OuterRef, Q, Subquery
-from django.db.models.functions import Cast, Substr, TruncDate
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
 from django.utils import timezone
 
+from inbox import clock
 from inbox.accounts.charts import ErrorChart, VolumeChart, error_chart, volume_chart
 from inbox.accounts.rules import Health, Status, Thresholds, ago, assess
 from inbox.models import AccountIncident, AccountSnapshot, Business, CoworkerMessage, EmailAccount, SyncRun
+from inbox.platform import cache as platform_cache
+from inbox.platform import sql as platform_sql
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +151,7 @@ def accounts_with_last_received():
 
 
 def volume_days(now: datetime, days: int = VOLUME_DAYS) -> list[date]:
-    today = timezone.localtime(now).date()
+    today = clock.today(now)
     return [today - timedelta(days=n) for n in range(days - 1, -1, -1)]
 
 
@@ -164,23 +164,23 @@ def daily_volumes(
     every message of the window, about 1 s per million on SQLite with a covering index."""
     if not cached:
         return _daily_volumes(now=now, days=days)
-    key, today = f"{VOLUME_CACHE_KEY}:{days}", timezone.localtime(now).date()
-    cached = _cache("get", key)
+    key, today = f"{VOLUME_CACHE_KEY}:{days}", clock.today(now)
+    cached = platform_cache.get(key)
     if cached is not None and cached[0] == today:
         return cached[1]
     volumes = _daily_volumes(now=now, days=days)
-    _cache("set", key, (today, volumes), VOLUME_CACHE_SECONDS)
+    platform_cache.set(key, (today, volumes), VOLUME_CACHE_SECONDS)
     return volumes
 
 
 def _daily_volumes(*, now: datetime, days: int) -> dict[int, dict[date, tuple[int, int]]]:
-    tz = timezone.get_current_timezone()
-    start = datetime.combine(volume_days(now, days)[0], time.min, tzinfo=tz)
+    tz = clock.zone()
+    start = clock.day_start(volume_days(now, days)[0])
     rows = (
         CoworkerMessage.objects.filter(
             deleted_at__isnull=True, email_account__isnull=False, created_on__gte=start
         )
-        .annotate(day=_day(tz))
+        .annotate(day=platform_sql.day_of("created_on", tz, connection))
         .values("email_account_id", "day")
         .annotate(received=Count("id", filter=Q(incoming=True)), sent=Count("id", filter=Q(incoming=False)))
         .order_by()
@@ -190,15 +190,6 @@ def _daily_volumes(*, now: datetime, days: int) -> dict[int, dict[date, tuple[in
         day = row["day"] if isinstance(row["day"], date) else date.fromisoformat(row["day"])
         volumes[row["email_account_id"]][day] = (row["received"], row["sent"])
     return dict(volumes)
-
-
-def _day(tz):
-    """The day of ``created_on`` in ``tz``. On SQLite, Django's TruncDate calls a Python function
-    for every row (17 s for a million); in UTC, the stored text's first ten characters are the
-    day already, read natively."""
-    if connection.vendor == "sqlite" and getattr(tz, "key", str(tz)) in {"UTC", "Etc/UTC"}:
-        return Substr(Cast("created_on", output_field=CharField()), 1, 10)
-    return TruncDate("created_on", tzinfo=tz)
 
 
 def error_histories(*, account_ids, now: datetime) -> dict[int, list[tuple[datetime, int]]]:
@@ -348,40 +339,21 @@ ATTENTION_CACHE_KEY = "health:attention-count"
 ATTENTION_CACHE_SECONDS = 60
 VOLUME_CACHE_KEY = "health:volumes"
 VOLUME_CACHE_SECONDS = 60
-# After a cache error, leave the cache alone this long: with redis-py's default retries each
-# failing call costs seconds, and the badge is drawn on every admin page.
-CACHE_BACKOFF_SECONDS = 30.0
-_cache_down_until = 0.0
-
-
-def _cache(operation: str, *args):
-    """A cache call that never raises: ``None`` when the cache is down (or recently was)."""
-    global _cache_down_until
-    if monotonic() < _cache_down_until:
-        return None
-    try:
-        return getattr(cache, operation)(*args)
-    except Exception:  # the backend's errors are not one class (redis, socket, ...)
-        _cache_down_until = monotonic() + CACHE_BACKOFF_SECONDS
-        log.warning("Cache unreachable (%s %s); going without it for %ds", operation, args[0], CACHE_BACKOFF_SECONDS)
-        return None
-
-
 def cached_attention_count() -> int:
     """How many live accounts need attention, for the nav badge: cached a minute, and counted
     directly (one query) when the cache is unreachable, so a Redis outage never breaks a page."""
-    count = _cache("get", ATTENTION_CACHE_KEY)
+    count = platform_cache.get(ATTENTION_CACHE_KEY)
     if count is None:
         count = attention_count(now=timezone.now())
-        _cache("set", ATTENTION_CACHE_KEY, count, ATTENTION_CACHE_SECONDS)
+        platform_cache.set(ATTENTION_CACHE_KEY, count, ATTENTION_CACHE_SECONDS)
     return count
 
 
 def forget_attention_count() -> None:
-    _cache("delete", ATTENTION_CACHE_KEY)
+    platform_cache.delete(ATTENTION_CACHE_KEY)
 
 
 def forget_cached() -> None:
     """Drop everything this module caches (after a sync changed the accounts; in tests)."""
     forget_attention_count()
-    _cache("delete", f"{VOLUME_CACHE_KEY}:{VOLUME_DAYS}")
+    platform_cache.delete(f"{VOLUME_CACHE_KEY}:{VOLUME_DAYS}")

@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.utils import timezone
+
+from inbox import clock
 
 BOM = "\ufeff".encode()
 CHUNK_BYTES = 64 * 1024
@@ -62,8 +62,7 @@ def number_cell(value: int | None) -> int | str:
 
 
 def export_timezone() -> dt.tzinfo:
-    name = getattr(settings, "HELPDESK_TIME_ZONE", None)
-    return ZoneInfo(name) if name else dt.UTC
+    return clock.zone()
 
 
 def time_cell(value: dt.datetime | None, tz: dt.tzinfo) -> str:

@@ -12,15 +12,15 @@ https://www.sqlite.org/lang_upsert.html https://www.postgresql.org/docs/current/
 
 from __future__ import annotations
 
-import json
 from array import array
 from collections.abc import Iterable
 
-from django.db import NotSupportedError, connections
+from django.db import connections
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from inbox.models import CoworkerMessage, MessageMark
+from inbox.platform import sql as platform_sql
 from inbox.selectors import unread_condition
 
 BATCH_SIZE = 10_000  # ids per statement: short write transactions even on SQLite under load
@@ -70,12 +70,7 @@ def _write(*, user, ids: array, is_read: bool, using: str, batch_size: int = BAT
 def _upsert(*, user, ids: array, is_read: bool, using: str) -> int:
     """One statement: a mark for each of ``ids`` that names a message. Returns rows written."""
     connection = connections[using]
-    if connection.vendor == "postgresql":
-        id_rows, ids_param = "SELECT unnest(%s::bigint[])", ids.tolist()
-    elif connection.vendor == "sqlite":
-        id_rows, ids_param = "SELECT value FROM json_each(%s)", json.dumps(ids.tolist())
-    else:
-        raise NotSupportedError(f"Marks need PostgreSQL or SQLite, not {connection.vendor}.")
+    id_rows, ids_param = platform_sql.id_rows(connection, ids.tolist())
     qn = connection.ops.quote_name
     column = {f.name: qn(f.column) for f in MessageMark._meta.concrete_fields}
     sql = (

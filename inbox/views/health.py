@@ -5,8 +5,8 @@ when its last success is too old, or when its runs have kept failing (Nexudus un
 longer than ``HEALTHZ_MAX_SYNC_FAILING``: its ``backoff`` says how many times since when, and when
 beat tries next. No sign-in (load balancers
 and monitors call it), so it says nothing secret: no URLs, hosts or settings values, only
-states, latencies and ages. Redis is asked with short timeouts through a connection made for
-this request from the current settings, so a Redis that hangs costs at most about a second.
+states, latencies and ages. Redis is asked with short timeouts (the shared client of the current
+``REDIS_URL``), so a Redis that hangs costs at most about a second.
 """
 
 from __future__ import annotations
@@ -15,8 +15,6 @@ import logging
 import time
 
 import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import DatabaseError, connection
@@ -27,6 +25,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from inbox.models import SyncRun
+from inbox.platform.redis import client as shared_client
 from inbox.services.sync.backoff import backoff_for
 
 log = logging.getLogger(__name__)
@@ -48,19 +47,15 @@ def check_database() -> dict:
 
 def check_redis() -> dict:
     timeout = min(REDIS_TIMEOUT, settings.REDIS_SOCKET_CONNECT_TIMEOUT, settings.REDIS_SOCKET_TIMEOUT)
-    # No retries: redis-py retries a refused connection three times with backoff (about 4 s) by
-    # default, and a health check must answer at once.
-    client = redis.Redis.from_url(
-        settings.REDIS_URL, socket_connect_timeout=timeout, socket_timeout=timeout, retry=Retry(NoBackoff(), 0)
-    )
+    # One immediate retry (a pooled connection gone stale after a Redis restart), no backoff:
+    # redis-py's default (three, with backoff: about 4 s) is too long for a health check.
+    client = shared_client(connect_timeout=timeout, socket_timeout=timeout, retries=1)
     started = time.perf_counter()
     try:
         client.ping()
     except (redis.RedisError, OSError) as error:
         log.warning("healthz: Redis unreachable: %s", error.__class__.__name__)
         return {"ok": False, "error": "unreachable"}
-    finally:
-        client.close()
     return {"ok": True, "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
 
 

@@ -27,7 +27,7 @@ from redis import RedisError
 
 from inbox import admin_selectors, sync_selectors
 from inbox.admin_forms import SyncStartForm
-from inbox.locks import LockError
+from inbox.platform.locks import LockError
 from inbox.models import AdminAction, SyncRun
 from inbox.permissions import admin_required
 from inbox.services.admin_actions import admin_action_record

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from inbox.accounts import selectors
+from inbox.platform import cache as platform_cache
 from inbox.accounts.selectors import accounts_overview, forget_cached
 from inbox.models import AccountIncident, AccountSnapshot
 from tests.health_fixtures import STATES, make_account, make_business, make_messages, make_state
@@ -275,9 +276,9 @@ def test_nav_badge_survives_an_unreachable_cache(admin_client_, settings):
 
 @pytest.fixture(autouse=True)
 def _cache_up():
-    selectors._cache_down_until = 0.0
+    platform_cache.reset()
     yield
-    selectors._cache_down_until = 0.0
+    platform_cache.reset()
 
 
 def test_overview_directly_with_nulls_everywhere():

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import reset_queries, transaction
 from django.utils import timezone
 
-from inbox.locks import RedisLock
+from inbox.platform.locks import RedisLock
 from inbox.models import SyncRun
 from inbox.records import Page
 

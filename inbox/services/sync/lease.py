@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 from django.utils import timezone
 
-from inbox.locks import RedisLock
+from inbox.platform.locks import RedisLock
 from inbox.models import SyncRun
 
 logger = logging.getLogger(__name__)

@@ -23,7 +23,7 @@ from django.db import InterfaceError, OperationalError, close_old_connections, c
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from inbox.locks import LockError, RedisLock, holder_label, redis_client
+from inbox.platform.locks import LockError, RedisLock, holder_label, redis_client
 from inbox.models import SyncRun
 from inbox.nexudus import NexudusAuthError, NexudusClient, NexudusError, NexudusUnavailable
 

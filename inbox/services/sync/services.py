@@ -11,7 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 
-from inbox.locks import LockError, RedisLock
+from inbox.platform.locks import LockError, RedisLock
 from inbox.models import SyncRun
 from inbox.nexudus import NexudusClient
 

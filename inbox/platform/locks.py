@@ -15,10 +15,11 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from functools import lru_cache
 
 import redis
 from django.conf import settings
+
+from inbox.platform.redis import client as shared_client
 
 logger = logging.getLogger(__name__)
 
@@ -45,19 +46,9 @@ class LockError(Exception):
     """Redis could not be asked about the lock (it is down or hanging)."""
 
 
-@lru_cache(maxsize=4)
-def _client_for(url: str) -> redis.Redis:
-    return redis.Redis.from_url(
-        url,
-        socket_connect_timeout=settings.REDIS_SOCKET_CONNECT_TIMEOUT,
-        socket_timeout=settings.REDIS_SOCKET_TIMEOUT,
-        decode_responses=True,
-    )
-
-
 def redis_client() -> redis.Redis:
     """The Redis the locks live in (``settings.REDIS_URL``), with the project's socket timeouts."""
-    return _client_for(settings.REDIS_URL)
+    return shared_client()
 
 
 class RedisLock:

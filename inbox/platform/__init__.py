@@ -1,0 +1,6 @@
+"""What differs under the help desk, and the shared plumbing every room uses.
+
+Every database-vendor difference (SQLite or PostgreSQL) lives in this package, so the rest of the
+code never asks ``connection.vendor``. So do the one Redis client factory (``redis``), the lock
+(``locks``) and the one fail-soft cache (``cache``).
+"""
