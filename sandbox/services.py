@@ -15,7 +15,9 @@ from django.db import transaction
 from django.db.models import Max
 
 from sandbox import generate
-from sandbox.models import Business, Config, Coworker, CoworkerMessage, Deletion, EmailAccount, Token
+from sandbox.fake.ids import FIRST_MESSAGE_ID
+from sandbox.fake.messages import TOPICS, MessageFactory
+from sandbox.models import Config, Coworker, CoworkerMessage, Deletion, EmailAccount, Token
 
 DB = generate.DB
 UPDATED_BY = "sandbox@example.com"
@@ -61,13 +63,13 @@ def add_messages(
     account = next((a for a in accounts if a.id == account_id), None)
     if account_id is not None and account is None:
         raise ValueError(f"No sandbox mail account with Id {account_id}.")
-    factory = generate.MessageFactory(rng, now(), accounts, customers)
+    factory = MessageFactory(rng, now(), accounts, customers)
     with transaction.atomic(using=DB):
-        first = (CoworkerMessage.objects.aggregate(top=Max("id"))["top"] or generate.FIRST_MESSAGE_ID - 1) + 1
+        first = (CoworkerMessage.objects.aggregate(top=Max("id"))["top"] or FIRST_MESSAGE_ID - 1) + 1
         rows = []
         for i in range(n):
             customer = rng.randrange(len(customers))
-            topics = generate.TOPICS.get(factory.langs[customer], generate.TOPICS["en"])
+            topics = TOPICS.get(factory.langs[customer], TOPICS["en"])
             row = list(
                 factory.row(
                     id=first + i, customer=customer, incoming=incoming, created=factory.now,
@@ -80,7 +82,7 @@ def add_messages(
             if account is not None:
                 row[7:10] = [account.id, account.display_name, account.email_address]
             rows.append(tuple(row))
-        generate.insert_rows(CoworkerMessage, generate.MessageFactory.COLUMNS, rows)
+        generate.insert_rows(CoworkerMessage, MessageFactory.COLUMNS, rows)
     return [row[0] for row in rows]
 
 

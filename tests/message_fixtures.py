@@ -58,7 +58,7 @@ def make_thread(coworker_id: int, n: int, *, start_pk: int, **fields) -> list[Co
 
 
 # Bodies that would leave a trace if any script in them ran: a dialog, a changed title, a global,
-# or a request to a host the test watches. Together with sandbox.generate.HOSTILE_BODIES.
+# or a request to a host the test watches. Together with sandbox.fake.hostile.HOSTILE_BODIES.
 TRACE_BODIES: list[str] = [
     "<script>document.title='PWNED';window.__pwned=1;alert(1)</script><p>plain script</p>",
     "<img src=x onerror=\"document.title='PWNED';top.__pwned=1;fetch('/pwned?onerror')\">",
@@ -87,7 +87,7 @@ TRACE_BODIES: list[str] = [
 
 
 def hostile_bodies() -> list[str]:
-    from sandbox.generate import HOSTILE_BODIES
+    from sandbox.fake.hostile import HOSTILE_BODIES
 
     return [*HOSTILE_BODIES, *TRACE_BODIES]
 

@@ -9,7 +9,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.test import override_settings
 
-from sandbox import generate, services
+from sandbox import services
+from sandbox.fake.accounts import SECRET_MARKER
 from sandbox.models import CoworkerMessage, EmailAccount
 from sandbox.resources import ACCOUNTS, BUSINESSES, MESSAGES
 from tests.sandbox_fixtures import NOW, api, api_token, sandbox_data  # noqa: F401
@@ -264,8 +265,8 @@ class TestAccounts:
         google = [r for r in data["Records"] if r["GoogleAccessToken"]]
         office = [r for r in data["Records"] if r["Office365AccessToken"]]
         assert google and office
-        assert generate.SECRET_MARKER in google[0]["GoogleAccessToken"]
-        assert generate.SECRET_MARKER in office[0]["Office365AccessToken"]
+        assert SECRET_MARKER in google[0]["GoogleAccessToken"]
+        assert SECRET_MARKER in office[0]["Office365AccessToken"]
 
     @pytest.mark.parametrize("value", [True, False])
     def test_active_filter(self, sandbox_data, api, value):

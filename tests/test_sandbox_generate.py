@@ -7,7 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from sandbox import generate, services
+from sandbox import services
+from sandbox.fake.accounts import ACCOUNT_PROFILES, HOSTILE_ACCOUNT_NAME, SECRET_MARKER
+from sandbox.fake.hostile import HOSTILE_BODIES, HOSTILE_SUBJECT_PREFIX, TRICKY_SUBJECTS
+from sandbox.fake.ids import FIRST_COWORKER_ID
 from sandbox.models import Business, Coworker, CoworkerMessage, EmailAccount
 from tests.sandbox_fixtures import NOW, sandbox_data  # noqa: F401
 
@@ -24,7 +27,7 @@ def accounts_by_profile() -> dict[str, list[EmailAccount]]:
 class TestAccounts:
     def test_every_health_state_is_present(self, sandbox_data):
         profiles = accounts_by_profile()
-        assert set(generate.ACCOUNT_PROFILES) <= set(profiles)
+        assert set(ACCOUNT_PROFILES) <= set(profiles)
         healthy = profiles["healthy"][0]
         assert healthy.active and healthy.error_count == 0 and healthy.incoming_server_ssl
         assert NOW - healthy.last_check_time < timedelta(minutes=15)
@@ -38,8 +41,8 @@ class TestAccounts:
         assert not profiles["no_incoming_server"][0].incoming_server
         assert profiles["port_zero"][0].incoming_server_port == 0
         assert profiles["unknown_server_type"][0].incoming_server_type == 7
-        assert generate.SECRET_MARKER in profiles["google"][0].google_access_token
-        assert generate.SECRET_MARKER in profiles["office365"][0].office365_access_token
+        assert SECRET_MARKER in profiles["google"][0].google_access_token
+        assert SECRET_MARKER in profiles["office365"][0].office365_access_token
 
     def test_accounts_spread_over_three_or_more_named_locations(self, sandbox_data):
         assert Business.objects.count() >= 3 and not Business.objects.filter(name=None).exists()
@@ -47,9 +50,9 @@ class TestAccounts:
         assert set(EmailAccount.objects.values_list("business_id", flat=True)) <= set(Business.objects.values_list("id", flat=True))
 
     def test_one_account_name_is_markup(self, sandbox_data):
-        hostile = EmailAccount.objects.get(display_name=generate.HOSTILE_ACCOUNT_NAME)
+        hostile = EmailAccount.objects.get(display_name=HOSTILE_ACCOUNT_NAME)
         assert hostile.profile == "healthy" and "onerror=" in hostile.display_name
-        assert CoworkerMessage.objects.filter(email_account_display_name=generate.HOSTILE_ACCOUNT_NAME).exists()
+        assert CoworkerMessage.objects.filter(email_account_display_name=HOSTILE_ACCOUNT_NAME).exists()
 
     def test_only_some_accounts_carry_tokens(self, sandbox_data):
         assert EmailAccount.objects.filter(google_access_token=None, office365_access_token=None).count() >= 10
@@ -108,19 +111,19 @@ class TestMessages:
             )
             threads += earlier.exists()
         assert threads >= 20
-        per_customer = CoworkerMessage.objects.filter(coworker_id=generate.FIRST_COWORKER_ID)
+        per_customer = CoworkerMessage.objects.filter(coworker_id=FIRST_COWORKER_ID)
         assert per_customer.filter(incoming=True).exists() and per_customer.filter(incoming=False).exists()
 
     def test_hostile_bodies_each_present_and_findable(self, sandbox_data):
-        hostile = CoworkerMessage.objects.filter(subject__startswith=generate.HOSTILE_SUBJECT_PREFIX)
-        assert set(generate.HOSTILE_BODIES) <= set(hostile.values_list("body", flat=True))
+        hostile = CoworkerMessage.objects.filter(subject__startswith=HOSTILE_SUBJECT_PREFIX)
+        assert set(HOSTILE_BODIES) <= set(hostile.values_list("body", flat=True))
         assert not hostile.filter(incoming=False).exists()
         for marker in ("<script>", "onerror=", "javascript:", "<svg onload", "<iframe", "<style>", "<form"):
-            assert any(marker in body for body in generate.HOSTILE_BODIES), marker
+            assert any(marker in body for body in HOSTILE_BODIES), marker
 
     def test_tricky_subjects_each_present(self, sandbox_data):
         subjects = set(CoworkerMessage.objects.values_list("subject", flat=True))
-        assert set(generate.TRICKY_SUBJECTS) <= subjects
+        assert set(TRICKY_SUBJECTS) <= subjects
         for first in "=+-@":
             assert any(s and s.startswith(first) for s in subjects), first
         assert any(s and "\n" in s for s in subjects) and any(s and "," in s and '"' in s for s in subjects)

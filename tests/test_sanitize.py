@@ -19,7 +19,7 @@ def test_every_hostile_body_comes_out_inert(body):
 
 
 def test_the_sandbox_list_is_covered():
-    from sandbox.generate import HOSTILE_BODIES
+    from sandbox.fake.hostile import HOSTILE_BODIES
 
     assert len(hostile_bodies()) == len(HOSTILE_BODIES) + len(TRACE_BODIES) >= 30
 

@@ -21,6 +21,7 @@ from inbox.services import sync
 from sandbox import generate
 from sandbox import models as sbx
 from sandbox import services as sandbox
+from sandbox.fake.accounts import SECRET_MARKER
 from tests.sync_fixtures import (  # noqa: F401 (fixtures)
     BOTH_DBS,
     PAGE_SIZE,
@@ -323,7 +324,7 @@ def test_secrets_never_reach_the_mirror_the_logs_or_a_page(seeded, caplog, clien
         t for pair in sbx.EmailAccount.objects.values_list("google_access_token", "office365_access_token")
         for t in pair if t
     ]
-    assert any(generate.SECRET_MARKER in s for s in secrets)
+    assert any(SECRET_MARKER in s for s in secrets)
     full_sync()
     assert EmailAccount.objects.get(pk=extra[0].id).has_google_token
     assert EmailAccount.objects.get(pk=extra[1].id).has_office365_token
@@ -334,10 +335,10 @@ def test_secrets_never_reach_the_mirror_the_logs_or_a_page(seeded, caplog, clien
         for table in connection.introspection.table_names(cursor):
             cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")
             dump = repr(cursor.fetchall())
-            assert generate.SECRET_MARKER not in dump, table
+            assert SECRET_MARKER not in dump, table
             for secret in secrets:
                 assert secret not in dump, table
-    for secret in secrets + [generate.SECRET_MARKER]:
+    for secret in secrets + [SECRET_MARKER]:
         assert secret not in caplog.text
 
     admin = get_user_model().objects.create_superuser("root", "root@example.com", "pw-12345-root")
@@ -351,7 +352,7 @@ def test_secrets_never_reach_the_mirror_the_logs_or_a_page(seeded, caplog, clien
         body = b"".join(response.streaming_content) if response.streaming else response.content
         text = body.decode("utf-8", "replace")
         assert response.status_code < 500, path
-        assert generate.SECRET_MARKER not in text, path
+        assert SECRET_MARKER not in text, path
         for secret in secrets:
             assert secret not in text, path
 

@@ -1,6 +1,6 @@
 """``/accounts/`` against the sandbox's accounts in every state, synced for real over HTTP.
 
-The sandbox generator gives every health profile (``sandbox.generate.ACCOUNT_PROFILES``); the
+The sandbox generator gives every health profile (``sandbox.fake.accounts.ACCOUNT_PROFILES``); the
 accounts sync copies them through the Nexudus client, and the page must name each one's state
 and reasons. Then the alerts and the secrets, end to end.
 """
@@ -17,7 +17,7 @@ from inbox.accounts.selectors import forget_cached
 from inbox.models import AccountIncident, AccountSnapshot, EmailAccount
 from inbox.services.sync import sync_accounts, sync_messages
 from sandbox import services as sandbox
-from sandbox.generate import SECRET_MARKER
+from sandbox.fake.accounts import SECRET_MARKER
 from sandbox.models import EmailAccount as SandboxAccount
 from tests.health_fixtures import sandbox_client, sandbox_source  # noqa: F401
 

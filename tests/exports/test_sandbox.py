@@ -11,7 +11,8 @@ import pytest
 from inbox.models import CoworkerMessage, EmailAccount
 from inbox.services import sync
 from sandbox import models as sbx
-from sandbox.generate import HOSTILE_SUBJECT_PREFIX, SECRET_MARKER, TRICKY_SUBJECTS
+from sandbox.fake.accounts import SECRET_MARKER
+from sandbox.fake.hostile import HOSTILE_SUBJECT_PREFIX, TRICKY_SUBJECTS
 from tests.export_fixtures import expected_text, read_csv, response_bytes
 from tests.sync_fixtures import BOTH_DBS, nexudus_sandbox, seeded  # noqa: F401 (fixtures)
 
