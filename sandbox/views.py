@@ -1,4 +1,6 @@
-"""The stand-in Nexudus REST API: ``/sandbox/api/...`` (paths as nexudus-api.md documents them)."""
+"""The stand-in Nexudus REST API: ``/sandbox/api/...``, at the paths of Nexudus's own REST API
+(https://developers.nexudus.com/reference: ``api/token``, ``api/spaces/coworkermessages``,
+``api/crm/emailaccounts``, ``api/sys/businesses``)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,11 @@ from django.http import HttpRequest, HttpResponse
 from sandbox import auth
 from sandbox.guard import api_endpoint, denied, json_response, public_endpoint
 from sandbox.models import Config
-from sandbox.resources import ACCOUNTS, BUSINESSES, INT64, MESSAGES, BadRequest, Resource, parse_batch_ids, parse_int
+from sandbox.resources.accounts import ACCOUNTS
+from sandbox.resources.businesses import BUSINESSES
+from sandbox.resources.messages import MESSAGES
+from sandbox.resources.params import INT64, BadRequest, parse_batch_ids, parse_int
+from sandbox.resources.resource import Resource
 
 
 @public_endpoint

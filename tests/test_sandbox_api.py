@@ -1,4 +1,5 @@
-"""The stand-in Nexudus API: shapes, paging, filters, sorting, batch, as nexudus-api.md documents."""
+"""The stand-in Nexudus API: shapes, paging, filters, sorting, batch, as Nexudus documents them
+(https://developers.nexudus.com/reference)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from django.test import override_settings
 from sandbox import services
 from sandbox.fake.accounts import SECRET_MARKER
 from sandbox.models import CoworkerMessage, EmailAccount
-from sandbox.resources import ACCOUNTS, BUSINESSES, MESSAGES
+from sandbox.resources.accounts import ACCOUNTS
+from sandbox.resources.businesses import BUSINESSES
+from sandbox.resources.messages import MESSAGES
 from tests.sandbox_fixtures import NOW, api, api_token, sandbox_data  # noqa: F401
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])

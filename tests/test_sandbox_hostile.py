@@ -13,7 +13,9 @@ from urllib.parse import quote
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from sandbox.resources import ACCOUNTS, BUSINESSES, MESSAGES
+from sandbox.resources.accounts import ACCOUNTS
+from sandbox.resources.businesses import BUSINESSES
+from sandbox.resources.messages import MESSAGES
 from tests.sandbox_fixtures import api_token  # noqa: F401
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
