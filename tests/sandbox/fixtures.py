@@ -1,4 +1,5 @@
-"""Fixtures for the sandbox's own tests (import them into a test module)."""
+"""Fixtures for the sandbox's own tests (``conftest.py`` beside this file offers them to every test
+here), and the fixed clock and the Basic header the tests build on."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from sandbox.fake.accounts import ACCOUNT_PROFILES, HOSTILE_ACCOUNT_NAME, SECRET
 from sandbox.fake.hostile import HOSTILE_BODIES, HOSTILE_SUBJECT_PREFIX, TRICKY_SUBJECTS
 from sandbox.fake.ids import FIRST_COWORKER_ID
 from sandbox.models import Business, Coworker, CoworkerMessage, EmailAccount
-from tests.sandbox_fixtures import NOW, sandbox_data  # noqa: F401
+from tests.sandbox.fixtures import NOW
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
 

@@ -10,7 +10,7 @@ from django.conf import settings
 
 from sandbox import auth, services
 from sandbox.models import Token
-from tests.sandbox_fixtures import api, api_token, basic_header, sandbox_data  # noqa: F401
+from tests.sandbox.fixtures import basic_header
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
 

@@ -16,7 +16,6 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from sandbox.resources.accounts import ACCOUNTS
 from sandbox.resources.businesses import BUSINESSES
 from sandbox.resources.messages import MESSAGES
-from tests.sandbox_fixtures import api_token  # noqa: F401
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
 

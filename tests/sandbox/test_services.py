@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from sandbox import live, services
 from sandbox.management.commands import sandbox_config
 from sandbox.models import Config, CoworkerMessage, Deletion, EmailAccount
-from tests.sandbox_fixtures import NOW, api, api_token, sandbox_data  # noqa: F401
+from tests.sandbox.fixtures import NOW
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
 

@@ -16,7 +16,6 @@ from sandbox.models import CoworkerMessage, EmailAccount
 from sandbox.resources.accounts import ACCOUNTS
 from sandbox.resources.businesses import BUSINESSES
 from sandbox.resources.messages import MESSAGES
-from tests.sandbox_fixtures import NOW, api, api_token, sandbox_data  # noqa: F401
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
 
@@ -241,7 +240,7 @@ class TestMessageOneAndBatch:
     def test_get_one_missing_is_404(self, sandbox_data, api):
         assert api("spaces/coworkermessages/999").status_code == 404
         assert api(f"spaces/coworkermessages/{2**63 - 1}").status_code == 404
-        # An Id beyond 64 bits is a 400 (tests/test_sandbox_hostile.py).
+        # An Id beyond 64 bits is a 400 (tests/sandbox/test_hostile.py).
 
     @pytest.mark.parametrize("path", ["spaces/coworkermessages/", "spaces/coworkermessages"])
     def test_batch_returns_a_bare_array_of_existing_records(self, sandbox_data, api, path):
