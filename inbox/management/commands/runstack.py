@@ -3,6 +3,9 @@
 ``make run`` calls this. On the embedded default it starts an embedded Redis, migrates both
 databases, seeds the sandbox, creates the demo accounts and prints their logins, queues a first
 sync, and keeps every process running until Ctrl-C (or until one of them dies, which stops all).
+
+Not honcho with a Procfile.dev: measured, ``honcho start`` exits with status 130 on Ctrl-C (not 0),
+prints its own start/stop lines and prefixes every line, and gives each process a PORT of its own.
 """
 
 from __future__ import annotations
