@@ -230,7 +230,7 @@ if NEXUDUS_USES_SANDBOX:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
-# --- Nexudus client -------------------------------------------------------------------------------
+# --- Nexudus client and the sandbox ---------------------------------------------------------------
 # With no credentials the sandbox (a stand-in Nexudus served by this project at /sandbox/) is the
 # source; NEXUDUS_API_URL then defaults to this server's own address.
 
