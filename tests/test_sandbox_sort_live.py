@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 import pytest
 
 from inbox.nexudus import NexudusClient, NexudusError
-from inbox.sort_convention import ProcessSortMemory
+from inbox.nexudus.sort import ProcessSortMemory
 from sandbox import services as sandbox
 
 pytestmark = [

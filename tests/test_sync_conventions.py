@@ -57,7 +57,7 @@ def forget_convention():
 def test_full_incremental_and_reconcile_equal_the_source(seeded, forget_convention, caplog, convention, echo):
     sandbox.configure(dir_convention=convention, sort_direction_echo=echo)
 
-    with caplog.at_level(logging.INFO, logger="inbox.sort_convention"):
+    with caplog.at_level(logging.INFO, logger="inbox.nexudus.sort"):
         assert sync.sync_accounts(trigger="test").status == "success"
         full = sync.sync_messages(mode="full", trigger="test")
         assert full.status == "success", full.error

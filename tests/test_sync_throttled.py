@@ -14,7 +14,7 @@ import time
 import pytest
 
 from inbox.nexudus import clear_shared_tokens
-from inbox.ratelimit import RedisRateLimiter
+from inbox.nexudus.ratelimit import RedisRateLimiter
 from inbox.services import sync
 from sandbox import guard
 from sandbox import services as sandbox

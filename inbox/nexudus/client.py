@@ -47,7 +47,7 @@ from typing import Any, Protocol, TypeVar
 import requests
 import requests.auth
 
-from inbox.records import (
+from inbox.nexudus.records import (
     BusinessRecord,
     CoworkerMessageRecord,
     EmailAccountRecord,
@@ -59,7 +59,7 @@ from inbox.records import (
     parse_int,
     parse_message,
 )
-from inbox.sort_convention import (
+from inbox.nexudus.sort import (
     FIRST_GUESS,
     ProcessSortMemory,
     RedisSortMemory,
@@ -361,7 +361,7 @@ class NexudusClient:
         from django.conf import settings
 
         from inbox.platform.locks import redis_client
-        from inbox.ratelimit import RedisRateLimiter
+        from inbox.nexudus.ratelimit import RedisRateLimiter
 
         options: dict[str, Any] = dict(
             base_url=settings.NEXUDUS_API_URL,

@@ -14,7 +14,7 @@ import pytest
 from django.conf import settings
 
 from inbox.nexudus import NexudusAuthError, NexudusClient, NexudusNotFound, NexudusUnavailable
-from inbox.ratelimit import RedisRateLimiter
+from inbox.nexudus.ratelimit import RedisRateLimiter
 from sandbox import auth as sandbox_auth
 from sandbox import models as sbx
 from sandbox import services as sandbox

@@ -27,7 +27,7 @@ from inbox.nexudus import (
     parse_retry_after,
     totp_code,
 )
-from inbox.ratelimit import RedisRateLimiter
+from inbox.nexudus.ratelimit import RedisRateLimiter
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -762,7 +762,7 @@ def test_a_page_answered_descending_is_asked_again_with_the_other_dir(rsps, make
     learn_convention_server(rsps, [msg(1), msg(2), msg(3)], echo=echo)
     client = make_client()
 
-    with caplog.at_level(logging.INFO, logger="inbox.sort_convention"):
+    with caplog.at_level(logging.INFO, logger="inbox.nexudus.sort"):
         result = first_page(client)
 
     assert [r.id for r in result.records] == [1, 2, 3]
@@ -794,7 +794,7 @@ def test_a_developers_convention_server_is_confirmed_and_kept(rsps, make_client,
     rsps.get(MESSAGES_URL, json=page([msg(1), msg(2)]))
     client = make_client()
 
-    with caplog.at_level(logging.INFO, logger="inbox.sort_convention"):
+    with caplog.at_level(logging.INFO, logger="inbox.nexudus.sort"):
         first_page(client)
 
     assert client.sort_memory.get(BASE) == 1
@@ -862,7 +862,7 @@ def test_a_server_that_turns_descending_mid_walk_stops_the_walk_and_forgets(rsps
 
 
 def test_the_convention_is_shared_through_redis(rsps, make_client, redis_client, caplog):
-    from inbox.sort_convention import RedisSortMemory
+    from inbox.nexudus.sort import RedisSortMemory
 
     redis_client.delete("test:dir:" + BASE)
     token_ok(rsps)
@@ -870,7 +870,7 @@ def test_the_convention_is_shared_through_redis(rsps, make_client, redis_client,
     first = make_client(sort_memory=RedisSortMemory(redis_client, prefix="test:dir:"))
     second = make_client(sort_memory=RedisSortMemory(redis_client, prefix="test:dir:"))
 
-    with caplog.at_level(logging.INFO, logger="inbox.sort_convention"):
+    with caplog.at_level(logging.INFO, logger="inbox.nexudus.sort"):
         first_page(first)
         first_page(second)
 
@@ -1077,7 +1077,7 @@ def test_from_settings_reads_the_ascending_dir():
 
 @override_settings(NEXUDUS_SORT_ASCENDING_DIR=None)
 def test_from_settings_finds_the_dir_by_itself_and_shares_it_in_redis():
-    from inbox.sort_convention import RedisSortMemory
+    from inbox.nexudus.sort import RedisSortMemory
 
     client = NexudusClient.from_settings(rate_limiter=None)
     assert client.ascending_dir_override is None

@@ -9,9 +9,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from inbox import records as records_module
+from inbox.nexudus import records as records_module
 from inbox.models import CoworkerMessage, EmailAccount
-from inbox.records import (
+from inbox.nexudus.records import (
     BusinessRecord,
     CoworkerMessageRecord,
     EmailAccountRecord,
@@ -260,7 +260,7 @@ def test_datetimes_become_aware_utc(text, expected):
 
 def test_unparseable_datetimes_are_empty_and_logged_once(caplog, monkeypatch):
     monkeypatch.setattr(records_module, "_warned_fields", set())
-    caplog.set_level(logging.WARNING, logger="inbox.records")
+    caplog.set_level(logging.WARNING, logger="inbox.nexudus.records")
 
     first = parse_message({"Id": 1, "CreatedOn": "not a date", "UpdatedOn": "15/01/2025"})
     second = parse_message({"Id": 2, "CreatedOn": "also not", "UpdatedOn": 12345})
