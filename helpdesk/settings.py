@@ -548,7 +548,7 @@ SYNC_BACKOFF_BASE = env_int("SYNC_BACKOFF_BASE", 30)
 # The longest that backoff grows (seconds); one success ends it, and Sync now never waits.
 SYNC_BACKOFF_MAX = env_int("SYNC_BACKOFF_MAX", 15 * 60)
 
-# --- client: the Nexudus client (inbox/nexudus/) ----------------------------------------------------
+# --- client: the Nexudus client (inbox/nexudus/) ----------------------------------------------
 # The `dir` value that asks for ascending order. The documentation generations disagree (1 on
 # developers.nexudus.com, 0 on learn.nexudus.com): unset, the client finds out from the answers and
 # remembers it per API address in Redis (inbox/nexudus/sort.py); 1 or 0 forces that value.
