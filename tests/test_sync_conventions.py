@@ -35,8 +35,8 @@ ASCENDING_DIR = {"developers": 1, "learn": 0}
 def ascending_dir_in_another_process() -> str:
     """What a new process (a web or worker process) would send first, from Redis."""
     code = (
-        "import django; django.setup(); from inbox.nexudus import NexudusClient; "
-        "print(NexudusClient.from_settings(rate_limiter=None).ascending_dir)"
+        "import django; django.setup(); from inbox.nexudus.configured import nexudus_client; "
+        "print(nexudus_client(rate_limiter=None).ascending_dir)"
     )
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "NEXUDUS_API_URL": settings.NEXUDUS_API_URL}
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)

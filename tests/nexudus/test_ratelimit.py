@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 import redis as redis_lib
 from django.conf import settings
-from django.test import override_settings
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
@@ -360,18 +359,3 @@ def test_local_limiter_alone(fake):
         local.acquire()
 
     assert round(fake.now - start, 6) == 60.0  # 2, 1 a second later, then the minute is full
-
-
-@override_settings(NEXUDUS_RATE_PER_SECOND=7, NEXUDUS_RATE_PER_MINUTE=99)
-def test_from_settings(redis_client):
-    limiter = RedisRateLimiter.from_settings(key="from-settings-test")
-
-    assert (limiter.per_second, limiter.per_minute) == (7, 99)
-    assert limiter.window_margin == settings.NEXUDUS_RATE_WINDOW_MARGIN
-    assert limiter.key == "nexudus:ratelimit:from-settings-test"
-    kwargs = limiter.redis.connection_pool.connection_kwargs
-    assert kwargs["socket_timeout"] == settings.REDIS_SOCKET_TIMEOUT
-    assert kwargs["socket_connect_timeout"] == settings.REDIS_SOCKET_CONNECT_TIMEOUT
-    assert kwargs["retry"].get_retries() <= 1  # not redis-py's default retries with backoff
-    assert limiter.try_acquire() == 0
-    limiter.reset()
