@@ -263,7 +263,7 @@ NEXUDUS_RATE_PER_MINUTE = env_int("NEXUDUS_RATE_PER_MINUTE", 110)
 NEXUDUS_RATE_WINDOW_MARGIN = env_float("NEXUDUS_RATE_WINDOW_MARGIN", NEXUDUS_CONNECT_TIMEOUT)
 # The `dir` value that asks for ascending order. The documentation generations disagree (1 on
 # developers.nexudus.com, 0 on learn.nexudus.com): unset, the client finds out from the answers and
-# remembers it per API address in Redis (inbox/sort_convention.py); 1 or 0 forces that value.
+# remembers it per API address in Redis (inbox/nexudus/sort.py); 1 or 0 forces that value.
 NEXUDUS_SORT_ASCENDING_DIR = env_str("NEXUDUS_SORT_ASCENDING_DIR")
 if NEXUDUS_SORT_ASCENDING_DIR is not None:
     if NEXUDUS_SORT_ASCENDING_DIR.strip() not in ("0", "1"):

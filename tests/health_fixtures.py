@@ -118,6 +118,6 @@ def sandbox_source(live_server, settings):
 
 
 def sandbox_client(**overrides):
-    from inbox.nexudus import NexudusClient
+    from inbox.nexudus.configured import nexudus_client
 
-    return NexudusClient.from_settings(**overrides)
+    return nexudus_client(**overrides)

@@ -16,7 +16,7 @@ from django.utils import timezone as dj_timezone
 
 from inbox.platform.locks import RedisLock, holder_label
 from inbox.models import CoworkerMessage, EmailAccount, MessageMark, SyncRun
-from inbox.records import parse_account, parse_message
+from inbox.nexudus.records import parse_account, parse_message
 from inbox.services import sync
 from inbox.services.sync import services as sync_services
 from inbox.services.sync import SeenIds, _next_watermark, apply_account_page, apply_message_page

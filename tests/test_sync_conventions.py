@@ -35,8 +35,8 @@ ASCENDING_DIR = {"developers": 1, "learn": 0}
 def ascending_dir_in_another_process() -> str:
     """What a new process (a web or worker process) would send first, from Redis."""
     code = (
-        "import django; django.setup(); from inbox.nexudus import NexudusClient; "
-        "print(NexudusClient.from_settings(rate_limiter=None).ascending_dir)"
+        "import django; django.setup(); from inbox.nexudus.configured import nexudus_client; "
+        "print(nexudus_client(rate_limiter=None).ascending_dir)"
     )
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "NEXUDUS_API_URL": settings.NEXUDUS_API_URL}
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
@@ -57,7 +57,7 @@ def forget_convention():
 def test_full_incremental_and_reconcile_equal_the_source(seeded, forget_convention, caplog, convention, echo):
     sandbox.configure(dir_convention=convention, sort_direction_echo=echo)
 
-    with caplog.at_level(logging.INFO, logger="inbox.sort_convention"):
+    with caplog.at_level(logging.INFO, logger="inbox.nexudus.sort"):
         assert sync.sync_accounts(trigger="test").status == "success"
         full = sync.sync_messages(mode="full", trigger="test")
         assert full.status == "success", full.error

@@ -17,6 +17,7 @@ from django.db.models import Max
 
 from inbox.models import CoworkerMessage, EmailAccount, MessageMark, SyncRun
 from inbox.nexudus import clear_shared_tokens
+from inbox.nexudus.configured import nexudus_client
 from inbox.services import sync
 from sandbox import generate
 from sandbox import models as sbx
@@ -150,7 +151,7 @@ def test_records_changed_during_a_sync_are_not_lost(seeded, settings, monkeypatc
         monkeypatch.setattr(generate, "utcnow", lambda: started + timedelta(minutes=3))
         sandbox.update_message(changed_late, subject="changed later, on a page still to come")
 
-    client = HookedClient.from_settings()
+    client = nexudus_client(client_class=HookedClient)
     client.between_pages = between_pages
     first = sync.sync_messages(client=client, trigger="test")
     assert first.status == "success", first.error
@@ -189,7 +190,7 @@ def test_a_deletion_that_shifts_the_pages_is_walked_again(seeded, settings, mode
         if number == 1 and sbx.CoworkerMessage.objects.filter(pk=victim).exists():
             sandbox.delete_messages([victim])
 
-    client = HookedClient.from_settings()
+    client = nexudus_client(client_class=HookedClient)
     client.between_pages = between_pages
     run = sync.sync_messages(mode=mode, client=client, trigger="test")
     assert run.status == "success"
@@ -214,7 +215,7 @@ def test_full_sync_checks_before_deleting(seeded, monkeypatch):
             yield page
 
     monkeypatch.setattr(HookedClient, "iter_message_pages", walk_without_it)
-    run = sync.sync_messages(mode="full", client=HookedClient.from_settings(), trigger="test")
+    run = sync.sync_messages(mode="full", client=nexudus_client(client_class=HookedClient), trigger="test")
     assert run.status == "success" and run.records_deleted == 0
     row = CoworkerMessage.objects.get(pk=hidden)
     assert row.deleted_at is None and row.subject == "hidden from the walk, not deleted"
@@ -246,7 +247,7 @@ def test_random_failures_still_end_equal_to_the_source(seeded):
 
 
 def test_a_page_applied_twice_changes_nothing(seeded):
-    client = HookedClient.from_settings()
+    client = nexudus_client(client_class=HookedClient)
     first_page = next(iter(client.iter_message_pages(order_by="Id")))
     assert sync.apply_message_page(first_page.records) == (PAGE_SIZE, 0)
     before = list(CoworkerMessage.objects.order_by("pk").values_list())
@@ -371,7 +372,7 @@ def test_a_record_that_enters_the_walk_behind_it_is_read_in_the_same_run(seeded,
         if number == 1 and not sbx.CoworkerMessage.objects.filter(pk=entering, subject="entered behind").exists():
             sandbox.update_message(entering, subject="entered behind")
 
-    client = HookedClient.from_settings()
+    client = nexudus_client(client_class=HookedClient)
     client.between_pages = between_pages
     run = sync.sync_messages(client=client, trigger="test")
     assert run.status == "success"

@@ -13,8 +13,7 @@ import time
 
 import pytest
 
-from inbox.nexudus import clear_shared_tokens
-from inbox.ratelimit import RedisRateLimiter
+from inbox.nexudus import clear_shared_tokens, configured
 from inbox.services import sync
 from sandbox import guard
 from sandbox import services as sandbox
@@ -73,7 +72,7 @@ def test_two_syncs_against_a_throttling_sandbox_succeed_inside_the_budget(seeded
     settings.NEXUDUS_RATE_PER_MINUTE = BUDGET
     settings.NEXUDUS_RATE_WINDOW_MARGIN = 2.0
     settings.NEXUDUS_MAX_ATTEMPTS = 3  # throttled answers must not use these up
-    RedisRateLimiter.from_settings().reset()  # earlier tests' grants and cool-downs
+    configured.rate_limiter().reset()  # earlier tests' grants and cool-downs
     clear_shared_tokens()
     sandbox.set_faults(throttle_rate=0.33)
     runs: dict[str, object] = {}
@@ -90,7 +89,7 @@ def test_two_syncs_against_a_throttling_sandbox_succeed_inside_the_budget(seeded
         elapsed = time.monotonic() - started
     finally:
         sandbox.set_faults()
-        RedisRateLimiter.from_settings().reset()
+        configured.rate_limiter().reset()
 
     assert set(runs) == {"messages", "accounts"}
     for name, run in runs.items():

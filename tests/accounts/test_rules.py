@@ -10,7 +10,7 @@ import pytest
 
 from inbox.accounts.rules import Health, Severity, Status, Thresholds, ago, assess, exact
 from inbox.models import EmailAccount
-from inbox.records import EmailAccountRecord
+from inbox.nexudus.records import EmailAccountRecord
 
 NOW = datetime(2025, 5, 14, 12, 0, tzinfo=UTC)
 T = Thresholds(

@@ -12,7 +12,8 @@ from datetime import datetime, timezone
 import pytest
 
 from inbox.nexudus import NexudusClient, NexudusError
-from inbox.sort_convention import ProcessSortMemory
+from inbox.nexudus.configured import nexudus_client
+from inbox.nexudus.sort import ProcessSortMemory
 from sandbox import services as sandbox
 
 pytestmark = [
@@ -32,7 +33,7 @@ def make_client(live_server):
         # A memory of its own: what one test's client learns must not carry over to the next.
         options = dict(base_url=live_server.url + "/sandbox", page_size=20, share_tokens=False,
                        ascending_dir=None, sort_memory=ProcessSortMemory())
-        client = NexudusClient.from_settings(**{**options, **overrides})
+        client = nexudus_client(**{**options, **overrides})
         made.append(client)
         return client
 

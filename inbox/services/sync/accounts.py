@@ -6,7 +6,7 @@ import logging
 from collections.abc import Sequence
 
 from inbox.nexudus import BUSINESSES_PATH, NexudusError, NexudusNotFound
-from inbox.records import EmailAccountRecord
+from inbox.nexudus.records import EmailAccountRecord
 
 from .context import RunContext
 from .rows import ACCOUNTS, BUSINESSES

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from inbox.platform.locks import RedisLock
 from inbox.models import SyncRun
-from inbox.records import Page
+from inbox.nexudus.paging import Page
 
 from .lease import LeaseKeeper
 from .rows import Mirror, Prepared, apply_prepared, apply_records, chunks, prepare_rows

@@ -7,9 +7,7 @@ see ``_next_watermark`` for why a record changed while a sync runs is never lost
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone as dt_timezone
-from email.utils import parsedate_to_datetime
-from typing import Any
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone
@@ -24,32 +22,6 @@ logger = logging.getLogger(__name__)
 Resource = SyncRun.Resource
 Mode = SyncRun.Mode
 Status = SyncRun.Status
-
-
-class _ServerClock:
-    """The server's clock at its first answer, from the HTTP ``Date`` header (RFC 9110 §6.6.1)."""
-
-    def __init__(self, client: Any):
-        self.at: datetime | None = None
-        self.session = getattr(client, "session", None)
-        if self.session is not None:
-            self.session.hooks.setdefault("response", []).append(self._hook)
-
-    def _hook(self, response, *args, **kwargs):
-        if self.at is None and response.headers.get("Date"):
-            try:
-                moment = parsedate_to_datetime(response.headers["Date"])
-            except (TypeError, ValueError, IndexError):
-                return response
-            if moment is not None:
-                self.at = moment if moment.tzinfo else moment.replace(tzinfo=dt_timezone.utc)
-        return response
-
-    def close(self) -> None:
-        if self.session is not None:
-            hooks = self.session.hooks.get("response", [])
-            if self._hook in hooks:
-                hooks.remove(self._hook)
 
 
 def _last_watermark() -> datetime | None:
@@ -98,7 +70,7 @@ def messages_work(ctx: RunContext, mode: str) -> None:
     since = previous - timedelta(seconds=settings.NEXUDUS_SYNC_OVERLAP) if previous else None
     ctx.save_progress(since=since)
     local_start = timezone.now().replace(microsecond=0)
-    server_clock = _ServerClock(client)
+    server_clock = client.watch_server_date()
     try:
         seen = ctx.walk(MESSAGES, lambda: client.iter_message_pages(order_by="Id", updated_from=since))
     finally:

@@ -17,7 +17,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from inbox.models import Business, CoworkerMessage, EmailAccount
-from inbox.records import BusinessRecord, CoworkerMessageRecord, EmailAccountRecord
+from inbox.nexudus.records import BusinessRecord, CoworkerMessageRecord, EmailAccountRecord
 from inbox.text import body_to_text
 
 from .cleaning import cleaner_for

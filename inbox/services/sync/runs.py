@@ -25,7 +25,8 @@ from django.utils import timezone
 
 from inbox.platform.locks import LockError, RedisLock, holder_label, redis_client
 from inbox.models import SyncRun
-from inbox.nexudus import NexudusAuthError, NexudusClient, NexudusError, NexudusUnavailable
+from inbox.nexudus import NexudusAuthError, NexudusError, NexudusUnavailable
+from inbox.nexudus.configured import nexudus_client
 
 from .accounts import HealthFailed
 from .context import LockLost, Progress, RunContext
@@ -364,7 +365,7 @@ def _run_work(run: SyncRun, client: Any, lock: RedisLock, lease: LeaseKeeper, pr
     ctx: RunContext | None = None
     try:
         if own_client:
-            client = NexudusClient.from_settings()
+            client = nexudus_client()
         ctx = RunContext(run, client, lock, progress, lease)
         if progress is not None:
             progress(run)

@@ -16,15 +16,14 @@ from pathlib import Path
 import pytest
 import redis as redis_lib
 from django.conf import settings
-from django.test import override_settings
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from inbox.ratelimit import LocalRateLimiter, RedisRateLimiter
+from inbox.nexudus.ratelimit import LocalRateLimiter, RedisRateLimiter
 
 pytestmark = pytest.mark.timeout(30)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class FakeTime:
@@ -259,7 +258,7 @@ WORKER = textwrap.dedent(
     """
     import json, sys, time
     import redis
-    from inbox.ratelimit import RedisRateLimiter
+    from inbox.nexudus.ratelimit import RedisRateLimiter
 
     url, key, start_at = sys.argv[1], sys.argv[2], float(sys.argv[3])
     limiter = RedisRateLimiter(redis.Redis.from_url(url), key=key, per_second=4, per_minute=1000)
@@ -298,7 +297,7 @@ def unused_port() -> int:
 
 
 def test_redis_down_falls_back_to_a_local_limiter(fake, caplog):
-    caplog.set_level(logging.WARNING, logger="inbox.ratelimit")
+    caplog.set_level(logging.WARNING, logger="inbox.nexudus.ratelimit")
     unreachable = redis_lib.Redis(host="127.0.0.1", port=unused_port(), socket_connect_timeout=0.2,
                                   socket_timeout=0.2, retry=Retry(NoBackoff(), 0))
     fallback = LocalRateLimiter(per_second=2, per_minute=100, clock=fake, sleep=fake.sleep)
@@ -316,7 +315,7 @@ def test_redis_down_falls_back_to_a_local_limiter(fake, caplog):
 
 
 def test_redis_back_after_an_outage_is_used_again(make_limiter, fake, caplog, monkeypatch):
-    caplog.set_level(logging.WARNING, logger="inbox.ratelimit")
+    caplog.set_level(logging.WARNING, logger="inbox.nexudus.ratelimit")
     limiter = make_limiter(per_second=100, per_minute=100, retry_redis_after=0,
                            fallback=LocalRateLimiter(per_second=100, per_minute=100, clock=fake))
     real_script = limiter._script
@@ -360,18 +359,3 @@ def test_local_limiter_alone(fake):
         local.acquire()
 
     assert round(fake.now - start, 6) == 60.0  # 2, 1 a second later, then the minute is full
-
-
-@override_settings(NEXUDUS_RATE_PER_SECOND=7, NEXUDUS_RATE_PER_MINUTE=99)
-def test_from_settings(redis_client):
-    limiter = RedisRateLimiter.from_settings(key="from-settings-test")
-
-    assert (limiter.per_second, limiter.per_minute) == (7, 99)
-    assert limiter.window_margin == settings.NEXUDUS_RATE_WINDOW_MARGIN
-    assert limiter.key == "nexudus:ratelimit:from-settings-test"
-    kwargs = limiter.redis.connection_pool.connection_kwargs
-    assert kwargs["socket_timeout"] == settings.REDIS_SOCKET_TIMEOUT
-    assert kwargs["socket_connect_timeout"] == settings.REDIS_SOCKET_CONNECT_TIMEOUT
-    assert kwargs["retry"].get_retries() <= 1  # not redis-py's default retries with backoff
-    assert limiter.try_acquire() == 0
-    limiter.reset()

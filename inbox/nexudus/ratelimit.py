@@ -209,20 +209,6 @@ class RedisRateLimiter:
         self._redis_down_until = 0.0
         self.using_fallback = False
 
-    @classmethod
-    def from_settings(cls, *, key: str = "nexudus") -> RedisRateLimiter:
-        from django.conf import settings
-
-        from inbox.platform.redis import client
-
-        return cls(
-            client(decode_responses=False),
-            key=key,
-            per_second=settings.NEXUDUS_RATE_PER_SECOND,
-            per_minute=settings.NEXUDUS_RATE_PER_MINUTE,
-            window_margin=settings.NEXUDUS_RATE_WINDOW_MARGIN,
-        )
-
     def _now_arg(self) -> str:
         return "" if self.clock is None else str(int(self.clock() * 1_000_000))
 

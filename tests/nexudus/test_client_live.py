@@ -11,10 +11,10 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from django.conf import settings
 
 from inbox.nexudus import NexudusAuthError, NexudusClient, NexudusNotFound, NexudusUnavailable
-from inbox.ratelimit import RedisRateLimiter
+from inbox.nexudus.configured import nexudus_client
+from inbox.nexudus.ratelimit import RedisRateLimiter
 from sandbox import auth as sandbox_auth
 from sandbox import models as sbx
 from sandbox import services as sandbox
@@ -45,7 +45,7 @@ def make_client(base_url):
     def make(**overrides) -> NexudusClient:
         options = dict(base_url=base_url, page_size=PAGE, share_tokens=False)
         options.update(overrides)
-        client = NexudusClient.from_settings(**options)  # the Redis rate limiter included
+        client = nexudus_client(**options)  # the Redis rate limiter included
         made.append(client)
         return client
 
@@ -417,7 +417,7 @@ def test_persistent_failure_is_unavailable(seeded, make_client):
 
 def test_from_settings_defaults_reach_the_sandbox(seeded, base_url, settings):
     settings.NEXUDUS_API_URL = base_url
-    client = NexudusClient.from_settings(share_tokens=False)
+    client = nexudus_client(share_tokens=False)
 
     assert client.username == settings.SANDBOX_USERNAME
     assert ids_of(client.get_messages(source_ids()[:3])) == source_ids()[:3]

@@ -9,9 +9,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from inbox import records as records_module
+from inbox.nexudus import records as records_module
 from inbox.models import CoworkerMessage, EmailAccount
-from inbox.records import (
+from inbox.nexudus.records import (
     BusinessRecord,
     CoworkerMessageRecord,
     EmailAccountRecord,
@@ -20,12 +20,11 @@ from inbox.records import (
     parse_business,
     parse_datetime,
     parse_message,
-    redact,
 )
 
 UTC = timezone.utc
 
-# The "Example Response" of /work/shared/seeds/coworkermessage-get-one.txt, verbatim.
+# The "Example Response" of https://developers.nexudus.com/rest-api/spaces/get-coworkermessages-by-id, verbatim.
 MESSAGE_EXAMPLE = {
     "CoworkerId": 0,
     "CoworkerFullName": None,
@@ -78,7 +77,7 @@ MESSAGE_SCHEMA = {
     "SystemId": "<string>",
 }
 
-# The "Example Response" of /work/shared/seeds/emailaccount-get-one.txt, verbatim.
+# The "Example Response" of https://developers.nexudus.com/rest-api/crm/get-emailaccounts-by-id, verbatim.
 ACCOUNT_EXAMPLE = {
     "BusinessId": 0,
     "DisplayName": "",
@@ -260,7 +259,7 @@ def test_datetimes_become_aware_utc(text, expected):
 
 def test_unparseable_datetimes_are_empty_and_logged_once(caplog, monkeypatch):
     monkeypatch.setattr(records_module, "_warned_fields", set())
-    caplog.set_level(logging.WARNING, logger="inbox.records")
+    caplog.set_level(logging.WARNING, logger="inbox.nexudus.records")
 
     first = parse_message({"Id": 1, "CreatedOn": "not a date", "UpdatedOn": "15/01/2025"})
     second = parse_message({"Id": 2, "CreatedOn": "also not", "UpdatedOn": 12345})
@@ -328,22 +327,19 @@ def test_parsing_does_not_change_the_raw_payload():
     assert raw == before
 
 
-def test_redact_removes_tokens_from_any_raw_copy():
-    raw = {
-        "Records": [dict(ACCOUNT_EXAMPLE, GoogleAccessToken=GOOGLE, Office365AccessToken=OFFICE)],
-        "nested": {"googleaccesstoken": GOOGLE, "keep": 1},
-    }
-
-    clean = redact(raw)
-
-    assert GOOGLE not in repr(clean) and OFFICE not in repr(clean)
-    assert clean["Records"][0]["DisplayName"] == "" and clean["nested"] == {"keep": 1}
-    assert GOOGLE in repr(raw)  # a copy: the original is untouched
-
-
 def test_records_are_frozen_and_hashable():
     record = parse_message(MESSAGE_EXAMPLE)
 
     with pytest.raises(dataclasses.FrozenInstanceError):
         record.subject = "changed"  # type: ignore[misc]
     assert {record, parse_message(MESSAGE_EXAMPLE)} == {record}
+
+
+def test_a_table_must_name_every_field_of_its_record():
+    missing = {k: v for k, v in records_module.MESSAGE_FIELDS.items() if k != "subject"}
+    extra = {**records_module.BUSINESS_FIELDS, "colour": ("Colour", records_module.parse_str)}
+
+    with pytest.raises(TypeError, match="CoworkerMessage table"):
+        records_module._table("CoworkerMessage", CoworkerMessageRecord, missing)
+    with pytest.raises(TypeError, match="Business table"):
+        records_module._table("Business", BusinessRecord, extra)
