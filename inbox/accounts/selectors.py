@@ -30,6 +30,11 @@ log = logging.getLogger(__name__)
 VOLUME_DAYS = 30
 HISTORY_DAYS = 7
 
+ATTENTION_CACHE_KEY = "health:attention-count"
+ATTENTION_CACHE_SECONDS = 60
+VOLUME_CACHE_KEY = "health:volumes"
+VOLUME_CACHE_SECONDS = 60
+
 
 @dataclass(frozen=True, slots=True)
 class DayVolume:
@@ -141,9 +146,9 @@ class Overview:
 
 def accounts_with_last_received():
     """Accounts annotated with their newest live incoming message (id and time)."""
-    newest = CoworkerMessage.objects.filter(
-        email_account=OuterRef("pk"), incoming=True, deleted_at__isnull=True
-    ).order_by("-created_on", "-id")
+    newest = CoworkerMessage.objects.live().filter(email_account=OuterRef("pk"), incoming=True).order_by(
+        "-created_on", "-id"
+    )
     return EmailAccount.objects.annotate(
         last_received_at=Subquery(newest.values("created_on")[:1]),
         last_received_id=Subquery(newest.values("id")[:1]),
@@ -165,9 +170,9 @@ def daily_volumes(
     if not cached:
         return _daily_volumes(now=now, days=days)
     key, today = f"{VOLUME_CACHE_KEY}:{days}", clock.today(now)
-    cached = platform_cache.get(key)
-    if cached is not None and cached[0] == today:
-        return cached[1]
+    hit = platform_cache.get(key)
+    if hit is not None and hit[0] == today:
+        return hit[1]
     volumes = _daily_volumes(now=now, days=days)
     platform_cache.set(key, (today, volumes), VOLUME_CACHE_SECONDS)
     return volumes
@@ -177,9 +182,8 @@ def _daily_volumes(*, now: datetime, days: int) -> dict[int, dict[date, tuple[in
     tz = clock.zone()
     start = clock.day_start(volume_days(now, days)[0])
     rows = (
-        CoworkerMessage.objects.filter(
-            deleted_at__isnull=True, email_account__isnull=False, created_on__gte=start
-        )
+        CoworkerMessage.objects.live()
+        .filter(email_account__isnull=False, created_on__gte=start)
         .annotate(day=platform_sql.day_of("created_on", tz, connection))
         .values("email_account_id", "day")
         .annotate(received=Count("id", filter=Q(incoming=True)), sent=Count("id", filter=Q(incoming=False)))
@@ -219,7 +223,7 @@ def assess_all(*, now: datetime, include_removed: bool = False) -> list[tuple[Em
     """Every account with its health; the stats carry what the rules need (not the volumes)."""
     accounts = accounts_with_last_received()
     if not include_removed:
-        accounts = accounts.filter(deleted_at__isnull=True)
+        accounts = accounts.live()
     accounts = list(accounts)
     thresholds = Thresholds.from_settings()
     before = received_before_silence(accounts, now=now, thresholds=thresholds)
@@ -247,8 +251,8 @@ def received_before_silence(accounts, *, now: datetime, thresholds: Thresholds) 
     if not silent:
         return {}
     last = OuterRef("last_received_at")
-    window = CoworkerMessage.objects.filter(
-        email_account=OuterRef("pk"), incoming=True, deleted_at__isnull=True,
+    window = CoworkerMessage.objects.live().filter(
+        email_account=OuterRef("pk"), incoming=True,
         created_on__lte=last, created_on__gt=last - thresholds.silent_window,
     ).order_by().values("email_account").annotate(n=Count("id")).values("n")[:1]
     rows = (
@@ -310,7 +314,7 @@ def accounts_overview(
         counts=counts,
         attention=counts[Status.FAILING] + counts[Status.WARNING],
         removed=removed,
-        last_accounts_sync=last_success(SyncRun.Resource.ACCOUNTS),
+        last_accounts_sync=SyncRun.objects.last_success(SyncRun.Resource.ACCOUNTS),
         now=now,
         days=days,
     )
@@ -326,19 +330,6 @@ def _group(rows: list[AccountRow]) -> list[LocationGroup]:
     return groups
 
 
-def last_success(resource: str) -> SyncRun | None:
-    return (
-        SyncRun.objects.filter(resource=resource, status=SyncRun.Status.SUCCESS, finished_at__isnull=False)
-        .order_by("-finished_at")
-        .first()
-    )
-
-
-
-ATTENTION_CACHE_KEY = "health:attention-count"
-ATTENTION_CACHE_SECONDS = 60
-VOLUME_CACHE_KEY = "health:volumes"
-VOLUME_CACHE_SECONDS = 60
 def cached_attention_count() -> int:
     """How many live accounts need attention, for the nav badge: cached a minute, and counted
     directly (one query) when the cache is unreachable, so a Redis outage never breaks a page."""

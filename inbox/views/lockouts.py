@@ -26,7 +26,7 @@ def lockouts_index(request):
         "address_limit": settings.LOGIN_ADDRESS_FAILURE_LIMIT,
         "cool_off_minutes": round(cool_off().total_seconds() / 60),
     }
-    return render(request, "inbox/lockouts.html", context)
+    return render(request, "auth/lockouts.html", context)
 
 
 @require_POST
