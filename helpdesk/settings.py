@@ -130,11 +130,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "inbox.middleware.SecurityHeadersMiddleware",
-    "inbox.middleware.HealthzFirstMiddleware",
+    "inbox.ops.middleware.SecurityHeadersMiddleware",
+    "inbox.ops.middleware.HealthzFirstMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Outside all that writes the body, inside WhiteNoise (static files come compressed).
-    "inbox.middleware.HtmlGZipMiddleware",
+    "inbox.ops.middleware.HtmlGZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -498,7 +498,7 @@ LOGGING = {
         # one line per run; LOG_LEVEL_CELERY=INFO brings them back (not CELERY_LOG_LEVEL: Celery sets that one itself).
         "celery": {"level": env_str("LOG_LEVEL_CELERY", "WARNING")},
         # Axes' own lines mask the username and address (AXES_SENSITIVE_PARAMETERS) and say little at
-        # INFO; inbox.throttle logs each sign-in and lock-out with both.
+        # INFO; inbox.auth.throttle logs each sign-in and lock-out with both.
         "axes": {"level": "WARNING"},
     },
 }
@@ -602,7 +602,7 @@ LOGIN_PROXY_COUNT = env_int("LOGIN_PROXY_COUNT", 1)
 if LOGIN_PROXY_COUNT < 1:
     raise ImproperlyConfigured(f"LOGIN_PROXY_COUNT must be at least 1, not {LOGIN_PROXY_COUNT}.")
 
-AXES_HANDLER = "inbox.throttle.TieredDatabaseHandler"  # the database, one limit per parameter
+AXES_HANDLER = "inbox.auth.throttle.TieredDatabaseHandler"  # the database, one limit per parameter
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
 AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT  # the address's own is LOGIN_ADDRESS_FAILURE_LIMIT
 AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_COOLOFF_MINUTES)
@@ -610,5 +610,5 @@ AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_COOLOFF_MINUTES)
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True
 # A successful sign-in forgets that username's failures from that address (not the address's).
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "inbox.throttle.client_ip"
-AXES_LOCKOUT_CALLABLE = "inbox.views.auth.locked_out"
+AXES_CLIENT_IP_CALLABLE = "inbox.auth.throttle.client_ip"
+AXES_LOCKOUT_CALLABLE = "inbox.auth.views.locked_out"

@@ -18,9 +18,3 @@ class SyncStartForm(forms.Form):
         data["mode"] = data.get("mode") or SyncRun.Mode.INCREMENTAL
         return data
 
-
-class LockoutReleaseForm(forms.Form):
-    """What an Unlock button posts: the address, and the username (none: the whole address)."""
-
-    ip_address = forms.GenericIPAddressField()
-    username = forms.CharField(required=False, max_length=255, strip=False)

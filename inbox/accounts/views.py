@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET
 
 from inbox.accounts.selectors import accounts_overview
 from inbox.accounts.forms import AccountsFilterForm
-from inbox.permissions import admin_required
+from inbox.auth.permissions import admin_required
 
 
 @require_GET
