@@ -7,8 +7,8 @@ from django.urls import path
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from inbox.accounts.selectors import accounts_overview
 from inbox.accounts.forms import AccountsFilterForm
+from inbox.accounts.overview import accounts_overview
 from inbox.auth.permissions import admin_required
 
 
