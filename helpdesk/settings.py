@@ -469,7 +469,7 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_PROXY_SSL_HEADER = proxy_ssl_header("SECURE_PROXY_SSL_HEADER")
 # No page may be framed, but the message body: the reader shows it in a same-origin sandboxed
 # iframe, and its view says SAMEORIGIN itself (inbox.views.message.message_body). Browsers that
-# know CSP go by the pages' frame-ancestors 'self' (inbox/middleware.py) and ignore this header:
+# know CSP go by the pages' frame-ancestors 'self' (inbox/ops/middleware.py) and ignore this header:
 # https://developer.mozilla.org/docs/Web/HTTP/Headers/X-Frame-Options
 X_FRAME_OPTIONS = "DENY"
 
@@ -581,7 +581,7 @@ SEARCH_TIME_BUDGET_MS = env_int("SEARCH_TIME_BUDGET_MS", 1500)
 # The "Synced N s ago" line of every page is read from the database at most this often (seconds).
 LAST_SYNCED_CACHE_SECONDS = env_int("LAST_SYNCED_CACHE_SECONDS", 5)
 
-# --- Sign-in throttling (django-axes; inbox/throttle.py) ----------------------------------------
+# --- Sign-in throttling (django-axes; inbox/auth/throttle.py) -----------------------------------
 # Failed sign-ins at /login/ and /django-admin/login/ are counted in the database per username from
 # one address, and per address whatever the username. The LOGIN_FAILURE_LIMIT-th failure of one
 # username from one address, or the LOGIN_ADDRESS_FAILURE_LIMIT-th from one address, locks that out:
