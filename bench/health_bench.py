@@ -123,7 +123,7 @@ def main() -> None:
     from django.db import connection
     from django.utils import timezone
 
-    from inbox.accounts import selectors
+    from inbox.accounts import overview, selectors
     from inbox.models import CoworkerMessage
 
     if not args.no_generate:
@@ -131,7 +131,7 @@ def main() -> None:
     now = timezone.now()
     window = CoworkerMessage.objects.filter(created_on__gte=now - dt.timedelta(days=30), deleted_at__isnull=True)
     print(f"{connection.vendor}: {CoworkerMessage.objects.count():,} messages, {window.count():,} in the last 30 days")
-    timed("overview (/accounts/)", lambda: selectors.accounts_overview(now=now), args.repeat)
+    timed("overview (/accounts/)", lambda: overview.accounts_overview(now=now), args.repeat)
     timed("attention count (badge)", lambda: selectors.attention_count(now=now), args.repeat)
     timed("30-day volumes alone", lambda: selectors.daily_volumes(now=now), args.repeat)
     timed("accounts + last received", lambda: list(selectors.accounts_with_last_received()), args.repeat)

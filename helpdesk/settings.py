@@ -101,7 +101,7 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_PROXY_SSL_HEADER = proxy_ssl_header("SECURE_PROXY_SSL_HEADER")
 # No page may be framed, but the message body: the reader shows it in a same-origin sandboxed
 # iframe, and its view says SAMEORIGIN itself (inbox.views.message.message_body). Browsers that
-# know CSP go by the pages' frame-ancestors 'self' (inbox/middleware.py) and ignore this header:
+# know CSP go by the pages' frame-ancestors 'self' (inbox/ops/middleware.py) and ignore this header:
 # https://developer.mozilla.org/docs/Web/HTTP/Headers/X-Frame-Options
 X_FRAME_OPTIONS = "DENY"
 
@@ -127,11 +127,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "inbox.middleware.SecurityHeadersMiddleware",
-    "inbox.middleware.HealthzFirstMiddleware",
+    "inbox.ops.middleware.SecurityHeadersMiddleware",
+    "inbox.ops.middleware.HealthzFirstMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Outside all that writes the body, inside WhiteNoise (static files come compressed).
-    "inbox.middleware.HtmlGZipMiddleware",
+    "inbox.ops.middleware.HtmlGZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -484,7 +484,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# --- Sign-in throttling (django-axes; inbox/throttle.py) ----------------------------------------
+# --- Sign-in throttling (django-axes; inbox/auth/throttle.py) -----------------------------------
 # Failed sign-ins at /login/ and /django-admin/login/ are counted in the database per username from
 # one address, and per address whatever the username. The LOGIN_FAILURE_LIMIT-th failure of one
 # username from one address, or the LOGIN_ADDRESS_FAILURE_LIMIT-th from one address, locks that out:
@@ -505,7 +505,7 @@ LOGIN_PROXY_COUNT = env_int("LOGIN_PROXY_COUNT", 1)
 if LOGIN_PROXY_COUNT < 1:
     raise ImproperlyConfigured(f"LOGIN_PROXY_COUNT must be at least 1, not {LOGIN_PROXY_COUNT}.")
 
-AXES_HANDLER = "inbox.throttle.TieredDatabaseHandler"  # the database, one limit per parameter
+AXES_HANDLER = "inbox.auth.throttle.TieredDatabaseHandler"  # the database, one limit per parameter
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
 AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT  # the address's own is LOGIN_ADDRESS_FAILURE_LIMIT
 AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_COOLOFF_MINUTES)
@@ -513,8 +513,8 @@ AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_COOLOFF_MINUTES)
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True
 # A successful sign-in forgets that username's failures from that address (not the address's).
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "inbox.throttle.client_ip"
-AXES_LOCKOUT_CALLABLE = "inbox.views.auth.locked_out"
+AXES_CLIENT_IP_CALLABLE = "inbox.auth.throttle.client_ip"
+AXES_LOCKOUT_CALLABLE = "inbox.auth.views.locked_out"
 
 # --- Logging --------------------------------------------------------------------------------------
 # LOG_FORMAT=json: one JSON object a line (python-json-logger), for a log collector; the default
@@ -542,7 +542,7 @@ LOGGING = {
         # one line per run; LOG_LEVEL_CELERY=INFO brings them back (not CELERY_LOG_LEVEL: Celery sets that one itself).
         "celery": {"level": env_str("LOG_LEVEL_CELERY", "WARNING")},
         # Axes' own lines mask the username and address (AXES_SENSITIVE_PARAMETERS) and say little at
-        # INFO; inbox.throttle logs each sign-in and lock-out with both.
+        # INFO; inbox.auth.throttle logs each sign-in and lock-out with both.
         "axes": {"level": "WARNING"},
     },
 }

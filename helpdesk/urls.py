@@ -10,4 +10,4 @@ urlpatterns = [
 ]
 
 # A database outage is a 503 page; any other uncaught error the plain 500 page.
-handler500 = "inbox.views.errors.server_error"
+handler500 = "inbox.ops.errors.server_error"

@@ -1,26 +1,10 @@
-"""Input of the admin pages (accounts health, sync), validated like every other query or post."""
+"""Input of the sync page, validated like every other query or post."""
 
 from __future__ import annotations
 
 from django import forms
 
 from inbox.models import SyncRun
-
-
-class AccountsFilterForm(forms.Form):
-    """``/accounts/?attention=1`` shows only the accounts needing attention; ``removed=1`` also
-    lists the accounts removed from Nexudus."""
-
-    attention = forms.BooleanField(required=False)
-    removed = forms.BooleanField(required=False)
-
-    @property
-    def attention_only(self) -> bool:
-        return bool(self.is_valid() and self.cleaned_data["attention"])
-
-    @property
-    def show_removed(self) -> bool:
-        return bool(self.is_valid() and self.cleaned_data["removed"])
 
 
 class SyncStartForm(forms.Form):
@@ -34,9 +18,3 @@ class SyncStartForm(forms.Form):
         data["mode"] = data.get("mode") or SyncRun.Mode.INCREMENTAL
         return data
 
-
-class LockoutReleaseForm(forms.Form):
-    """What an Unlock button posts: the address, and the username (none: the whole address)."""
-
-    ip_address = forms.GenericIPAddressField()
-    username = forms.CharField(required=False, max_length=255, strip=False)

@@ -16,7 +16,7 @@ from functools import cache
 from django.conf import settings
 
 from inbox.models import SyncRun
-from inbox.permissions import is_helpdesk_admin
+from inbox.auth.permissions import is_helpdesk_admin
 
 LAST_SYNCED_CACHE_KEY = "inbox:last-synced:v1"
 

@@ -1,8 +1,10 @@
 """The public URLs (README.md, "Pages"). Each views module owns its own patterns."""
 
 from inbox.accounts import views as accounts
+from inbox.auth import views as auth
 from inbox.exports import views as export
-from inbox.views import auth, health, lockouts, mailbox, message, sync
+from inbox.ops import healthz
+from inbox.views import mailbox, message, sync
 
 urlpatterns = [
     *auth.urlpatterns,
@@ -11,6 +13,5 @@ urlpatterns = [
     *export.urlpatterns,
     *accounts.urlpatterns,
     *sync.urlpatterns,
-    *lockouts.urlpatterns,
-    *health.urlpatterns,
+    *healthz.urlpatterns,
 ]

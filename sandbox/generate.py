@@ -27,6 +27,7 @@ from datetime import datetime, timezone
 
 from django.db import connections, transaction
 
+from inbox.platform import streaming
 from sandbox.fake.accounts import make_accounts, make_businesses
 from sandbox.fake.hostile import HOSTILE_BODIES, HOSTILE_SUBJECT_PREFIX, TRICKY_SUBJECTS
 from sandbox.fake.ids import FIRST_MESSAGE_ID
@@ -200,34 +201,6 @@ def _escape(text: str) -> str:
 
 
 def insert_rows(model, columns: list[str], rows, *, batch_size: int = 5000) -> int:
-    """Plain ``executemany`` (``COPY`` on PostgreSQL) in one transaction: building model
-    instances would cost more than the insert itself."""
-    connection = connections[DB]
-    ops = connection.ops
-    table = ops.quote_name(model._meta.db_table)
-    names = ", ".join(ops.quote_name(c) for c in columns)
-    written = 0
-    with transaction.atomic(using=DB), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-                    written += 1
-            return written
-        sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(columns))})"
-        fields = [model._meta.get_field(c) for c in columns]
-        datetimes = [i for i, f in enumerate(fields) if f.get_internal_type() == "DateTimeField"]
-        batch = []
-        for row in rows:
-            row = list(row)
-            for i in datetimes:
-                row[i] = ops.adapt_datetimefield_value(row[i])
-            batch.append(row)
-            if len(batch) >= batch_size:
-                cursor.executemany(sql, batch)
-                written += len(batch)
-                batch = []
-        if batch:
-            cursor.executemany(sql, batch)
-            written += len(batch)
-    return written
+    """Plain tuples into the sandbox's database (``COPY`` on PostgreSQL, ``executemany`` on
+    SQLite): building model instances would cost more than the insert itself."""
+    return streaming.insert_rows(connections[DB], model, columns, rows, batch_size=batch_size)

@@ -21,7 +21,7 @@ from django.urls import reverse
 from inbox.forms import InboxFilterForm
 from inbox.models import CoworkerMessage, MessageMark
 from inbox.selectors import FILTER_DATE_MAX, FILTER_DATE_MIN
-from tests.export_fixtures import read_csv, response_bytes
+from tests.exports.fixtures import read_csv, response_bytes
 from tests.inbox_fixtures import make_message
 
 # West to east: UTC-12, UTC-8/-7, UTC, UTC+1/+2, UTC+9, UTC+14.

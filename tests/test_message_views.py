@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from inbox.middleware import APP_POLICY
+from inbox.ops.middleware import APP_POLICY
 from inbox.models import MessageMark
 from inbox.selectors import InboxFilters, message_list
 from tests.message_fixtures import BASE_TIME, make_message

@@ -13,7 +13,7 @@ from django.db import connection
 
 from inbox.search import SearchTooBroad, fts5_query, search_budget, search_terms, tsquery
 from inbox.views import mailbox
-from tests.export_fixtures import make_mixed_messages
+from tests.exports.fixtures import make_mixed_messages
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from inbox.models import SyncRun
 from inbox.services.sync import sync_messages
 from sandbox import services as sandbox
-from tests.health_fixtures import make_success, sandbox_client, sandbox_source, sync_worker  # noqa: F401
+from tests.accounts.fixtures import make_success, sandbox_client, sandbox_source, sync_worker  # noqa: F401
 
 HX = {"HX-Request": "true"}
 URL = "/sync/"

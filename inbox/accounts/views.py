@@ -7,9 +7,9 @@ from django.urls import path
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from inbox.accounts.selectors import accounts_overview
-from inbox.admin_forms import AccountsFilterForm
-from inbox.permissions import admin_required
+from inbox.accounts.forms import AccountsFilterForm
+from inbox.accounts.overview import accounts_overview
+from inbox.auth.permissions import admin_required
 
 
 @require_GET
@@ -19,7 +19,7 @@ def accounts_index(request):
     overview = accounts_overview(
         now=timezone.now(), attention_only=form.attention_only, show_removed=form.show_removed, cached=True
     )
-    template = "inbox/accounts_list.html" if request.htmx else "inbox/accounts.html"
+    template = "accounts/_list.html" if request.htmx else "accounts/index.html"
     return render(request, template, {"overview": overview, "form": form})
 
 

@@ -1,6 +1,6 @@
 """The accounts export: the accounts page's rows as CSV, with the health and what the page shows.
 
-The rows are the page's (``inbox.accounts.selectors.accounts_overview``: the same health rules,
+The rows are the page's (``inbox.accounts.overview.accounts_overview``: the same health rules,
 the same order, worst first by location). An account has no token field at all (the mirror keeps
 only "is one set"), and these columns name every value written. Cells and the writer:
 ``inbox.exports.cells``.
@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from django.utils import timezone
 
-from inbox.accounts.selectors import accounts_overview
+from inbox.accounts.overview import accounts_overview
 from inbox.exports.cells import dated_filename, export_timezone, number_cell, stream_csv, text_cell, time_cell, yes_no
 
 ACCOUNT_HEADER = (

@@ -3,8 +3,8 @@
 An iterator of ``bytes`` for a ``StreamingHttpResponse`` (or a file, ``manage.py export_messages``):
 rows come from a database iterator of plain tuples (``values_list(...).iterator(chunk_size=...)``,
 no model per row; keyset batches where server-side cursors are off) and leave in chunks of about
-``CHUNK_BYTES``, so memory stays flat however many rows there are (``ExportRead``: how the
-connection is held). Cells and the writer: ``inbox.exports.cells``.
+``CHUNK_BYTES``, so memory stays flat however many rows there are (how each database is read so:
+``inbox.platform.streaming``). Cells and the writer: ``inbox.exports.cells``.
 
 The messages are exactly the inbox's: the same selector (``inbox.selectors.message_list``) with the
 same filters (``inbox.forms.InboxFilterForm``), in the same order. Nothing here filters or sorts.
@@ -17,8 +17,8 @@ import itertools
 import re
 from collections.abc import Callable, Iterator
 
-from django.db import connections, router, transaction
-from django.db.models import Case, CharField, F, Func, Value, When
+from django.db import connections, router
+from django.db.models import Case, F, Value, When
 from django.utils.text import slugify
 
 from inbox.exports.cells import (
@@ -32,27 +32,13 @@ from inbox.exports.cells import (
 )
 from inbox.forms import InboxFilterForm
 from inbox.models import CoworkerMessage
+from inbox.platform.streaming import IsoUtc, StreamingRead, server_side_cursors
 from inbox.selectors import DEFAULT_ACCOUNT_LABEL, Cursor, message_list, older_than
 
 DB_CHUNK_SIZE = 2000
+# SQLite's page cache while an export streams (``StreamingRead``): it reads everything once, in
+# index order, as fast with 2 MB as with the 64 MB the settings give the inbox's random reads.
 EXPORT_SQLITE_CACHE_KIB = 2000
-
-
-class IsoUtc(Func):
-    """A datetime column as ``time_cell`` writes it in UTC, formatted by the database: it saves
-    parsing and formatting two datetimes a row in Python (a third of the export's time)."""
-
-    output_field = CharField()
-    arity = 1
-
-    def as_sqlite(self, compiler, connection, **extra):
-        # %% twice: once for this template, once for Django's SQLite parameter substitution.
-        template = "strftime('%%%%Y-%%%%m-%%%%dT%%%%H:%%%%M:%%%%S+00:00', %(expressions)s)"
-        return self.as_sql(compiler, connection, template=template, **extra)
-
-    def as_postgresql(self, compiler, connection, **extra):
-        template = "to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"+00:00\"')"
-        return self.as_sql(compiler, connection, template=template, **extra)
 
 
 # --- Messages -------------------------------------------------------------------------------------
@@ -172,7 +158,7 @@ def message_csv(
     connection = connections[router.db_for_read(CoworkerMessage)]
     keyset = not server_side_cursors(connection)
     qs = message_values(user=user, filters=filters, sql_times=in_utc, keyset=keyset)
-    reading = ExportRead(connection, keyset=keyset)
+    reading = StreamingRead(connection, keyset=keyset, sqlite_cache_kib=EXPORT_SQLITE_CACHE_KIB)
     try:
         values = _started(keyset_values(qs) if keyset else qs.iterator(chunk_size=DB_CHUNK_SIZE))
     except BaseException as exc:
@@ -197,16 +183,6 @@ def _started(iterator: Iterator) -> Iterator:
 # --- Reading a million rows -----------------------------------------------------------------------
 
 
-def server_side_cursors(connection) -> bool:
-    """Whether ``.iterator()`` streams from the database. SQLite: always (``fetchmany``).
-    PostgreSQL: not with DISABLE_SERVER_SIDE_CURSORS (set behind PgBouncer's transaction pooling,
-    https://docs.djangoproject.com/en/5.2/ref/databases/#transaction-pooling-and-server-side-cursors):
-    psycopg would then fetch the whole result into memory at once."""
-    if connection.vendor == "postgresql":
-        return not connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
-    return True
-
-
 def keyset_values(qs, *, size: int | None = None) -> Iterator[tuple]:
     """The rows of a newest-first ``message_values(keyset=True)`` queryset, ``size`` at a time,
     each batch a short query after the last row by the inbox's own keyset (``older_than``)."""
@@ -218,51 +194,6 @@ def keyset_values(qs, *, size: int | None = None) -> Iterator[tuple]:
         if len(batch) < size:
             return
         after = Cursor(created_on=batch[-1][-1], id=batch[-1][0])
-
-
-class ExportRead:
-    """How an export holds its database connection while it streams; ``end()`` undoes it.
-
-    * SQLite: a small page cache. The settings give each connection 64 MB, good for the inbox's
-      random reads; an export reads everything once in index order and gains nothing from it
-      (measured: the same speed with 2 MB), while every thread's connection would keep 64 MB
-      more after an export.
-    * PostgreSQL with server-side cursors: a transaction. Outside one, Django declares the cursor
-      ``WITH HOLD`` and PostgreSQL computes the whole result before the first row (12 s and a
-      450 MB temporary file for a million rows here); inside one, rows stream at once. Without
-      JIT compilation, for this transaction only.
-    """
-
-    def __init__(self, connection, *, keyset: bool = False):
-        self.connection = connection
-        self._cache_size: int | None = None
-        self._atomic = None
-        if connection.vendor == "sqlite":
-            with connection.cursor() as cursor:
-                cursor.execute("PRAGMA cache_size")
-                self._cache_size = int(cursor.fetchone()[0])
-                cursor.execute(f"PRAGMA cache_size = -{EXPORT_SQLITE_CACHE_KIB}")
-        elif connection.vendor == "postgresql" and not keyset:
-            if not connection.in_atomic_block:
-                self._atomic = transaction.atomic(using=connection.alias)
-                self._atomic.__enter__()
-            with connection.cursor() as cursor:
-                # JIT-compiling the export's query took 0.15-0.4 s here and gained nothing: the
-                # rows' way out, not the query, is the work. LOCAL: until this transaction ends.
-                cursor.execute("SET LOCAL jit = off")
-
-    def end(self, error: BaseException | None = None) -> None:
-        atomic, self._atomic = self._atomic, None
-        if atomic is not None:
-            # Nothing was written: commit or roll back, the transaction only held the cursor.
-            if error is None or isinstance(error, GeneratorExit):
-                atomic.__exit__(None, None, None)
-            else:
-                atomic.__exit__(type(error), error, error.__traceback__)
-        size, self._cache_size = self._cache_size, None
-        if size is not None:
-            with self.connection.cursor() as cursor:
-                cursor.execute(f"PRAGMA cache_size = {size}")
 
 
 class ClosingStream:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import redis
 from django.conf import settings
 
-from inbox.platform.locks import redis_client
+from inbox.platform.redis import client as redis_client
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 from inbox.exports.accounts import account_csv, account_filename
 from inbox.exports.messages import filter_form, invalid_filters_text, message_csv, message_filename
 from inbox.exports.slots import ExportsBusy, export_slot_acquire
-from inbox.permissions import admin_required
+from inbox.auth.permissions import admin_required
 
 
 @require_GET

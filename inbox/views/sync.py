@@ -25,12 +25,12 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling, trigger_client_event
 from redis import RedisError
 
-from inbox import admin_selectors, sync_selectors
+from inbox import sync_selectors
 from inbox.admin_forms import SyncStartForm
 from inbox.platform.locks import LockError
 from inbox.models import AdminAction, SyncRun
-from inbox.permissions import admin_required
-from inbox.services.admin_actions import admin_action_record
+from inbox.auth.permissions import admin_required
+from inbox.ops.audit import admin_action_list, admin_action_record
 from inbox.services.sync import request_sync
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 def sync_index(request):
     target = request.htmx.target if request.htmx else None
     if target == "admin-actions":  # the audit trail, after a button press
-        return render(request, "inbox/admin_actions.html", {"actions": admin_selectors.admin_action_list()})
+        return render(request, "inbox/admin_actions.html", {"actions": admin_action_list()})
     if target and target.startswith("sync-card-"):  # an idle card looking for runs started elsewhere
         resource = target.removeprefix("sync-card-")
         if resource not in SyncRun.Resource.values:
@@ -51,7 +51,7 @@ def sync_index(request):
     context = {
         "cards": sync_selectors.sync_cards(now=now),
         "runs": sync_selectors.recent_runs(),
-        "actions": admin_selectors.admin_action_list(),
+        "actions": admin_action_list(),
         "now": now,
     }
     template = "inbox/sync_state.html" if target == "sync-state" else "inbox/sync.html"

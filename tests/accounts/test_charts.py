@@ -64,3 +64,17 @@ def test_error_chart(language):
 def test_no_history_draws_nothing():
     assert error_chart([], now=NOW) is None
     assert render("accounts/error_chart.html", None) == ""
+
+
+def test_the_pages_chart_tag_draws_the_template_once_per_numbers():
+    from django.template import Context, Template
+
+    from inbox.templatetags.account_charts import _drawn
+
+    page = Template('{% load account_charts %}{% chart "accounts/volume_chart.html" chart %}')
+    drawn = page.render(Context({"chart": volume_chart(daily())})).strip()
+    hits = _drawn.cache_info().hits
+    again = page.render(Context({"chart": volume_chart(daily())})).strip()  # equal numbers, new objects
+    assert drawn == again == VOLUME_SVG
+    assert _drawn.cache_info().hits == hits + 1
+    assert Template('{% load account_charts %}{% chart "accounts/error_chart.html" None %}').render(Context()) == ""

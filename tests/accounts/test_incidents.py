@@ -15,7 +15,7 @@ from django.utils import timezone
 from inbox.accounts.services import alerts
 from inbox.accounts.services.incidents import after_accounts_sync
 from inbox.models import AccountIncident, AccountSnapshot, EmailAccount
-from tests.health_fixtures import make_account, make_state
+from tests.accounts.fixtures import make_account, make_state
 
 pytestmark = pytest.mark.django_db
 

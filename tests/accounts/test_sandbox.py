@@ -19,7 +19,7 @@ from inbox.services.sync import sync_accounts, sync_messages
 from sandbox import services as sandbox
 from sandbox.fake.accounts import SECRET_MARKER
 from sandbox.models import EmailAccount as SandboxAccount
-from tests.health_fixtures import sandbox_client, sandbox_source  # noqa: F401
+from tests.accounts.fixtures import sandbox_client
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "sandbox"])
 

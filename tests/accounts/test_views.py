@@ -12,11 +12,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from inbox.accounts import selectors
 from inbox.platform import cache as platform_cache
-from inbox.accounts.selectors import accounts_overview, forget_cached
+from inbox.accounts.overview import accounts_overview
+from inbox.accounts.selectors import forget_cached
 from inbox.models import AccountIncident, AccountSnapshot
-from tests.health_fixtures import STATES, make_account, make_business, make_messages, make_state
+from tests.accounts.fixtures import STATES, make_account, make_business, make_messages, make_state
 
 pytestmark = pytest.mark.django_db
 

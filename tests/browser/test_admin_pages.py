@@ -18,7 +18,7 @@ from inbox.accounts.selectors import forget_cached
 from inbox.models import SyncRun
 from inbox.services.sync import sync_accounts, sync_messages
 from sandbox import services as sandbox
-from tests.health_fixtures import sandbox_client, sandbox_source, sync_worker  # noqa: F401
+from tests.accounts.fixtures import sandbox_client, sandbox_source, sync_worker  # noqa: F401
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls between browser steps
 # are still plain synchronous calls.
@@ -48,7 +48,7 @@ def _favicon(message) -> bool:
 
 
 @pytest.fixture
-def admin_page(chromium, sandbox_source, admin_user):
+def admin_page(chromium, sandbox_source, admin_user):  # noqa: F811 (the imported fixture)
     """A page signed in as the admin; console errors (CSP violations among them) are collected."""
     forget_cached()  # the live server shares this process's cache with earlier tests
     client = Client()
@@ -108,7 +108,7 @@ def test_admin_sees_the_failing_account_first_and_filters_to_those_needing_atten
 
 
 @pytest.mark.worker
-def test_admin_presses_sync_now_and_watches_the_progress_bar_reach_the_end(admin_page, sync_worker, settings):
+def test_admin_presses_sync_now_and_watches_the_progress_bar_reach_the_end(admin_page, sync_worker, settings):  # noqa: F811
     sandbox.seed(accounts=4, customers=30, messages=400)
     sandbox.set_faults(latency_ms=120)
     settings.NEXUDUS_PAGE_SIZE = 25  # 16 pages: several seconds to watch

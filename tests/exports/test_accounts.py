@@ -10,11 +10,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from inbox.accounts.rules import assess
-from inbox.accounts.selectors import accounts_overview
+from inbox.accounts.overview import accounts_overview
 from inbox.exports.accounts import ACCOUNT_HEADER
 from inbox.exports.cells import text_cell
 from inbox.models import AccountIncident, Business, EmailAccount
-from tests.export_fixtures import make_message, read_csv, response_bytes
+from tests.exports.fixtures import make_message, read_csv, response_bytes
 
 URL = "/accounts/export.csv"
 

@@ -22,7 +22,7 @@ from inbox.exports.cells import (
     time_cell,
 )
 from inbox.exports.messages import message_line, message_row
-from tests.export_fixtures import read_csv
+from tests.exports.fixtures import read_csv
 
 
 # --- Cells ----------------------------------------------------------------------------------------

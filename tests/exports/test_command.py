@@ -14,7 +14,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from inbox.models import CoworkerMessage, MessageMark
-from tests.export_fixtures import make_account, make_mixed_messages, read_csv, response_bytes
+from tests.exports.fixtures import make_account, make_mixed_messages, read_csv, response_bytes
 
 ROOT = Path(settings.BASE_DIR)
 

@@ -12,7 +12,7 @@ import pytest
 from inbox.forms import InboxFilterForm
 from inbox.models import MessageMark
 from inbox.selectors import message_list, page_after
-from tests.export_fixtures import make_account, make_mixed_messages, read_csv, response_bytes
+from tests.exports.fixtures import make_account, make_mixed_messages, read_csv, response_bytes
 
 QUERIES = [
     "",

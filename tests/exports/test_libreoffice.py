@@ -19,7 +19,7 @@ import pytest
 
 from inbox.exports.messages import MESSAGE_HEADER
 from sandbox.fake.hostile import TRICKY_SUBJECTS
-from tests.export_fixtures import HOSTILE, expected_text, make_message, response_bytes, storable
+from tests.exports.fixtures import HOSTILE, expected_text, make_message, response_bytes, storable
 
 # Comma, double quote, UTF-8 (76), from line 1, default columns, default language, quoted fields
 # not forced to text, detect special numbers, -, -, -, -, evaluate formulas: the trusting import.

@@ -16,7 +16,7 @@ from inbox.exports.messages import EXPORT_SQLITE_CACHE_KIB, MESSAGE_HEADER, mess
 from inbox.exports.views import export_csv
 from inbox.models import MessageMark
 from inbox.selectors import InboxFilters
-from tests.export_fixtures import (
+from tests.exports.fixtures import (
     HOSTILE,
     expected_text,
     make_account,

@@ -13,8 +13,8 @@ from inbox.services import sync
 from sandbox import models as sbx
 from sandbox.fake.accounts import SECRET_MARKER
 from sandbox.fake.hostile import HOSTILE_SUBJECT_PREFIX, TRICKY_SUBJECTS
-from tests.export_fixtures import expected_text, read_csv, response_bytes
-from tests.sync_fixtures import BOTH_DBS, nexudus_sandbox, seeded  # noqa: F401 (fixtures)
+from tests.exports.fixtures import expected_text, read_csv, response_bytes
+from tests.sync_fixtures import BOTH_DBS
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=BOTH_DBS)
 FORMULA_STARTERS = tuple("=+-@\t\r＝＋－＠")

@@ -1,4 +1,4 @@
-"""``inbox.middleware``: pages are gzipped when asked (with Django's BREACH padding), downloads stream."""
+"""``inbox.ops.middleware``: pages are gzipped when asked (with Django's BREACH padding), downloads stream."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from tests.export_fixtures import make_mixed_messages, read_csv, response_bytes
+from tests.exports.fixtures import make_mixed_messages, read_csv, response_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -67,11 +67,11 @@ def test_other_types_are_left_alone(client):
 
 def test_it_sits_inside_whitenoise_and_outside_everything_that_writes_the_body():
     order = settings.MIDDLEWARE
-    gzip_at = order.index("inbox.middleware.HtmlGZipMiddleware")
+    gzip_at = order.index("inbox.ops.middleware.HtmlGZipMiddleware")
     assert order.index("whitenoise.middleware.WhiteNoiseMiddleware") == gzip_at - 1
     assert set(order[:gzip_at]) == {
         "django.middleware.security.SecurityMiddleware",
-        "inbox.middleware.SecurityHeadersMiddleware",  # headers only
-        "inbox.middleware.HealthzFirstMiddleware",  # answers /healthz (JSON) itself, passes the rest on
+        "inbox.ops.middleware.SecurityHeadersMiddleware",  # headers only
+        "inbox.ops.middleware.HealthzFirstMiddleware",  # answers /healthz (JSON) itself, passes the rest on
         "whitenoise.middleware.WhiteNoiseMiddleware",
     }

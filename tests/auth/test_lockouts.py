@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from inbox.models import AdminAction
-from tests.login_fixtures import ELSEWHERE, HOME, cool_off_passes, fail, sign_in
+from tests.auth.fixtures import ELSEWHERE, HOME, cool_off_passes, fail, sign_in
 
 pytestmark = pytest.mark.django_db
 

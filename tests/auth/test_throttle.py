@@ -1,4 +1,4 @@
-"""Sign-in throttling (django-axes, ``inbox.throttle``): real database, real test client, real views."""
+"""Sign-in throttling (django-axes, ``inbox.auth.throttle``): real database, real test client, real views."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from axes.models import AccessAttempt
 from django.test import Client, RequestFactory
 from django.utils import timezone
 
-from inbox.throttle import client_ip
-from tests.login_fixtures import ELSEWHERE, cool_off_passes, fail, sign_in, signed_in
+from inbox.auth.throttle import client_ip
+from tests.auth.fixtures import ELSEWHERE, cool_off_passes, fail, sign_in, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -124,7 +124,7 @@ class TestLogging:
         caplog.set_level(logging.INFO)
         fail(client, "staff", 5)
         sign_in(client, "staff", "staff-pass-123")
-        lockouts = [r for r in caplog.records if r.name == "inbox.throttle" and r.levelno == logging.WARNING]
+        lockouts = [r for r in caplog.records if r.name == "inbox.auth.throttle" and r.levelno == logging.WARNING]
         assert len(lockouts) == 2  # the 5th failure, and the refused try after it
         assert "locked out: username 'staff' from 203.0.113.10 at /login/" in lockouts[0].getMessage()
 

@@ -73,7 +73,7 @@ class HealthzFirstMiddleware:
 
             self.path = reverse("healthz")
         if request.path_info == self.path:
-            from inbox.views.health import healthz
+            from inbox.ops.healthz import healthz
 
             return healthz(request)
         return self.get_response(request)

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from helpdesk import embedded_redis
-from tests.health_fixtures import make_success
+from tests.accounts.fixtures import make_success
 
 pytestmark = pytest.mark.django_db
 
@@ -154,7 +154,7 @@ def test_a_redis_that_hangs_fails_fast(client, synced, settings):
 def test_an_unreachable_database_is_503(client):
     broken = mock.MagicMock()
     broken.cursor.side_effect = OperationalError("could not connect to server")
-    with mock.patch("inbox.views.health.connection", broken):
+    with mock.patch("inbox.ops.healthz.connection", broken):
         response, body = get(client)
     assert response.status_code == 503
     assert body["database"] == {"ok": False, "error": "unreachable"}

@@ -3,10 +3,10 @@
 200 when all three are fine, 503 otherwise, with JSON saying which. A resource's sync is not fine
 when its last success is too old, or when its runs have kept failing (Nexudus unavailable) for
 longer than ``HEALTHZ_MAX_SYNC_FAILING``: its ``backoff`` says how many times since when, and when
-beat tries next. No sign-in (load balancers
-and monitors call it), so it says nothing secret: no URLs, hosts or settings values, only
-states, latencies and ages. Redis is asked with short timeouts (the shared client of the current
-``REDIS_URL``), so a Redis that hangs costs at most about a second.
+beat tries next. No sign-in (load balancers and monitors call it), so it says nothing secret: no
+URLs, hosts or settings values, only states, latencies and ages. Redis is asked with short
+timeouts (the shared client of the current ``REDIS_URL``), so a Redis that hangs costs at most
+about a second.
 """
 
 from __future__ import annotations
@@ -60,12 +60,8 @@ def check_redis() -> dict:
 
 
 def check_sync(resource: str, *, max_age: int, now) -> dict:
-    last = (
-        SyncRun.objects.filter(resource=resource, status=SyncRun.Status.SUCCESS, finished_at__isnull=False)
-        .order_by("-finished_at")
-        .values_list("finished_at", flat=True)
-        .first()
-    )
+    run = SyncRun.objects.last_success(resource)
+    last = run.finished_at if run is not None else None
     backoff = backoff_for(resource)
     failing_too_long = (
         backoff is not None and (now - backoff.since).total_seconds() > settings.HEALTHZ_MAX_SYNC_FAILING

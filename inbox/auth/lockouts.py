@@ -1,4 +1,8 @@
-"""Reads for the admin pages: the audit trail, and the sign-ins locked out now."""
+"""The sign-ins django-axes refuses now (``inbox.auth.throttle``), and unlocking one, audited.
+
+``lockout_list`` reads them (the selector), ``lockout_release`` forgets one's failures (the
+service), ``LockoutReleaseForm`` is what an Unlock button posts.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +10,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from axes.models import AccessAttempt
+from axes.utils import reset
+from django import forms
+from django.db import transaction
 from django.db.models import Max, Sum
 
+from inbox.auth.throttle import cool_off, limit_for
 from inbox.models import AdminAction
-from inbox.throttle import cool_off, limit_for
-
-RECENT_ADMIN_ACTIONS = 20
-
-
-def admin_action_list(*, limit: int = RECENT_ADMIN_ACTIONS) -> list[AdminAction]:
-    """The newest admin actions first."""
-    return list(AdminAction.objects.order_by("-created_at", "-id")[:limit])
+from inbox.ops.audit import admin_action_record
 
 
 @dataclass(frozen=True)
@@ -59,3 +60,25 @@ def _over(attempts, fields: list[str], limit: int) -> list[dict]:
         .filter(failures__gte=limit)
         .order_by()
     )
+
+
+def lockout_release(*, by, ip_address: str, username: str | None = None) -> int:
+    """Forget the failed sign-ins of ``username`` from ``ip_address`` (with no username: every
+    username's from that address), so the next sign-in from there is let through at once; returns
+    how many attempt records went. ``axes.utils.reset`` is axes' public reset, the one its
+    ``axes_reset_ip_username`` command runs. https://django-axes.readthedocs.io/en/latest/3_usage.html
+    """
+    if not ip_address:
+        raise ValueError("An address is needed: without one axes would reset every lock-out.")
+    what = f"{username} from {ip_address}" if username else f"every username from {ip_address}"
+    with transaction.atomic():
+        removed = reset(ip=ip_address, username=username or None)
+        admin_action_record(user=by, action=AdminAction.Action.UNLOCK, detail=f"Sign-ins of {what}")
+    return removed
+
+
+class LockoutReleaseForm(forms.Form):
+    """What an Unlock button posts: the address, and the username (none: the whole address)."""
+
+    ip_address = forms.GenericIPAddressField()
+    username = forms.CharField(required=False, max_length=255, strip=False)

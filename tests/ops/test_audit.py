@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from inbox.models import AdminAction, SyncRun
-from inbox.services.admin_actions import admin_action_record
+from inbox.ops.audit import admin_action_record
 
 pytestmark = pytest.mark.django_db
 

@@ -194,7 +194,7 @@ def test_an_outage_is_503_then_recovered_from(seeded, live_server, staff_user, s
 def test_other_errors_stay_a_500_page(rf):
     from django.db import OperationalError
 
-    from inbox.views.errors import server_error
+    from inbox.ops.errors import server_error
 
     try:
         raise ValueError("a bug")

@@ -1,4 +1,8 @@
-"""The audit trail of the admin pages: who pressed Sync now / Full resync, who unlocked a sign-in."""
+"""The audit trail of the admin pages: who pressed Sync now / Full resync, who unlocked a sign-in.
+
+``admin_action_record`` writes an entry (the service), ``admin_action_list`` reads the latest (the
+selector): the sync page lists them, Django admin shows them read-only (``inbox/admin.py``).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ import logging
 from inbox.models import AdminAction
 
 log = logging.getLogger(__name__)
+
+RECENT_ADMIN_ACTIONS = 20
 
 
 def admin_action_record(*, user, action: str, detail: str = "") -> AdminAction:
@@ -19,3 +25,8 @@ def admin_action_record(*, user, action: str, detail: str = "") -> AdminAction:
     )
     log.info("Admin action: %s by %s: %s", entry.get_action_display(), entry.username, detail)
     return entry
+
+
+def admin_action_list(*, limit: int = RECENT_ADMIN_ACTIONS) -> list[AdminAction]:
+    """The newest admin actions first."""
+    return list(AdminAction.objects.order_by("-created_at", "-id")[:limit])

@@ -1,0 +1,3 @@
+"""The seeded-sandbox fixtures of ``tests.sync_fixtures``, for every test module here."""
+
+from tests.sync_fixtures import nexudus_sandbox, seeded  # noqa: F401 (pytest finds fixtures by name)
