@@ -13,7 +13,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
-from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -297,24 +296,11 @@ CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_SOCKET_CONNECT_TIMEOUT
 CELERY_REDIS_SOCKET_TIMEOUT = REDIS_SOCKET_TIMEOUT
 CELERY_WORKER_SEND_TASK_EVENTS = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE = {
-    "sync-messages": {
-        "task": "inbox.tasks.sync_messages",
-        "schedule": NEXUDUS_SYNC_INTERVAL,
-        "options": {"expires": NEXUDUS_SYNC_INTERVAL},
-    },
-    "sync-accounts": {
-        "task": "inbox.tasks.sync_accounts",
-        "schedule": NEXUDUS_ACCOUNTS_SYNC_INTERVAL,
-        "options": {"expires": NEXUDUS_ACCOUNTS_SYNC_INTERVAL},
-    },
-    "full-reconcile": {
-        "task": "inbox.tasks.sync_full",
-        "schedule": crontab(
-            hour=env_int("NEXUDUS_FULL_SYNC_HOUR", 3), minute=env_int("NEXUDUS_FULL_SYNC_MINUTE", 17)
-        ),
-    },
-}
+# Beat's schedule is built from the sync's resources (inbox/sync/registry.py, installed by
+# helpdesk/celery.py): each resource at its interval above, and the nightly full reconcile at
+# this time (UTC).
+NEXUDUS_FULL_SYNC_HOUR = env_int("NEXUDUS_FULL_SYNC_HOUR", 3)
+NEXUDUS_FULL_SYNC_MINUTE = env_int("NEXUDUS_FULL_SYNC_MINUTE", 17)
 
 # --- Nexudus ----------------------------------------------------------------------------------
 # With no credentials the sandbox (a stand-in Nexudus served by this project at /sandbox/) is the

@@ -2,7 +2,8 @@
 
 from inbox.accounts import views as accounts
 from inbox.exports import views as export
-from inbox.views import auth, health, lockouts, mailbox, message, sync
+from inbox.sync import views as sync
+from inbox.views import auth, health, lockouts, mailbox, message
 
 urlpatterns = [
     *auth.urlpatterns,

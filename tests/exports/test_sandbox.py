@@ -9,11 +9,11 @@ from __future__ import annotations
 import pytest
 
 from inbox.models import CoworkerMessage, EmailAccount
-from inbox.services import sync
+from inbox.sync import services as sync
 from sandbox import models as sbx
 from sandbox.generate import HOSTILE_SUBJECT_PREFIX, SECRET_MARKER, TRICKY_SUBJECTS
 from tests.export_fixtures import expected_text, read_csv, response_bytes
-from tests.sync_fixtures import BOTH_DBS, nexudus_sandbox, seeded  # noqa: F401 (fixtures)
+from tests.sync.fixtures import BOTH_DBS, nexudus_sandbox, seeded  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=BOTH_DBS)
 FORMULA_STARTERS = tuple("=+-@\t\r＝＋－＠")
