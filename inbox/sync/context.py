@@ -163,7 +163,7 @@ class RunContext:
         by a shifting page, and are applied instead of deleted.
         """
         model = mirror.model
-        live = model.objects.filter(deleted_at__isnull=True).order_by("pk").values_list("pk", flat=True)
+        live = model.objects.live().order_by("pk").values_list("pk", flat=True)
         candidates = [pk for pk in live.iterator(chunk_size=5000) if pk not in seen]
         if not candidates:
             return
@@ -177,7 +177,7 @@ class RunContext:
                 created, updated = apply_records(mirror, found)
                 deleted = 0
                 if missing:
-                    deleted = model.objects.filter(pk__in=missing, deleted_at__isnull=True).update(
+                    deleted = model.objects.live().filter(pk__in=missing).update(
                         deleted_at=timezone.now()
                     )
                 self.save_progress(

@@ -53,13 +53,10 @@ def backoff_for(resource: str) -> Backoff | None:
     Only runs that started and failed because Nexudus was unavailable count: not a worker that died,
     bad credentials, the database, or a run that never reached Nexudus (no worker, no Redis).
     """
-    runs = SyncRun.objects.filter(resource=resource)
-    last_success = (
-        runs.filter(status=SyncRun.Status.SUCCESS, finished_at__isnull=False)
-        .order_by("-finished_at").values_list("finished_at", flat=True).first()
-    )
-    failed = runs.filter(
-        status=SyncRun.Status.FAILED, error_kind="unavailable", started_at__isnull=False, finished_at__isnull=False,
+    last_success = SyncRun.objects.successes(resource).values_list("finished_at", flat=True).first()
+    failed = SyncRun.objects.filter(
+        resource=resource, status=SyncRun.Status.FAILED, error_kind="unavailable",
+        started_at__isnull=False, finished_at__isnull=False,
     )
     if last_success is not None:
         failed = failed.filter(finished_at__gt=last_success)
