@@ -178,6 +178,7 @@ def _resource_task(resource: SyncResource):
     by ``request_sync``; none for beat's runs), ``trigger``."""
 
     def sync(self, mode: str | None = None, run_id: int | None = None, trigger: str = "beat") -> None:
+        """Sync one resource of the registry: beat's routine run, or the run ``run_id``."""
         _sync_one(self, resource=resource, mode=resource.mode_for(mode), run_id=run_id, trigger=trigger)
 
     sync.__name__ = sync.__qualname__ = f"sync_{resource.name}"
