@@ -194,7 +194,7 @@ def kill_case(stack: Stack, *, admin_behind: bool, latency_ms: int) -> tuple[flo
     from django.utils import timezone
 
     from inbox.models import SyncRun
-    from inbox.services import sync
+    from inbox.sync import services as sync
     from sandbox import services as sandbox
 
     sandbox.set_faults(latency_ms=latency_ms)

@@ -61,7 +61,7 @@ def child(mode: str, profile_to: str | None = None) -> None:
     django.setup()
     from helpdesk.embedded_redis import ensure_from_settings
     from inbox.models import CoworkerMessage
-    from inbox.services.sync import sync_messages
+    from inbox.sync.services import sync_messages
 
     ensure_from_settings()
     database = DatabaseCpu()

@@ -18,7 +18,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
-from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from helpdesk.env import env_bool, env_float, env_int, env_list, env_str, proxy_ssl_header
@@ -358,7 +357,7 @@ CELERY_RESULT_EXPIRES = 24 * 3600
 #   (https://docs.celeryq.dev/en/stable/getting-started/backends-and-brokers/redis.html#visibility-timeout).
 #   So the timeout stays above the hard time limit, and a killed run is not left to it: its lease
 #   runs out within SYNC_LOCK_LEASE, the run is reaped and started again by the next sync
-#   (inbox/services/sync/runs.py); the late redelivery then finds it replaced and does nothing.
+#   (inbox/sync/runs/reap.py); the late redelivery then finds it replaced and does nothing.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -377,24 +376,11 @@ CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_SOCKET_CONNECT_TIMEOUT
 CELERY_REDIS_SOCKET_TIMEOUT = REDIS_SOCKET_TIMEOUT
 CELERY_WORKER_SEND_TASK_EVENTS = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE = {
-    "sync-messages": {
-        "task": "inbox.tasks.sync_messages",
-        "schedule": NEXUDUS_SYNC_INTERVAL,
-        "options": {"expires": NEXUDUS_SYNC_INTERVAL},
-    },
-    "sync-accounts": {
-        "task": "inbox.tasks.sync_accounts",
-        "schedule": NEXUDUS_ACCOUNTS_SYNC_INTERVAL,
-        "options": {"expires": NEXUDUS_ACCOUNTS_SYNC_INTERVAL},
-    },
-    "full-reconcile": {
-        "task": "inbox.tasks.sync_full",
-        "schedule": crontab(
-            hour=env_int("NEXUDUS_FULL_SYNC_HOUR", 3), minute=env_int("NEXUDUS_FULL_SYNC_MINUTE", 17)
-        ),
-    },
-}
+# Beat's schedule is built from the sync's resources (inbox/sync/registry.py, installed by
+# helpdesk/celery.py): each resource at its interval above, and the nightly full reconcile at
+# this time (UTC).
+NEXUDUS_FULL_SYNC_HOUR = env_int("NEXUDUS_FULL_SYNC_HOUR", 3)
+NEXUDUS_FULL_SYNC_MINUTE = env_int("NEXUDUS_FULL_SYNC_MINUTE", 17)
 
 # --- Inbox and search -----------------------------------------------------------------------------
 HELPDESK_TIME_ZONE = env_str("HELPDESK_TIME_ZONE")  # None: the browser's time zone

@@ -4,7 +4,8 @@ from inbox.accounts import views as accounts
 from inbox.auth import views as auth
 from inbox.exports import views as export
 from inbox.ops import healthz
-from inbox.views import mailbox, message, sync
+from inbox.sync import views as sync
+from inbox.views import mailbox, message
 
 urlpatterns = [
     *auth.urlpatterns,

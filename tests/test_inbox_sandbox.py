@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from inbox.services.sync import sync_messages
+from inbox.sync.services import sync_messages
 from sandbox import services as sandbox
 from sandbox.models import CoworkerMessage as SourceMessage
 from tests.accounts.fixtures import sandbox_client, sandbox_source  # noqa: F401

@@ -13,7 +13,7 @@ import pytest
 from django.db import connection
 
 from sandbox import models as sbx
-from tests.sync_fixtures import nexudus_sandbox, seeded  # noqa: F401 (fixtures)
+from tests.sync.fixtures import nexudus_sandbox, seeded  # noqa: F401 (fixtures)
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = [pytest.mark.timeout(180), pytest.mark.django_db(transaction=True, databases=["default", "sandbox"])]

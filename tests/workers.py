@@ -9,7 +9,7 @@ Use it inside a test marked ``@pytest.mark.worker`` and
 ``@pytest.mark.django_db(transaction=True, databases=[...])``: the worker's threads open their own
 database connections, so they only see committed data, and the SQLite test databases are files
 (``tests/settings.py``) that every thread shares. Point ``settings.NEXUDUS_API_URL`` at a live
-server first (``tests.sync_fixtures.nexudus_sandbox``). The worker is stopped when the block ends,
+server first (``tests.sync.fixtures.nexudus_sandbox``). The worker is stopped when the block ends,
 before the test's database is flushed.
 """
 

@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET
 
 from inbox.models import SyncRun
 from inbox.platform.redis import client as shared_client
-from inbox.services.sync.backoff import backoff_for
+from inbox.sync.runs.backoff import backoff_for
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@
 still our token, so a run whose lock expired (and was taken by another) never frees the other's
 (https://redis.io/docs/latest/develop/use/patterns/distributed-locks/, single-instance form).
 The expiry is a short lease (``settings.SYNC_LOCK_LEASE``) that the running sync renews as it
-goes (``inbox.services.sync.lease``), so a worker killed mid-run frees the resource within a lease
+goes (``inbox.sync.runs.lease``), so a worker killed mid-run frees the resource within a lease
 rather than after the task's hard time limit.
 
 The token starts with a label (the sync run's id), so others can tell *who* holds the lock.

@@ -15,7 +15,7 @@ from django.core import mail
 
 from inbox.accounts.selectors import forget_cached
 from inbox.models import AccountIncident, AccountSnapshot, EmailAccount
-from inbox.services.sync import sync_accounts, sync_messages
+from inbox.sync.services import sync_accounts, sync_messages
 from sandbox import services as sandbox
 from sandbox.fake.accounts import SECRET_MARKER
 from sandbox.models import EmailAccount as SandboxAccount

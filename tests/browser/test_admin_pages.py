@@ -16,7 +16,7 @@ from django.test import Client
 
 from inbox.accounts.selectors import forget_cached
 from inbox.models import SyncRun
-from inbox.services.sync import sync_accounts, sync_messages
+from inbox.sync.services import sync_accounts, sync_messages
 from sandbox import services as sandbox
 from tests.accounts.fixtures import sandbox_client, sandbox_source, sync_worker  # noqa: F401
 

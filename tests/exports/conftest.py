@@ -1,3 +1,3 @@
-"""The seeded-sandbox fixtures of ``tests.sync_fixtures``, for every test module here."""
+"""The seeded-sandbox fixtures of ``tests.sync.fixtures``, for every test module here."""
 
-from tests.sync_fixtures import nexudus_sandbox, seeded  # noqa: F401 (pytest finds fixtures by name)
+from tests.sync.fixtures import nexudus_sandbox, seeded  # noqa: F401 (pytest finds fixtures by name)

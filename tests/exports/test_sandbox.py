@@ -9,12 +9,12 @@ from __future__ import annotations
 import pytest
 
 from inbox.models import CoworkerMessage, EmailAccount
-from inbox.services import sync
+from inbox.sync import services as sync
 from sandbox import models as sbx
 from sandbox.fake.accounts import SECRET_MARKER
 from sandbox.fake.hostile import HOSTILE_SUBJECT_PREFIX, TRICKY_SUBJECTS
 from tests.exports.fixtures import expected_text, read_csv, response_bytes
-from tests.sync_fixtures import BOTH_DBS
+from tests.sync.fixtures import BOTH_DBS
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=BOTH_DBS)
 FORMULA_STARTERS = tuple("=+-@\t\r＝＋－＠")

@@ -20,10 +20,10 @@ from django.db import DatabaseError, connection, connections
 from django.test import Client
 
 from inbox.models import CoworkerMessage
-from inbox.services.sync import sync_messages
+from inbox.sync.services import sync_messages
 from sandbox import live
-from tests.sync_fixtures import *  # noqa: F403
-from tests.sync_fixtures import assert_mirror_equals_source
+from tests.sync.fixtures import *  # noqa: F403
+from tests.sync.fixtures import assert_mirror_equals_source
 
 pytestmark = [pytest.mark.timeout(120), pytest.mark.django_db(transaction=True, databases=["default", "sandbox"])]
 

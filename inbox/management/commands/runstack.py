@@ -110,7 +110,7 @@ class Command(BaseCommand):
 
     def queue_first_sync(self) -> None:
         from inbox.models import CoworkerMessage
-        from inbox.services.sync import request_sync
+        from inbox.sync.services import request_sync
 
         request_sync(resource="accounts", mode="full", trigger="startup")
         mode = "incremental" if CoworkerMessage.objects.exists() else "full"

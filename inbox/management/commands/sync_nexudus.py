@@ -14,7 +14,9 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from inbox.models import SyncRun
-from inbox.services import sync
+from inbox.sync import registry
+from inbox.sync.runs.lock import SyncBusy
+from inbox.sync.services import sync_resource
 
 
 def summary_line(run: SyncRun) -> str:
@@ -56,7 +58,7 @@ class Command(BaseCommand):
             help="Walk every message and mark the ones gone from Nexudus as deleted.",
         )
         parser.add_argument(
-            "--resource", choices=["messages", "accounts", "all"], default="all",
+            "--resource", choices=[*registry.NAMES, "all"], default="all",
             help="What to sync (default: all; accounts are always walked whole).",
         )
         bar = parser.add_mutually_exclusive_group()
@@ -76,21 +78,16 @@ class Command(BaseCommand):
         stream = getattr(self.stderr, "_out", sys.stderr)
         show = progress if progress is not None else (hasattr(stream, "isatty") and stream.isatty())
         mode = SyncRun.Mode.FULL if full else SyncRun.Mode.INCREMENTAL
-        jobs = []
-        if resource in ("accounts", "all"):
-            jobs.append(("accounts", lambda progress: sync.sync_accounts(
-                progress=progress, trigger="command", lock_wait=wait)))
-        if resource in ("messages", "all"):
-            jobs.append(("messages", lambda progress: sync.sync_messages(
-                mode=mode, progress=progress, trigger="command", lock_wait=wait)))
+        # Resources others refer to first (the reconcile's order): accounts, then messages.
+        names = [r.name for r in registry.reconcile_order() if resource in (r.name, "all")]
 
         failures = []
-        for name, job in jobs:
+        for name in names:
             bar = _Bar(name, stream, show)
             started = time.monotonic()
             try:
-                run = job(bar)
-            except sync.SyncBusy as exc:
+                run = sync_resource(resource=name, mode=mode, progress=bar, trigger="command", lock_wait=wait)
+            except SyncBusy as exc:
                 failures.append(f"{name}: {exc}")
                 continue
             finally:

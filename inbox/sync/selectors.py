@@ -1,0 +1,241 @@
+"""Reads for the sync page: each resource's latest, active and last good run, and what comes next.
+
+The next scheduled run is worked out from ``registry.beat_schedule()`` (the entries beat runs) and
+the last run beat started, so the page agrees with the schedule in force.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from celery.schedules import crontab
+from celery.schedules import schedule as interval_schedule
+from django.conf import settings
+
+from inbox.accounts.rules import ago
+from inbox.models import SyncRun
+
+from . import registry
+from .runs.backoff import Backoff, backoff_for
+
+ACTIVE = (SyncRun.Status.QUEUED, SyncRun.Status.RUNNING)
+HISTORY_SIZE = 25
+
+# Words an admin can act on, by the sync's ``error_kind``.
+ADVICE = {
+    "credentials": (
+        "Nexudus refused the credentials: check NEXUDUS_USERNAME / NEXUDUS_PASSWORD in the server's "
+        "environment (and NEXUDUS_TOTP if that Nexudus user signs in with two-factor authentication), "
+        "and that the user holds the CoworkerMessage-List/Read, EmailAccount-List/Read and "
+        "Business-List roles; restart the workers, then press Sync now."
+    ),
+    "setup": (
+        "The server is not set up completely (a missing package or a wrong setting, named below). "
+        "Fix it, restart the web server and the workers, then press Sync now."
+    ),
+    "unavailable": (
+        "Nexudus, Redis or the worker did not answer, even after retries. The next scheduled run "
+        "tries again; if this repeats, check that they are reachable."
+    ),
+    "worker": (
+        "The Celery worker stopped while this sync ran (it was killed or restarted, perhaps out of "
+        "memory). Nothing is lost: the sync is started again by itself."
+    ),
+    "database": (
+        "The database did not answer during this sync. The sync is tried again once it answers; if "
+        "this repeats, check the database server and DATABASE_URL."
+    ),
+}
+
+
+@dataclass(slots=True)
+class ResourceState:
+    resource: str
+    label: str
+    latest: SyncRun | None  # the newest run, whatever its state
+    last_success: SyncRun | None
+    next_run: datetime | None
+    interval: timedelta | None
+    next_full: datetime | None
+    now: datetime
+    backoff: Backoff | None = None  # Nexudus failing: beat's routine runs wait until backoff.next_try
+
+    @property
+    def backing_off(self) -> bool:
+        return self.backoff is not None and self.backoff.waiting(self.now)
+
+    @property
+    def backoff_max_text(self) -> str:
+        return ago(timedelta(seconds=settings.SYNC_BACKOFF_MAX))
+
+    @property
+    def active(self) -> bool:
+        return self.latest is not None and self.latest.status in ACTIVE
+
+    @property
+    def last_success_ago(self) -> str:
+        finished = self.last_success.finished_at if self.last_success else None
+        return f"{ago(self.now - finished)} ago" if finished else ""
+
+    @property
+    def next_run_text(self) -> str:
+        """When beat should start the next routine run, in words (and whether it seems late)."""
+        if self.interval is None:
+            return "not scheduled"
+        if self.next_run is None:
+            return "when the scheduler (Celery beat) first runs it"
+        late = self.now - self.next_run
+        if late > self.interval:
+            return f"overdue by {ago(late)}: is Celery beat running?"
+        if late >= timedelta(0):
+            return "due now"
+        return f"in {ago(-late)}" + (" (backing off: Nexudus is failing)" if self.backing_off else "")
+
+    @property
+    def interval_text(self) -> str:
+        return f"every {ago(self.interval)}" if self.interval else ""
+
+    @property
+    def can_full(self) -> bool:
+        """A Full resync is offered for a resource whose routine runs fetch only what changed."""
+        return registry.get(self.resource).has_incremental
+
+
+def resource_states(*, now: datetime) -> list[ResourceState]:
+    return [resource_state(resource.name, now=now) for resource in registry.RESOURCES]
+
+
+def resource_state(resource: str, *, now: datetime) -> ResourceState:
+    entry = registry.get(resource)
+    runs = SyncRun.objects.filter(resource=resource)
+    latest = runs.order_by("-created_at", "-id").first()
+    last_success = SyncRun.objects.last_success(resource)
+    # Beat's routine runs (the nightly reconcile is on its own schedule, and full: a resource that
+    # runs incrementally tells them apart by the mode; for one that is always walked whole, they count).
+    beat_runs = runs.filter(trigger="beat")
+    if entry.has_incremental:
+        beat_runs = beat_runs.exclude(mode=SyncRun.Mode.FULL)
+    last_beat = beat_runs.order_by("-created_at", "-id").first()
+    every = beat_interval(entry.task)
+    next_run = _started(last_beat) + every if every is not None and last_beat is not None else None
+    backoff = backoff_for(resource)
+    if every is not None and backoff is not None and backoff.waiting(now):
+        # Beat's runs before it are skipped: the next one that goes is the first tick after it.
+        next_run = backoff.next_try if next_run is None else max(next_run, backoff.next_try)
+    full = beat_entry(registry.FULL_RECONCILE_TASK)
+    next_full = _next_cron(full, now) if full is not None else None
+    return ResourceState(
+        resource=resource,
+        label=SyncRun.Resource(resource).label,
+        latest=latest,
+        last_success=last_success,
+        next_run=next_run,
+        interval=every,
+        next_full=next_full,
+        now=now,
+        backoff=backoff,
+    )
+
+
+def recent_runs(*, limit: int = HISTORY_SIZE) -> list[SyncRun]:
+    return list(SyncRun.objects.order_by("-created_at", "-id")[:limit])
+
+
+def run_latest_for(resource: str) -> SyncRun | None:
+    return SyncRun.objects.filter(resource=resource).order_by("-created_at", "-id").first()
+
+
+def advice(run: SyncRun | None) -> str:
+    if run is None or run.status != SyncRun.Status.FAILED:
+        return ""
+    return ADVICE.get(run.error_kind, "")
+
+
+def progress_percent(run: SyncRun) -> int | None:
+    if run.status == SyncRun.Status.SUCCESS:
+        return 100
+    if not run.pages_total:
+        return None
+    return max(0, min(100, round(100 * run.pages_done / run.pages_total)))
+
+
+def beat_entry(task: str):
+    for entry in registry.beat_schedule().values():
+        if entry.get("task") == task:
+            return entry["schedule"]
+    return None
+
+
+def beat_interval(task: str) -> timedelta | None:
+    value = beat_entry(task)
+    if isinstance(value, (int, float)):
+        return timedelta(seconds=value)
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, interval_schedule) and not isinstance(value, crontab):
+        return value.run_every
+    return None
+
+
+def _next_cron(value, now: datetime) -> datetime | None:
+    if isinstance(value, crontab):
+        return now + value.remaining_estimate(now)
+    every = value if isinstance(value, timedelta) else None
+    return now + every if every else None
+
+
+def _started(run: SyncRun) -> datetime:
+    return run.started_at or run.created_at
+
+
+QUEUED_TOO_LONG = timedelta(seconds=30)
+
+
+@dataclass(slots=True)
+class SyncCard:
+    """What one resource's component shows: its state and one run (the newest, or the one an
+    admin just asked for)."""
+
+    state: ResourceState
+    run: SyncRun | None
+    now: datetime
+    note: str = ""
+
+    @property
+    def active(self) -> bool:
+        return self.run is not None and self.run.status in ACTIVE
+
+    @property
+    def percent(self) -> int | None:
+        return progress_percent(self.run) if self.run else None
+
+    @property
+    def advice(self) -> str:
+        return advice(self.run)
+
+    def _ago(self, value: datetime | None) -> str:
+        return f"{ago(self.now - value)} ago" if value else ""
+
+    @property
+    def asked_ago(self) -> str:
+        return self._ago(self.run.created_at)
+
+    @property
+    def started_ago(self) -> str:
+        return self._ago(self.run.started_at or self.run.created_at)
+
+    @property
+    def finished_ago(self) -> str:
+        return self._ago(self.run.finished_at)
+
+    @property
+    def waiting_long(self) -> bool:
+        """Queued for a while: say that a worker may be missing."""
+        return bool(
+            self.run and self.run.status == SyncRun.Status.QUEUED and self.now - self.run.created_at > QUEUED_TOO_LONG
+        )
+
+
+def sync_cards(*, now: datetime) -> list[SyncCard]:
+    return [SyncCard(state=s, run=s.latest, now=now) for s in resource_states(now=now)]
