@@ -2,7 +2,9 @@
 
 from inbox.accounts import views as accounts
 from inbox.exports import views as export
-from inbox.views import auth, health, lockouts, mailbox, message, sync
+from inbox.mailbox import message_views as message
+from inbox.mailbox import views as mailbox
+from inbox.views import auth, health, lockouts, sync
 
 urlpatterns = [
     *auth.urlpatterns,

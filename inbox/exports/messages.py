@@ -6,8 +6,8 @@ no model per row; keyset batches where server-side cursors are off) and leave in
 ``CHUNK_BYTES``, so memory stays flat however many rows there are (``ExportRead``: how the
 connection is held). Cells and the writer: ``inbox.exports.cells``.
 
-The messages are exactly the inbox's: the same selector (``inbox.selectors.message_list``) with the
-same filters (``inbox.forms.InboxFilterForm``), in the same order. Nothing here filters or sorts.
+The messages are exactly the inbox's: the same selector (``inbox.mailbox.selectors.message_list``) with the
+same filters (``inbox.mailbox.filters.InboxFilterForm``), in the same order. Nothing here filters or sorts.
 """
 
 from __future__ import annotations
@@ -30,9 +30,9 @@ from inbox.exports.cells import (
     text_field,
     time_cell,
 )
-from inbox.forms import InboxFilterForm
+from inbox.mailbox.filters import InboxFilterForm
 from inbox.models import CoworkerMessage
-from inbox.selectors import DEFAULT_ACCOUNT_LABEL, Cursor, message_list, older_than
+from inbox.mailbox.selectors import DEFAULT_ACCOUNT_LABEL, Cursor, message_list, older_than
 
 DB_CHUNK_SIZE = 2000
 EXPORT_SQLITE_CACHE_KIB = 2000

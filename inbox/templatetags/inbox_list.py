@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import template
 from django.conf import settings
 
-from inbox.selectors import DEFAULT_ACCOUNT_LABEL
+from inbox.mailbox.selectors import DEFAULT_ACCOUNT_LABEL
 
 register = template.Library()
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django import template
 from django.utils.safestring import SafeString, mark_safe
 
-from inbox import reader
-from inbox.sanitize import plain_to_html
+from inbox.mailbox import reader
+from inbox.mailbox.sanitize import plain_to_html
 
 register = template.Library()
 

@@ -11,8 +11,8 @@ from django.urls import reverse
 
 from inbox.middleware import APP_POLICY
 from inbox.models import MessageMark
-from inbox.selectors import InboxFilters, message_list
-from tests.message_fixtures import BASE_TIME, make_message
+from inbox.mailbox.selectors import InboxFilters, message_list
+from tests.mailbox.message_fixtures import BASE_TIME, make_message
 
 pytestmark = pytest.mark.django_db
 

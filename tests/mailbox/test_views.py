@@ -19,8 +19,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from inbox.models import CoworkerMessage, SyncRun
-from inbox.selectors import InboxFilters
-from tests.inbox_fixtures import expected_ids, inbox_data  # noqa: F401 (fixture)
+from inbox.mailbox.selectors import InboxFilters
+from tests.mailbox.inbox_fixtures import expected_ids, inbox_data  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +56,7 @@ def test_the_export_button_carries_exactly_the_applied_filters(staff_client, sta
     assert response.status_code == 200
     from django.http import QueryDict
 
-    from inbox.forms import InboxFilterForm
+    from inbox.mailbox.filters import InboxFilterForm
 
     filters = InboxFilterForm(QueryDict(query)).filters
     assert csv_ids(response) == expected_ids(inbox_data, staff_user, filters)

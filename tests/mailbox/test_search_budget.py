@@ -11,8 +11,8 @@ from urllib.parse import urlencode
 import pytest
 from django.db import connection
 
-from inbox.search import SearchTooBroad, fts5_query, search_budget, search_terms, tsquery
-from inbox.views import mailbox
+from inbox.mailbox.search import SearchTooBroad, fts5_query, search_budget, search_terms, tsquery
+from inbox.mailbox import views as mailbox
 from tests.export_fixtures import make_mixed_messages
 
 pytestmark = pytest.mark.django_db

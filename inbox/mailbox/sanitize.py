@@ -9,12 +9,12 @@ so it is treated as an attack until proven otherwise. This module is the first o
    anything; links open in a new tab with ``rel="noopener noreferrer nofollow"``.
 2. The view serves the result as its own document into a sandboxed iframe (no scripts, opaque
    origin) with a Content-Security-Policy that allows no script and, unless the reader asked for
-   them, no images (``inbox.views.message``). Either layer alone should hold; together they must.
+   them, no images (``inbox.mailbox.message_views``). Either layer alone should hold; together they must.
 
 Remote images are web beacons: unless ``remote_images=True`` their ``src`` is dropped here (the
 CSP blocks them too), and :class:`CleanBody` says how many there were, for the "Show remote
 images" button. Images on the reader's own machine or network, or on this app, are never shown:
-the host is read as the browser would read it (``inbox.url_hosts``), so no spelling of it gets
+the host is read as the browser would read it (``inbox.mailbox.url_hosts``), so no spelling of it gets
 through. https://nh3.readthedocs.io/ https://docs.rs/ammonia/
 """
 
@@ -28,7 +28,7 @@ import nh3
 from django.conf import settings
 from django.utils.html import escape, urlize
 
-from inbox.url_hosts import host_patterns, is_local, matches_any, url_host
+from inbox.mailbox.url_hosts import host_patterns, is_local, matches_any, url_host
 
 TAGS = frozenset(
     {
@@ -152,7 +152,7 @@ def app_host_names(request_host: str | None = None) -> list[str]:
 def sanitize_html(html: str, *, remote_images: bool = False, own_host: str | None = None) -> tuple[str, int]:
     """``html`` with everything not allow-listed removed; and the number of remote images.
 
-    Images on the reader's own machine or network (``inbox.url_hosts.is_local``) or on this app
+    Images on the reader's own machine or network (``inbox.mailbox.url_hosts.is_local``) or on this app
     (``own_host``, the request's host, and the configured ones) are always dropped, whatever the
     spelling of the host, so a body cannot make the reader's browser send requests there.
     """

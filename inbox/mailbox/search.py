@@ -180,7 +180,7 @@ class _Fts5Match(_PgMatch):
     ``search_plan(WALK)`` the condition is a probe of the index for each row, ``EXISTS (SELECT 1
     FROM fts WHERE fts MATCH <exact terms> AND rowid = <alias>.id)``: no setup at all, ~40 µs a
     row, so a page of a word in half the messages costs ~3 ms instead of the 70 ms of copying half
-    a million matches into a temporary index. Only :func:`inbox.selectors.page_after` asks for it,
+    a million matches into a temporary index. Only :func:`inbox.mailbox.selectors.page_after` asks for it,
     over a bounded window of rows; everything else (counts, exports, marks) keeps the set plans."""
 
     def __init__(self, query: str, *, few: bool, col=None, walk: str | None = None):

@@ -10,8 +10,8 @@ import datetime as dt
 
 from django import forms
 
-from inbox.search import MAX_TERMS, has_too_many_terms, is_prefix, search_terms
-from inbox.selectors import FILTER_DATE_MAX, FILTER_DATE_MIN, NO_ACCOUNT, Cursor, InboxFilters
+from inbox.mailbox.search import MAX_TERMS, has_too_many_terms, is_prefix, search_terms
+from inbox.mailbox.selectors import FILTER_DATE_MAX, FILTER_DATE_MIN, NO_ACCOUNT, Cursor, InboxFilters
 
 MAX_ID = 2**63 - 1  # ids are 64-bit: a larger number would overflow the database parameter
 MAX_QUERY_LENGTH = 200

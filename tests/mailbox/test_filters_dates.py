@@ -18,11 +18,11 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from inbox.forms import InboxFilterForm
+from inbox.mailbox.filters import InboxFilterForm
 from inbox.models import CoworkerMessage, MessageMark
-from inbox.selectors import FILTER_DATE_MAX, FILTER_DATE_MIN
+from inbox.mailbox.selectors import FILTER_DATE_MAX, FILTER_DATE_MIN
 from tests.export_fixtures import read_csv, response_bytes
-from tests.inbox_fixtures import make_message
+from tests.mailbox.inbox_fixtures import make_message
 
 # West to east: UTC-12, UTC-8/-7, UTC, UTC+1/+2, UTC+9, UTC+14.
 ZONES = ["Etc/GMT+12", "America/Los_Angeles", "UTC", "Europe/Berlin", "Asia/Tokyo", "Pacific/Kiritimati"]

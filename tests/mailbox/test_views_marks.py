@@ -8,8 +8,8 @@ import pytest
 from django.urls import reverse
 
 from inbox.models import MessageMark
-from inbox.selectors import InboxFilters
-from tests.inbox_fixtures import expected_ids, inbox_data  # noqa: F401
+from inbox.mailbox.selectors import InboxFilters
+from tests.mailbox.inbox_fixtures import expected_ids, inbox_data  # noqa: F401
 
 
 def _unread_ids(data, user, **filters):

@@ -10,7 +10,7 @@ from django.core.cache import cache
 from django.urls import reverse
 
 from inbox.models import CoworkerMessage
-from inbox.selectors import (
+from inbox.mailbox.selectors import (
     Cursor,
     InboxFilters,
     cached_message_counts,
@@ -18,7 +18,7 @@ from inbox.selectors import (
     message_list,
     page_after,
 )
-from tests.inbox_fixtures import (  # noqa: F401 (fixtures)
+from tests.mailbox.inbox_fixtures import (  # noqa: F401 (fixtures)
     ACCOUNT_A,
     ACCOUNT_B,
     ACCOUNT_UNKNOWN,
@@ -269,7 +269,7 @@ def test_live_on_an_empty_view_counts_what_arrives(staff_client, db):
 def test_the_tally_follows_every_kind_of_write(staff_user, inbox_data):
     """The unfiltered counts come from a tally kept by triggers: it must equal a real count after
     inserts, upserts that change counted columns, soft deletes, undeletes and deletes."""
-    from inbox.selectors import _flag_groups, _tally, rebuild_tally
+    from inbox.mailbox.selectors import _flag_groups, _tally, rebuild_tally
 
     def real() -> dict:
         groups = {}

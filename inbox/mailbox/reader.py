@@ -1,6 +1,6 @@
 """Reading one message and one customer's conversation: the selectors behind ``views/message.py``.
 
-Both start from the inbox's own selector (``inbox.selectors.message_list``), so "unread",
+Both start from the inbox's own selector (``inbox.mailbox.selectors.message_list``), so "unread",
 "live" and the newest-first order mean here exactly what they mean in the list.
 """
 
@@ -13,7 +13,7 @@ from django.db.models import Count, Max, Min, Q
 from django.db.models.functions import Substr
 
 from inbox.models import CoworkerMessage
-from inbox.selectors import (
+from inbox.mailbox.selectors import (
     DEFAULT_ACCOUNT_LABEL,
     Cursor,
     InboxFilters,

@@ -21,11 +21,11 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
-from inbox import reader
-from inbox.forms import InboxFilterForm
-from inbox.sanitize import clean_body
-from inbox.selectors import Cursor
-from inbox.services import marks
+from inbox.mailbox import reader
+from inbox.mailbox.filters import InboxFilterForm
+from inbox.mailbox.sanitize import clean_body
+from inbox.mailbox.selectors import Cursor
+from inbox.mailbox import marks
 
 MARKED_EVENT = "messageMarked"
 BODY_POLICY = (

@@ -12,8 +12,8 @@ from django.urls import reverse
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from inbox.services.marks import mark_read, mark_unread
-from tests.message_fixtures import BASE_TIME, make_message, make_thread
+from inbox.mailbox.marks import mark_read, mark_unread
+from tests.mailbox.message_fixtures import BASE_TIME, make_message, make_thread
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,8 @@ from django.test import override_settings
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inbox.sanitize import clean_body, clean_style, looks_like_html, plain_to_html, sanitize_html
-from tests.message_fixtures import TRACE_BODIES, findings, hostile_bodies
+from inbox.mailbox.sanitize import clean_body, clean_style, looks_like_html, plain_to_html, sanitize_html
+from tests.mailbox.message_fixtures import TRACE_BODIES, findings, hostile_bodies
 
 
 @pytest.mark.parametrize("body", hostile_bodies())
@@ -136,7 +136,7 @@ class TestRemoteImages:
 class TestImagesThatReachHome:
     """An image is a request the reader's browser makes as soon as it is shown: one to the reader's
     own machine, their network or this app is dropped (never offered as a remote image), however
-    the host is spelt. The host is read as browsers read it (``inbox.url_hosts``)."""
+    the host is spelt. The host is read as browsers read it (``inbox.mailbox.url_hosts``)."""
 
     OWN = {"ALLOWED_HOSTS": ["helpdesk.example.com", ".corp.example", "[::1]"], "HELPDESK_SITE_URL": "https://Site.Example.org:8443"}
 

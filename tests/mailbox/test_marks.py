@@ -6,9 +6,9 @@ import pytest
 import responses
 
 from inbox.models import CoworkerMessage, MessageMark
-from inbox.selectors import InboxFilters, message_list
-from inbox.services.marks import mark_matching, mark_read, mark_unread
-from tests.message_fixtures import make_message, make_thread
+from inbox.mailbox.selectors import InboxFilters, message_list
+from inbox.mailbox.marks import mark_matching, mark_read, mark_unread
+from tests.mailbox.message_fixtures import make_message, make_thread
 
 pytestmark = pytest.mark.django_db
 

@@ -16,9 +16,9 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
-from inbox.forms import InboxFilterForm, MarkForm
-from inbox.search import SearchTooBroad, search_budget
-from inbox.selectors import (
+from inbox.mailbox.filters import InboxFilterForm, MarkForm
+from inbox.mailbox.search import SearchTooBroad, search_budget
+from inbox.mailbox.selectors import (
     LIVE_CAP,
     Cursor,
     InboxFilters,
@@ -103,7 +103,7 @@ def inbox_mark_selected(request: HttpRequest) -> HttpResponse:
     form = MarkForm(request.POST)
     if not form.is_valid() or not form.cleaned_data["ids"]:
         return _back_to_view(request, form, error=form.error_text or "Select messages to mark first.")
-    from inbox.services import marks  # the message area's service (imported late: optional at start-up)
+    from inbox.mailbox import marks  # the message area's service (imported late: optional at start-up)
 
     ids = form.cleaned_data["ids"]
     count = (marks.mark_read if form.is_read else marks.mark_unread)(user=request.user, message_ids=ids)
@@ -122,7 +122,7 @@ def inbox_mark_matching(request: HttpRequest) -> HttpResponse:
     form = MarkForm(request.POST)
     if not form.is_valid() or form.view_form.errors:
         return _back_to_view(request, form, error=form.error_text or "Nothing was marked: the filters did not parse.")
-    from inbox.services import marks
+    from inbox.mailbox import marks
 
     queryset = message_list(user=request.user, filters=form.view_filters)
     count = marks.mark_matching(user=request.user, queryset=queryset, is_read=form.is_read)

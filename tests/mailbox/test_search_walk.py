@@ -10,10 +10,10 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from inbox import search
+from inbox.mailbox import search
 from inbox.models import CoworkerMessage
-from inbox.selectors import Cursor, InboxFilters, message_list, page_after
-from tests.inbox_fixtures import BASE_TIME, make_message
+from inbox.mailbox.selectors import Cursor, InboxFilters, message_list, page_after
+from tests.mailbox.inbox_fixtures import BASE_TIME, make_message
 
 pytestmark = pytest.mark.django_db
 sqlite_only = pytest.mark.skipif("connection.vendor != 'sqlite'")
@@ -114,7 +114,7 @@ def test_deep_pages_walk_from_the_cursor(staff_user, mixed):
 
 
 def test_the_live_poll_counts_new_matches_whatever_the_plan(staff_user, mixed):
-    from inbox.selectors import newer_count
+    from inbox.mailbox.selectors import newer_count
 
     view = InboxFilters(q="mike")
     newest = next(m for m in mixed if m.pk == expected(mixed, "mike")[0])

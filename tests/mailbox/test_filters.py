@@ -13,8 +13,8 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from inbox.selectors import InboxFilters
-from tests.inbox_fixtures import (  # noqa: F401 (fixtures)
+from inbox.mailbox.selectors import InboxFilters
+from tests.mailbox.inbox_fixtures import (  # noqa: F401 (fixtures)
     ACCOUNT_A,
     ACCOUNT_B,
     ACCOUNT_UNKNOWN,

@@ -12,8 +12,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from inbox.models import CoworkerMessage
-from inbox.selectors import InboxFilters, cached_message_counts, message_counts, message_list
-from tests.inbox_fixtures import ACCOUNT_A, ACCOUNT_B, BASE_TIME, expected_ids, inbox_data, make_message  # noqa: F401
+from inbox.mailbox.selectors import InboxFilters, cached_message_counts, message_counts, message_list
+from tests.mailbox.inbox_fixtures import ACCOUNT_A, ACCOUNT_B, BASE_TIME, expected_ids, inbox_data, make_message  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -102,7 +102,7 @@ def test_marks_change_only_what_was_counted(staff_user, settings):
 
 
 def test_many_marks_are_matched_by_the_database(staff_user, settings, monkeypatch):
-    from inbox import selectors
+    from inbox.mailbox import selectors
     from inbox.models import MessageMark
 
     messages = _lima(20)

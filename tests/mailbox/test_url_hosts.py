@@ -1,4 +1,4 @@
-"""``inbox.url_hosts``: the host of a URL as the WHATWG URL standard (and so a browser) reads it."""
+"""``inbox.mailbox.url_hosts``: the host of a URL as the WHATWG URL standard (and so a browser) reads it."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from inbox.url_hosts import host_patterns, is_local, matches_any, url_host
+from inbox.mailbox.url_hosts import host_patterns, is_local, matches_any, url_host
 
 V4 = ipaddress.IPv4Address
 V6 = ipaddress.IPv6Address

@@ -35,7 +35,7 @@ from inbox import clock
 from inbox.models import CoworkerMessage, EmailAccount, MessageMark
 from inbox.platform import cache as platform_cache
 from inbox.platform import sql as platform_sql
-from inbox.search import apply_search
+from inbox.mailbox.search import apply_search
 
 logger = logging.getLogger(__name__)
 
@@ -229,13 +229,13 @@ def older_than(qs: QuerySet, cursor: Cursor) -> QuerySet:
 def _first_rows(qs: QuerySet, n: int) -> list:
     """The first ``n`` rows of a newest-first queryset.
 
-    A common search word on SQLite (``inbox.search.walkable``) is found by walking the view's
+    A common search word on SQLite (``inbox.mailbox.search.walkable``) is found by walking the view's
     newest rows and probing the full-text index for each, within a window of WALK_WINDOW rows (the
     window's edge is the view's WALK_WINDOW-th row without the words: one index seek); whatever
     the window lacks comes from beyond its edge with the usual plan. The window is a prefix of the
     same order, so the rows are exactly those of ``qs[:n]``; a word that is common overall but
     rare among the newest rows costs the window's probes (~20 ms) and then the usual plan."""
-    from inbox import search
+    from inbox.mailbox import search
 
     if not search.walkable(qs):
         return list(qs[:n])
@@ -400,7 +400,7 @@ def _sample_query(filters: InboxFilters) -> QuerySet:
     columns = ("id", "email_account_id", "incoming", "is_new_message")
     alias = CoworkerMessage.objects.db
     if base.q and base == InboxFilters(q=base.q) and connections[alias].vendor == "sqlite":
-        from inbox.search import FTS_TABLE, search_terms, sqlite_match_query
+        from inbox.mailbox.search import FTS_TABLE, search_terms, sqlite_match_query
 
         qs = live_messages()
         table = CoworkerMessage._meta.db_table
@@ -587,7 +587,7 @@ def newer_count(*, user, filters: InboxFilters, cursor: Cursor | None) -> int:
     A common search word on SQLite (polled every few seconds by everyone on that view) is probed
     row by row among the rows newer than the cursor when they are few (one more index count),
     instead of copying every match of the word into a temporary index at each poll."""
-    from inbox import search
+    from inbox.mailbox import search
 
     qs = filter_messages(live_messages(), user=user, filters=filters)
     if cursor is not None:
