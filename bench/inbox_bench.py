@@ -142,7 +142,8 @@ def measure(*, repeat: int, only: set[str] | None) -> list[tuple[str, float, flo
 
     from inbox.mailbox.filters import InboxFilterForm
     from inbox.models import CoworkerMessage
-    from inbox.mailbox.selectors import Cursor, _counts_cache_key
+    from inbox.mailbox.counts import _counts_cache_key
+    from inbox.mailbox.cursor import Cursor
 
     user, _ = get_user_model().objects.get_or_create(username="bench", defaults={"is_staff": True})
     client = Client(raise_request_exception=True)

@@ -32,7 +32,9 @@ from inbox.exports.cells import (
 )
 from inbox.mailbox.filters import InboxFilterForm
 from inbox.models import CoworkerMessage
-from inbox.mailbox.selectors import DEFAULT_ACCOUNT_LABEL, Cursor, message_list, older_than
+from inbox.mailbox.cursor import Cursor
+from inbox.mailbox.labels import account_label
+from inbox.mailbox.selectors import message_list, older_than
 
 DB_CHUNK_SIZE = 2000
 EXPORT_SQLITE_CACHE_KIB = 2000
@@ -111,13 +113,6 @@ def message_row(v: tuple) -> tuple:
         text_cell(v[13]),
         text_cell(v[14]),
     )
-
-
-def account_label(account_id: int | None, name: str | None, address: str | None) -> str:
-    """The mail account as the inbox's rows name it (``inbox_list.account_label``)."""
-    if account_id is None:
-        return DEFAULT_ACCOUNT_LABEL
-    return name or address or f"Account {account_id}"
 
 
 def message_line(v: tuple) -> str:

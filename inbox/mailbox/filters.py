@@ -1,4 +1,12 @@
-"""The inbox's query parameters (the public contract, DESIGN.md), parsed from allow-lists.
+"""The inbox's filters: the value object, the table of filters it is made of, and the form.
+
+Every filter is one field of :class:`InboxFilters` declared with :func:`filter_field`: how its
+query parameter is read (and why a bad one is ignored), written back, and applied to a queryset.
+Everything that shows "the messages of this view" reads this one table: the list, the counts (a
+filter that is not a facet narrows the counted view), the live banner, the marks, the reader's
+newer / older and the CSV export; the URL round trip is :meth:`InboxFilters.querystring` and
+:class:`InboxFilterForm`. The filter's control is the partial ``filter-<name>`` of
+``templates/inbox/index.html``. So a new filter is a field here and a partial there.
 
 A value that does not parse is reported beside its filter ("... — ignored") and the view is
 computed without that filter: never a 500, never a silently wrong result.
@@ -6,95 +14,113 @@ computed without that filter: never a 500, never a silently wrong result.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import urlencode
 
 from django import forms
+from django.db.models import QuerySet
+from django.utils.text import slugify
 
-from inbox.mailbox.search import MAX_TERMS, has_too_many_terms, is_prefix, search_terms
-from inbox.mailbox.selectors import FILTER_DATE_MAX, FILTER_DATE_MIN, NO_ACCOUNT, Cursor, InboxFilters
+from inbox import clock
+from inbox.mailbox.cursor import Cursor
+from inbox.mailbox.search import MAX_TERMS, apply_search, has_too_many_terms, search_terms
+from inbox.mailbox.unread import unread_condition
+from inbox.platform.search import is_prefix
 
+Direction = Literal["incoming", "outgoing"]
+NO_ACCOUNT = "none"  # account=none: "default location settings" (no account)
 MAX_ID = 2**63 - 1  # ids are 64-bit: a larger number would overflow the database parameter
 MAX_QUERY_LENGTH = 200
+MAX_NAME_LENGTH = 255  # the mirror's name columns
 TRUE_VALUES = {"1", "true", "on", "yes"}
 FALSE_VALUES = {"", "0", "false", "off", "no"}
 DATE_FORMAT = "%Y-%m-%d"
 
+# The days a date filter may name. A day's bounds are midnights in the help desk's zone, turned
+# into UTC for the database: near the ends of Python's dates (years 1 to 9999) that UTC moment may
+# not exist (0001-01-01 00:00 in Berlin is in year 0 in UTC: OverflowError). Inside this range it
+# exists in every zone, west or east of UTC, and both databases store it
+# (https://docs.python.org/3/library/datetime.html#datetime.MINYEAR).
+FILTER_DATE_MIN = dt.date(1900, 1, 1)
+FILTER_DATE_MAX = dt.date(9999, 12, 30)
 
-def _id_or_error(value: str, what: str) -> int:
+
+@dataclass(frozen=True)
+class Filter:
+    """One filter: its query parameter ``name`` (the field's name) and what it does.
+
+    ``parse``: the parameter's text (stripped, never empty) to a value, or a ValidationError that
+    says why it is ignored. ``narrow``: ``(queryset, value, user) -> queryset``, applied only when
+    the value is not the default. ``param``: the value as the parameter's text. ``facet``: counted
+    per value beside the list (each count leaves its own facet out). ``control``: it has a control
+    in the filter form (the partial ``filter-<name>``). ``slug``: its part of the CSV's file name.
+    """
+
+    name: str
+    default: Any
+    parse: Callable[[str], Any]
+    narrow: Callable[[QuerySet, Any, Any], QuerySet]
+    param: Callable[[Any], str] = str
+    facet: bool = False
+    control: bool = True
+    slug: Callable[[Any], str] | None = None
+
+
+def filter_field(default, **spec) -> Any:
+    """A field of :class:`InboxFilters` that is a filter (``spec``: :class:`Filter`'s arguments)."""
+    return dataclasses.field(default=default, metadata={"filter": spec})
+
+
+# --- Reading parameters -------------------------------------------------------------------------
+
+
+def id_or_error(value: str, what: str) -> int:
     value = value.strip()
     if not value.isascii() or not value.isdigit() or not 0 < int(value) <= MAX_ID:
         raise forms.ValidationError(f"“{value[:40]}” is not {what} — ignored.", code="invalid")
     return int(value)
 
 
-class InboxFilterForm(forms.Form):
-    """Bind to ``request.GET``. ``.filters``: the valid filters; ``.errors``: which were ignored."""
+def _parse_unread(value: str) -> bool:
+    value = value.lower()
+    if value in TRUE_VALUES:
+        return True
+    if value in FALSE_VALUES:
+        return False
+    raise forms.ValidationError("“Unread” takes 1 or nothing — ignored.", code="invalid")
 
-    unread = forms.CharField(required=False)
-    direction = forms.CharField(required=False)
-    account = forms.CharField(required=False)
-    customer = forms.CharField(required=False)
-    q = forms.CharField(required=False, strip=True)
-    since = forms.CharField(required=False)
-    until = forms.CharField(required=False)
-    after = forms.CharField(required=False)
-    open = forms.CharField(required=False)  # the message open in the reader pane (not a filter)
 
-    NOT_FILTERS = ("after", "open")  # parameters that say where the person is, not what they see
-
-    def __init__(self, data=None, *args, **kwargs):
-        # Search text past MAX_QUERY_LENGTH is cut (and said: search_note), so the box shows
-        # exactly what was searched.
-        self.q_was_cut = False
-        if data is not None and len(data.get("q") or "") > MAX_QUERY_LENGTH:
-            data = data.copy()
-            data["q"] = data["q"][:MAX_QUERY_LENGTH]
-            self.q_was_cut = True
-        super().__init__(data, *args, **kwargs)
-
-    def clean_unread(self) -> bool:
-        value = self.cleaned_data["unread"].strip().lower()
-        if value in TRUE_VALUES:
-            return True
-        if value in FALSE_VALUES:
-            return False
-        raise forms.ValidationError("“Unread” takes 1 or nothing — ignored.", code="invalid")
-
-    def clean_direction(self) -> str | None:
-        value = self.cleaned_data["direction"].strip().lower()
-        if value in {"", "all", "both"}:
-            return None
-        if value in {"incoming", "outgoing"}:
-            return value
-        raise forms.ValidationError(
-            f"“{value[:40]}” is not a direction (received = incoming, sent = outgoing) — ignored.",
-            code="invalid",
-        )
-
-    def clean_account(self) -> int | str | None:
-        value = self.cleaned_data["account"].strip()
-        if value == "":
-            return None
-        if value.lower() == NO_ACCOUNT:
-            return NO_ACCOUNT
-        return _id_or_error(value, "a mail account")
-
-    def clean_customer(self) -> int | None:
-        value = self.cleaned_data["customer"].strip()
-        return None if value == "" else _id_or_error(value, "a customer number")
-
-    def clean_q(self) -> str:
-        value = self.cleaned_data["q"]
-        if not value:
-            return ""
-        if not search_terms(value):
-            raise forms.ValidationError("Search needs a word (letters or digits) — ignored.", code="no_terms")
+def _parse_direction(value: str) -> str | None:
+    value = value.lower()
+    if value in {"all", "both"}:
+        return None
+    if value in {"incoming", "outgoing"}:
         return value
+    raise forms.ValidationError(
+        f"“{value[:40]}” is not a direction (received = incoming, sent = outgoing) — ignored.", code="invalid"
+    )
 
-    def _clean_date(self, name: str, label: str) -> dt.date | None:
-        value = self.cleaned_data[name].strip()
-        if value == "":
-            return None
+
+def _parse_account(value: str) -> int | str:
+    return NO_ACCOUNT if value.lower() == NO_ACCOUNT else id_or_error(value, "a mail account")
+
+
+def _parse_customer(value: str) -> int:
+    return id_or_error(value, "a customer number")
+
+
+def _parse_search(value: str) -> str:
+    if not search_terms(value):
+        raise forms.ValidationError("Search needs a word (letters or digits) — ignored.", code="no_terms")
+    return value
+
+
+def _date_parser(label: str) -> Callable[[str], dt.date]:
+    def parse(value: str) -> dt.date:
         try:
             day = dt.datetime.strptime(value, DATE_FORMAT).date()
         except ValueError:
@@ -109,11 +135,145 @@ class InboxFilterForm(forms.Form):
             )
         return day
 
-    def clean_since(self) -> dt.date | None:
-        return self._clean_date("since", "from")
+    return parse
 
-    def clean_until(self) -> dt.date | None:
-        return self._clean_date("until", "to")
+
+# --- Applying them ------------------------------------------------------------------------------
+
+
+def _narrow_account(qs: QuerySet, account, user) -> QuerySet:
+    if account == NO_ACCOUNT:
+        return qs.filter(email_account_id__isnull=True)
+    return qs.filter(email_account_id=account)
+
+
+def _narrow_until(qs: QuerySet, until: dt.date, user) -> QuerySet:
+    if until >= dt.date.max:
+        return qs
+    return qs.filter(created_on__lt=clock.day_start(until + dt.timedelta(days=1)))
+
+
+def _search_slug(q: str) -> str:
+    words = slugify(q)[:40].strip("-")
+    return f"search-{words}" if words else "search"
+
+
+# --- The value object ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InboxFilters:
+    """The filters of one inbox view; every field optional. ``account``: an Id, "none" or None.
+
+    The fields' order is the query string's order."""
+
+    unread: bool = filter_field(
+        False, parse=_parse_unread, narrow=lambda qs, on, user: qs.filter(unread_condition(user)),
+        param=lambda on: "1", facet=True, slug=lambda on: "unread",
+    )
+    direction: Direction | None = filter_field(
+        None, parse=_parse_direction, narrow=lambda qs, d, user: qs.filter(incoming=d == "incoming"),
+        facet=True, slug=str,
+    )
+    account: int | Literal["none"] | None = filter_field(
+        None, parse=_parse_account, narrow=_narrow_account, facet=True, slug=lambda a: f"account-{a}",
+    )
+    customer: int | None = filter_field(
+        None, parse=_parse_customer, narrow=lambda qs, c, user: qs.filter(coworker_id=c),
+        slug=lambda c: f"customer-{c}",
+    )
+    q: str = filter_field(
+        "", parse=_parse_search, narrow=lambda qs, q, user: apply_search(qs, q), control=False, slug=_search_slug,
+    )
+    since: dt.date | None = filter_field(
+        None, parse=_date_parser("from"), param=dt.date.isoformat,
+        narrow=lambda qs, day, user: qs.filter(created_on__gte=clock.day_start(day)),
+        slug=lambda day: f"since-{day:%Y-%m-%d}",
+    )
+    until: dt.date | None = filter_field(
+        None, parse=_date_parser("to"), param=dt.date.isoformat, narrow=_narrow_until, control=False,
+        slug=lambda day: f"until-{day:%Y-%m-%d}",
+    )
+
+    def without(self, *names: str) -> InboxFilters:
+        return dataclasses.replace(self, **{n: FILTERS_BY_NAME[n].default for n in names})
+
+    @property
+    def is_empty(self) -> bool:
+        return self == InboxFilters()
+
+    def _set(self):
+        """(filter, value) of the filters that are set, in the table's order."""
+        for spec in FILTERS:
+            value = getattr(self, spec.name)
+            if value != spec.default:
+                yield spec, value
+
+    def to_params(self) -> dict[str, str]:
+        """The query parameters of this view (only the filters that are set)."""
+        return {spec.name: spec.param(value) for spec, value in self._set()}
+
+    def querystring(self, **extra: str) -> str:
+        return urlencode({**self.to_params(), **extra})
+
+    def apply(self, qs: QuerySet, *, user) -> QuerySet:
+        """``qs`` narrowed by every filter that is set (no ordering, no annotation)."""
+        for spec, value in self._set():
+            qs = spec.narrow(qs, value, user)
+        return qs
+
+    @property
+    def base(self) -> InboxFilters:
+        """The view without its facets: what the counts count (each facet is counted per value)."""
+        return self.without(*FACETS)
+
+    def filename_parts(self) -> list[str]:
+        """What the view holds, in words for a file name: ``["unread", "incoming"]``."""
+        return [spec.slug(value) for spec, value in self._set() if spec.slug is not None]
+
+
+FILTERS: tuple[Filter, ...] = tuple(
+    Filter(name=f.name, default=f.default, **f.metadata["filter"]) for f in dataclasses.fields(InboxFilters)
+)
+FILTERS_BY_NAME = {spec.name: spec for spec in FILTERS}
+FACETS = tuple(spec.name for spec in FILTERS if spec.facet)
+#: The filter form's controls, in order: partials of templates/inbox/index.html.
+CONTROLS = tuple(f"inbox/index.html#filter-{spec.name}" for spec in FILTERS if spec.control)
+
+
+# --- The form -----------------------------------------------------------------------------------
+
+
+class FilterField(forms.CharField):
+    """A filter's query parameter: stripped text, parsed by its :class:`Filter` ("" = not set)."""
+
+    def __init__(self, spec: Filter):
+        super().__init__(required=False, strip=True)
+        self.spec = spec
+
+    def clean(self, value):
+        text = super().clean(value)
+        return self.spec.default if text == "" else self.spec.parse(text)
+
+
+class InboxFilterForm(forms.Form):
+    """Bind to ``request.GET``. ``.filters``: the valid filters; ``.errors``: which were ignored."""
+
+    after = forms.CharField(required=False)
+    open = forms.CharField(required=False)  # the message open in the reader pane (not a filter)
+
+    NOT_FILTERS = ("after", "open")  # parameters that say where the person is, not what they see
+
+    def __init__(self, data=None, *args, **kwargs):
+        # Search text past MAX_QUERY_LENGTH is cut (and said: search_note), so the box shows
+        # exactly what was searched.
+        self.q_was_cut = False
+        if data is not None and len(data.get("q") or "") > MAX_QUERY_LENGTH:
+            data = data.copy()
+            data["q"] = data["q"][:MAX_QUERY_LENGTH]
+            self.q_was_cut = True
+        super().__init__(data, *args, **kwargs)
+        self.fields = {**{spec.name: FilterField(spec) for spec in FILTERS}, **self.fields}
 
     def clean_after(self) -> Cursor | None:
         value = self.cleaned_data["after"].strip()
@@ -131,7 +291,7 @@ class InboxFilterForm(forms.Form):
         if value == "":
             return None
         try:
-            return _id_or_error(value, "a message")
+            return id_or_error(value, "a message")
         except forms.ValidationError:
             raise forms.ValidationError(
                 f"“{value[:40]}” is not a message number — no message opened.", code="invalid"
@@ -143,9 +303,7 @@ class InboxFilterForm(forms.Form):
         if since and until and since > until:
             for name in ("since", "until"):
                 data.pop(name, None)
-            self.add_error(
-                "until", "“To” is before “from” — the date range is ignored."
-            )
+            self.add_error("until", "“To” is before “from” — the date range is ignored.")
         return data
 
     # --- What the view uses ---------------------------------------------------------------
@@ -156,15 +314,7 @@ class InboxFilterForm(forms.Form):
         if not hasattr(self, "cleaned_data"):
             self.is_valid()
         data = self.cleaned_data
-        return InboxFilters(
-            unread=data.get("unread") or False,
-            direction=data.get("direction"),
-            account=data.get("account"),
-            customer=data.get("customer"),
-            q=data.get("q") or "",
-            since=data.get("since"),
-            until=data.get("until"),
-        )
+        return InboxFilters(**{spec.name: data.get(spec.name, spec.default) for spec in FILTERS})
 
     @property
     def cursor(self) -> Cursor | None:
@@ -178,6 +328,11 @@ class InboxFilterForm(forms.Form):
         if not hasattr(self, "cleaned_data"):
             self.is_valid()
         return self.cleaned_data.get("open")
+
+    @property
+    def controls(self) -> tuple[str, ...]:
+        """The filter controls the form draws, in order (template partials)."""
+        return CONTROLS
 
     @property
     def filter_fields(self):
@@ -198,46 +353,3 @@ class InboxFilterForm(forms.Form):
         if any(not is_prefix(term) for term in search_terms(q)):
             notes.append("Single letters are found only as whole words.")
         return " ".join(notes)
-
-
-MAX_SELECTED = 1000
-
-
-class MarkForm(forms.Form):
-    """A bulk mark: ``action`` read/unread, the selected ``ids`` (for "mark selected"), and the
-    view's own filters (hidden fields) so "all matching" marks exactly the view and the person
-    goes back to it afterwards."""
-
-    action = forms.ChoiceField(choices=[("read", "read"), ("unread", "unread")])
-    ids = forms.CharField(required=False, widget=forms.MultipleHiddenInput)
-
-    def __init__(self, data=None, *args, **kwargs):
-        super().__init__(data, *args, **kwargs)
-        self.view_form = InboxFilterForm(data)
-
-    def clean_ids(self) -> list[int]:
-        values = self.data.getlist("ids") if hasattr(self.data, "getlist") else []
-        if len(values) > MAX_SELECTED:
-            raise forms.ValidationError(f"Select at most {MAX_SELECTED} messages at a time.")
-        return sorted({_id_or_error(str(v), "a message") for v in values})
-
-    @property
-    def is_read(self) -> bool:
-        return self.cleaned_data["action"] == "read"
-
-    @property
-    def view_filters(self) -> InboxFilters:
-        return self.view_form.filters
-
-    @property
-    def view_querystring(self) -> str:
-        return self.view_filters.querystring()
-
-    @property
-    def error_text(self) -> str:
-        errors = [e for field_errors in self.errors.values() for e in field_errors]
-        return "Nothing was marked: " + " ".join(errors) if errors else ""
-
-    def done_text(self, count: int) -> str:
-        state = "read" if self.is_read else "unread"
-        return f"Marked {count:,} message{'' if count == 1 else 's'} {state}."

@@ -1,7 +1,7 @@
 """Read and unread, per person: the local marks that override Nexudus's ``IsNewMessage``.
 
 For a person u a message is unread iff u has a mark on it saying so, else Nexudus's
-``is_new_message`` (``inbox.mailbox.selectors.unread_condition``). Marks are ours alone: nothing here
+``is_new_message`` (``inbox.mailbox.unread``). Marks are ours alone: nothing here
 talks to Nexudus (its API treats messages as read-only) and no sync touches the table.
 
 Writes are set-based: each batch of ids is one ``INSERT ... SELECT ... ON CONFLICT (user,
@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from inbox.models import CoworkerMessage, MessageMark
 from inbox.platform import sql as platform_sql
-from inbox.mailbox.selectors import unread_condition
+from inbox.mailbox.unread import unread_condition
 
 BATCH_SIZE = 10_000  # ids per statement: short write transactions even on SQLite under load
 

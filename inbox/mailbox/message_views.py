@@ -1,7 +1,7 @@
 """One message, its body, read / unread marks, and one customer's conversation.
 
 Each URL serves both a full page and, for htmx, the fragment the inbox puts in its reader pane
-(STYLE.md §6). Opening a message marks it read for the person; both that and the mark buttons
+(a named partial of the page's template: ``inbox/message.html#detail``). Opening a message marks it read for the person; both that and the mark buttons
 tell the page with the ``messageMarked`` event (detail ``{"id": <Id>, "unread": <bool>}``), so the
 list row can follow. The body never renders in the page: it is its own document in a sandboxed
 iframe, served by :func:`message_body` under a policy that allows no script at all.
@@ -21,11 +21,11 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
-from inbox.mailbox import reader
+from inbox.fragments import is_fragment
+from inbox.mailbox import marks, reader
+from inbox.mailbox.cursor import Cursor
 from inbox.mailbox.filters import InboxFilterForm
 from inbox.mailbox.sanitize import clean_body
-from inbox.mailbox.selectors import Cursor
-from inbox.mailbox import marks
 
 MARKED_EVENT = "messageMarked"
 BODY_POLICY = (
@@ -51,20 +51,16 @@ class NexudusIdConverter:
 register_converter(NexudusIdConverter, "nid")
 
 
-def _fragment(request: HttpRequest) -> bool:
-    """An htmx swap wants the fragment; boosted links and history restores want the page."""
-    htmx = request.htmx
-    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
-
-
-def _page(request: HttpRequest, page: str, fragment: str, context: dict, status: int = 200) -> HttpResponse:
-    response = render(request, fragment if _fragment(request) else page, context, status=status)
+def _page(request: HttpRequest, page: str, context: dict, *, fragment: str = "", status: int = 200) -> HttpResponse:
+    """``page``, or its partial ``fragment`` (if it has one) for an htmx swap."""
+    template = f"{page}#{fragment}" if fragment and is_fragment(request) else page
+    response = render(request, template, context, status=status)
     patch_vary_headers(response, ["HX-Request"])
     return response
 
 
 def _missing(request: HttpRequest, pk: int) -> HttpResponse:
-    return _page(request, "inbox/message_missing.html", "inbox/message_missing_body.html", {"pk": pk}, 404)
+    return _page(request, "inbox/message_missing.html", {"pk": pk}, fragment="missing", status=404)
 
 
 def _own_host(request: HttpRequest) -> str | None:
@@ -94,9 +90,9 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "show_images": _show_images(request),
         "neighbours": reader.neighbours(user=request.user, message=message, filters=filters),
         "view_query": filters.querystring(),
-        "in_pane": _fragment(request),
+        "in_pane": is_fragment(request),
     }
-    response = _page(request, "inbox/message.html", "inbox/message_detail.html", context)
+    response = _page(request, "inbox/message.html", context, fragment="detail")
     return _marked(response, pk, unread=False)
 
 
@@ -130,7 +126,7 @@ def _mark(request: HttpRequest, pk: int, *, unread: bool) -> HttpResponse:
     if not request.htmx:
         # Back to the inbox after "unread": reopening the message would read it again.
         return _back(request, reverse("inbox-index") if unread else reverse("message-detail", args=[pk]))
-    response = render(request, "inbox/message_actions.html", {"message": message, "is_unread": unread})
+    response = render(request, "inbox/message.html#actions", {"message": message, "is_unread": unread})
     return _marked(response, pk, unread=unread)
 
 
@@ -149,14 +145,14 @@ def customer_detail(request: HttpRequest, coworker_id: int) -> HttpResponse:
     before, bad_cursor = _cursor(request.GET.get("before", ""))
     size = settings.CONVERSATION_PAGE_SIZE
     context = {"coworker_id": coworker_id, "before": before, "bad_cursor": bad_cursor}
-    if _fragment(request) and before is not None:  # "Earlier messages": just the older page
+    if is_fragment(request) and before is not None:  # "Earlier messages": just the older page
         context["thread"] = reader.conversation_page(user=request.user, coworker_id=coworker_id, before=before, size=size)
-        return _page(request, "inbox/customer_thread.html", "inbox/customer_thread.html", context)
+        return _page(request, "inbox/customer.html#thread", context)
     context["customer"] = reader.customer_summary(coworker_id)
     if context["customer"] is None:
-        return _page(request, "inbox/customer_missing.html", "inbox/customer_missing.html", context, 404)
+        return _page(request, "inbox/customer_missing.html", context, status=404)
     context["thread"] = reader.conversation_page(user=request.user, coworker_id=coworker_id, before=before, size=size)
-    return _page(request, "inbox/customer.html", "inbox/customer.html", context)
+    return _page(request, "inbox/customer.html", context)
 
 
 def _cursor(value: str) -> tuple[Cursor | None, bool]:

@@ -1,4 +1,4 @@
-"""Reading one message and one customer's conversation: the selectors behind ``views/message.py``.
+"""Reading one message and one customer's conversation: the selectors behind ``message_views.py``.
 
 Both start from the inbox's own selector (``inbox.mailbox.selectors.message_list``), so "unread",
 "live" and the newest-first order mean here exactly what they mean in the list.
@@ -12,55 +12,12 @@ from datetime import datetime
 from django.db.models import Count, Max, Min, Q
 from django.db.models.functions import Substr
 
+from inbox.mailbox.cursor import Cursor
+from inbox.mailbox.filters import InboxFilters
+from inbox.mailbox.selectors import Page, live_messages, message_list, newer_than, older_than, page_after
 from inbox.models import CoworkerMessage
-from inbox.mailbox.selectors import (
-    DEFAULT_ACCOUNT_LABEL,
-    Cursor,
-    InboxFilters,
-    Page,
-    live_messages,
-    message_list,
-    newer_than,
-    older_than,
-    page_after,
-)
 
 CONVERSATION_TEXT_CHARS = 1500  # of each message's plain text in the thread; "Open" shows it all
-
-# CoworkerMessage.MessageId (eBusinessMessageName), nexudus-api.md §6. 0 is also what messages
-# sent by hand may carry, so it is never read as "ResetPassword" without saying so.
-MESSAGE_TEMPLATES = (
-    "ResetPassword", "PaidInvoice", "UnPaidInvoice", "NewInvoice", "PreauthSignUp", "NewUser",
-    "NewContact", "BookingConfirmation", "BookingReminder", "LowTimePasses", "AutoCheckout",
-    "EventProduct", "TermsAndConditionsAgreed", "NewEventComment", "NewBlogComment",
-    "NewCreditNote", "NewWallMessage", "NewDataFile", "NewEsignedFile", "VisitorCheckin",
-    "VisitorRegistered", "ReferralInvite", "HelpDeskReply", "TourRegistered", "SignupRestore",
-    "BookingTerminationConfirmation", "DeliveryReceived", "Proposal", "BookingDeletedConfirmation",
-    "PasswordChanged", "EventAttendeeCancelledConfirmation", "VisitorBookingNotification",
-    "EventUpdateNotification", "EventAttendeeReminder", "SurveyInvitation",
-    "VisitorBookingCancelledNotification", "BrivoOnAirCode", "EventAttendeeEventFinished",
-    "PinReminder", "FormPageInvitation",
-)  # fmt: skip
-
-
-def template_label(message_id: int | None) -> str | None:
-    """The Nexudus template a message came from, in words; None when it names none."""
-    if message_id is None:
-        return None
-    if message_id == 0:
-        return "ResetPassword (0) — or none: Nexudus also gives 0 to messages sent by hand"
-    if 0 < message_id < len(MESSAGE_TEMPLATES):
-        return f"{MESSAGE_TEMPLATES[message_id]} ({message_id})"
-    return f"Unknown template ({message_id})"
-
-
-def account_label(message: CoworkerMessage) -> str:
-    """The mail account a message went through, as the message names it."""
-    if message.email_account_id is None:
-        return DEFAULT_ACCOUNT_LABEL
-    name = message.email_account_display_name or f"Account {message.email_account_id}"
-    address = message.email_account_email_address
-    return f"{name} <{address}>" if address and address != name else name
 
 
 # --- One message ------------------------------------------------------------------------------

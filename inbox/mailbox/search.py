@@ -1,41 +1,24 @@
-"""Full-text search over messages: SQLite FTS5 or PostgreSQL text search, never LIKE '%q%'.
+"""The inbox's search: the words of a search box, and a search's time budget.
 
-The user's text never reaches the search engine's query syntax: it is cut into words (letters and
-digits, any script), and each word becomes a quoted prefix term, all of them required. So ``foo
-OR bar``, ``NEAR(...)``, ``"``, ``*`` or ``-x`` are just words (or nothing).
-
-* SQLite: ``inbox_message_fts``, an FTS5 external-content table over ``inbox_coworkermessage``
-  (subject, body_text, customer name, e-mail, company), kept in step by triggers (migration 0002).
-  The query is ``id IN (SELECT rowid FROM inbox_message_fts WHERE inbox_message_fts MATCH ?)``;
-  every other condition (dates!) stays outside MATCH (DESIGN.md, traps).
-  https://www.sqlite.org/fts5.html#external_content_tables
-* PostgreSQL: a stored generated ``search_vector`` tsvector column ('simple' configuration: the
-  data is multilingual, so no stemming or stop words) with a GIN index, matched with
-  ``to_tsquery`` built from the same words (``'word':*``).
-  https://www.postgresql.org/docs/current/textsearch-tables.html
+The user's text never reaches a search engine's query syntax: it is cut into words (letters and
+digits, any script), at most MAX_TERMS of them, and every word is required. So ``foo OR bar``,
+``NEAR(...)``, ``"``, ``*`` or ``-x`` are just words (or nothing). How each database matches the
+words is :mod:`inbox.platform.search`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import contextvars
-import hashlib
 import re
-import time
 
-from django.db import NotSupportedError, connections, models
-from django.db.models import BooleanField, QuerySet
-from django.db.models.expressions import Col, Expression
+from django.conf import settings
+from django.db.models import QuerySet
 
-from inbox.platform import cache as platform_cache
+from inbox.platform import search as platform_search
 
 MAX_TERMS = 12
 MAX_TERM_LENGTH = 64
-MIN_PREFIX_LENGTH = 2  # shorter words are matched whole, not as the start of longer ones
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)  # letters and digits, any script
-
-FTS_TABLE = "inbox_message_fts"
-MESSAGE_TABLE = "inbox_coworkermessage"
 
 
 def search_terms(text: str) -> list[str]:
@@ -52,302 +35,9 @@ def has_too_many_terms(text: str) -> bool:
     return len({w.lower() for w in _WORD.findall(text or "")}) > MAX_TERMS
 
 
-def is_prefix(term: str) -> bool:
-    """Whether a word is looked for as the start of words. A single letter is not: "b*" is most of
-    the index (every word starting with b), too broad to be worth its cost; "b" is the word b."""
-    return len(term) >= MIN_PREFIX_LENGTH
-
-
-def fts5_query(terms: list[str]) -> str:
-    """``"word"*`` for each word, implicitly ANDed. Words hold no quotes, but double them anyway."""
-    return " ".join('"{}"{}'.format(t.replace('"', '""'), "*" if is_prefix(t) else "") for t in terms)
-
-
-def tsquery(terms: list[str]) -> str:
-    """``'word':* & ...`` for to_tsquery('simple', ...). Words are \\w+ only; quotes doubled anyway."""
-    return " & ".join(
-        "'{}'{}".format(t.replace("'", "''").replace("\\", ""), ":*" if is_prefix(t) else "") for t in terms
-    )
-
-
-# Newest-first search has two good plans and each is terrible for the other kind of word: a rare
-# word wants "find the matches, then sort them"; a common one wants "walk the newest-first index
-# and keep the rows that match" (found after a page's worth of rows). PostgreSQL estimates any
-# word it has no statistics for (any rare word, any prefix) at 0.5% of the rows and walks the
-# index for it, reading every row (1.3 s at a million); SQLite always drives by the match list
-# (3.3 s for a word in half the messages). So we ask the index how many rows match, up to
-# FEW_MATCHES (a rare word stops the probe at once, a common one after FEW_MATCHES rows), remember
-# the answer for a while, and write the query for the plan that fits.
-FEW_MATCHES = 3000
-PROBE_CACHE_SECONDS = 3600  # how common a word is changes slowly; either answer gives the same rows
-
-
-def _matches_fewer_than(alias: str, query: str, limit: int) -> bool:
-    key = "inbox:search-few:v1:" + hashlib.sha256(f"{alias}:{limit}:{query}".encode()).hexdigest()[:32]
-    known = platform_cache.get(key)
-    if known is not None:
-        return known
-    probe = _pg_probe if connections[alias].vendor == "postgresql" else _sqlite_probe
-    few = probe(alias, query, limit)
-    platform_cache.set(key, few, PROBE_CACHE_SECONDS)
-    return few
-
-
-def _pg_probe(alias: str, query: str, limit: int) -> bool:
-    return _pg_count(alias, query, limit) < limit
-
-
-def _pg_any(alias: str, query: str) -> bool:
-    """Whether any message matches (whole words only: no prefix). Asked as "count up to 10": with
-    LIMIT 1 (or EXISTS) the planner scans the table for a word it has no statistics for, which is
-    every word it has never seen (a second at a million rows); at 10 it reads the GIN index."""
-    return _pg_count(alias, query, 10) > 0
-
-
-def _pg_count(alias: str, query: str, limit: int) -> int:
-    """How many messages match, counting no further than ``limit``."""
-    sql = (
-        f'SELECT count(*) FROM (SELECT 1 FROM "{MESSAGE_TABLE}" '
-        f"WHERE \"search_vector\" @@ to_tsquery('simple'::regconfig, %s) LIMIT %s) AS probe"
-    )
-    with connections[alias].cursor() as cursor:
-        cursor.execute(sql, [query, limit])
-        return cursor.fetchone()[0]
-
-
-def _sqlite_probe(alias: str, query: str, limit: int) -> bool:
-    sql = f"SELECT count(*) FROM (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s LIMIT %s)"
-    with connections[alias].cursor() as cursor:
-        cursor.execute(sql, [query, limit])
-        return cursor.fetchone()[0] < limit
-
-
-class _SearchVectorField(models.Field):
-    """The generated tsvector column of migration 0002 (PostgreSQL only; not a model field)."""
-
-    def db_type(self, connection):
-        return "tsvector"
-
-
-_SEARCH_VECTOR = _SearchVectorField()
-_SEARCH_VECTOR.set_attributes_from_name("search_vector")
-
-
-class _PgMatch(Expression):
-    """``<alias>.search_vector @@ q`` (many matches), or ``<alias>.id = ANY(ARRAY(<GIN matches>))``
-    (few). A real expression, not RawSQL, so the table alias follows the query when Django nests
-    it as a subquery (counts, "mark all matching")."""
-
-    conditional = True
-    output_field = BooleanField()
-
-    def __init__(self, query: str, *, few: bool, col=None):
-        super().__init__()
-        self.query, self.few, self.col = query, few, col
-
-    def get_source_expressions(self):
-        return [self.col] if self.col is not None else []
-
-    def set_source_expressions(self, exprs):
-        self.col = exprs[0] if exprs else None
-
-    def resolve_expression(self, query=None, allow_joins=True, reuse=None, summarize=False, for_save=False):
-        clone = self.copy()
-        _SEARCH_VECTOR.model = query.model
-        target = query.model._meta.pk if self.few else _SEARCH_VECTOR
-        clone.col = Col(query.get_initial_alias(), target)
-        return clone
-
-    def as_sql(self, compiler, connection):
-        column, params = compiler.compile(self.col)
-        if self.few:
-            sql = (
-                f'{column} = ANY(ARRAY(SELECT fts_m."id" FROM "{MESSAGE_TABLE}" fts_m '
-                f"WHERE fts_m.\"search_vector\" @@ to_tsquery('simple'::regconfig, %s)))"
-            )
-        else:
-            sql = f"{column} @@ to_tsquery('simple'::regconfig, %s)"
-        return sql, [*params, self.query]
-
-
-class _Fts5Match(_PgMatch):
-    """``<alias>.id IN (FTS5 matches)`` (few: SQLite looks each match up by id, then sorts), or
-    ``+<alias>.id IN (...)`` (many: the unary + keeps SQLite from driving the query by the match
-    list, so it walks the newest-first index and stops after a page). Measured at 1M rows: a word
-    in half the messages took 3.3 s the first way and 70 ms the second; a rare one the reverse.
-
-    ``walk``: the same words as exact terms (see :func:`_spelled_out`). Inside
-    ``search_plan(WALK)`` the condition is a probe of the index for each row, ``EXISTS (SELECT 1
-    FROM fts WHERE fts MATCH <exact terms> AND rowid = <alias>.id)``: no setup at all, ~40 µs a
-    row, so a page of a word in half the messages costs ~3 ms instead of the 70 ms of copying half
-    a million matches into a temporary index. Only :func:`inbox.mailbox.selectors.page_after` asks for it,
-    over a bounded window of rows; everything else (counts, exports, marks) keeps the set plans."""
-
-    def __init__(self, query: str, *, few: bool, col=None, walk: str | None = None):
-        super().__init__(query, few=few, col=col)
-        self.walk = walk
-
-    def resolve_expression(self, query=None, allow_joins=True, reuse=None, summarize=False, for_save=False):
-        clone = self.copy()
-        clone.col = Col(query.get_initial_alias(), query.model._meta.pk)
-        return clone
-
-    def as_sql(self, compiler, connection):
-        column, params = compiler.compile(self.col)
-        plan = _PLAN.get()
-        if plan == SKIP:
-            return "1 = 1", []
-        if plan == WALK and self.walk:
-            sql = f"EXISTS (SELECT 1 FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s AND {FTS_TABLE}.rowid = {column})"
-            return sql, [self.walk, *params]
-        plus = "" if self.few else "+"
-        sql = f"{plus}{column} IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s)"
-        return sql, [*params, self.query]
-
-
-# --- Walking the newest-first index for a common word (SQLite) ---------------------------------
-# FTS5 answers "does row X contain the exact word w" in ~40 µs, but a prefix ("invoice"*, what
-# every search term is) rebuilds the merged list of all its words on each question (16 ms). So a
-# common search is rewritten with each prefix spelled out as the words the index holds
-# (fts5vocab): "invoice"* -> ("invoice" OR "invoices"). A word must be common for walking to pay
-# (a page needs size / share rows probed); a prefix of many words, or a word outside ASCII (whose
-# folding we would have to copy from the tokenizer exactly), keeps the set plan.
-
-VOCAB_TABLE = "inbox_message_fts_vocab"  # migration 0007
-SKIP, WALK = "skip", "walk"
-WALK_WINDOW = 500  # at most this many rows of the view are probed before the set plan takes over
-WALK_MIN_SHARE = 0.2  # walk only words found in at least this share of the live messages
-MAX_EXPANSIONS = 16
-_ASCII_WORD = re.compile(r"^[a-z0-9]+$")
-_PLAN: contextvars.ContextVar[str | None] = contextvars.ContextVar("inbox_search_plan", default=None)
-
-
-@contextlib.contextmanager
-def search_plan(plan: str):
-    """Compile full-text conditions inside the block as ``WALK`` (per-row probes, where the
-    words allow it) or ``SKIP`` (left out: the rows the words are looked for among)."""
-    token = _PLAN.set(plan)
-    try:
-        yield
-    finally:
-        _PLAN.reset(token)
-
-
-def walkable(qs: QuerySet) -> bool:
-    """Whether ``qs`` holds a search that can be walked (see above)."""
-
-    def found(node) -> bool:
-        expression = getattr(node, "lhs", node)
-        if isinstance(expression, _Fts5Match):
-            return bool(expression.walk)
-        return any(found(child) for child in getattr(node, "children", ()))
-
-    return found(qs.query.where)
-
-
-def sqlite_plan(alias: str, terms: list[str]) -> tuple[str, bool, str | None]:
-    """(FTS5 query, few, walk) for ``terms`` on SQLite.
-
-    Few matches: the prefix query, driving the query by its matches. Many: the words spelled out
-    as exact words where the vocabulary allows (a prefix's setup costs 10 ms for a word in half
-    the messages, the exact words' none), and ``walk`` (the same) when they are common enough to
-    find a page by walking the newest rows."""
-    prefix = fts5_query(terms)
-    if _matches_fewer_than(alias, prefix, FEW_MATCHES):
-        return prefix, True, None
-    spelled = _spelled_out(alias, terms)
-    query = spelled or prefix
-    return query, False, (spelled if spelled and _is_common(alias, query) else None)
-
-
-def sqlite_match_query(alias: str, terms: list[str]) -> str:
-    return sqlite_plan(alias, terms)[0]
-
-
-def _spelled_out(alias: str, terms: list[str]) -> str | None:
-    """``("invoice" OR "invoices") AND ("parking")`` for ["invoice", "parking"]: each prefix as
-    the words the index holds that start with it. None when a word is not plain ASCII (its
-    folding is the tokenizer's business), spells out to nothing (nothing matches: the prefix query
-    says so at once) or to more than MAX_EXPANSIONS words. Cached; the key holds the newest
-    message id, so a word form that a new message brings is never missed."""
-    if not terms or not all(_ASCII_WORD.match(t) for t in terms):
-        return None
-    with connections[alias].cursor() as cursor:
-        cursor.execute(f"SELECT max(id) FROM {MESSAGE_TABLE}")
-        newest = cursor.fetchone()[0]
-    key = "inbox:search-words:v1:" + hashlib.sha256(f"{alias}:{newest}:{' '.join(terms)}".encode()).hexdigest()[:32]
-    known = platform_cache.get(key)
-    if known is not None:
-        return known or None
-    spelled = _vocabulary_query(alias, terms) or ""
-    platform_cache.set(key, spelled, PROBE_CACHE_SECONDS)
-    return spelled or None
-
-
-def _vocabulary_query(alias: str, terms: list[str]) -> str | None:
-    groups = []
-    with connections[alias].cursor() as cursor:
-        for term in terms:
-            if is_prefix(term):
-                cursor.execute(
-                    f"SELECT term FROM {VOCAB_TABLE} WHERE term >= %s AND term < %s LIMIT %s",
-                    [term, term + "\U0010ffff", MAX_EXPANSIONS + 1],
-                )
-            else:
-                cursor.execute(f"SELECT term FROM {VOCAB_TABLE} WHERE term = %s", [term])
-            words = [row[0] for row in cursor.fetchall()]
-            if not words or len(words) > MAX_EXPANSIONS:
-                return None
-            groups.append("(" + " OR ".join('"{}"'.format(w.replace('"', '""')) for w in words) + ")")
-    return " AND ".join(groups)
-
-
-def _is_common(alias: str, query: str) -> bool:
-    """Whether the words are in at least WALK_MIN_SHARE of the live messages (cached like the probe)."""
-    key = "inbox:search-common:v1:" + hashlib.sha256(f"{alias}:{query}".encode()).hexdigest()[:32]
-    known = platform_cache.get(key)
-    if known is not None:
-        return known
-    with connections[alias].cursor() as cursor:
-        cursor.execute(f"SELECT count(*) FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [query])
-        matches = cursor.fetchone()[0]
-        cursor.execute("SELECT coalesce(sum(n), 0) FROM inbox_message_tally")
-        live = cursor.fetchone()[0]
-    common = bool(live) and matches >= WALK_MIN_SHARE * live
-    platform_cache.set(key, common, PROBE_CACHE_SECONDS)
-    return common
-
-
 def apply_search(qs: QuerySet, text: str) -> QuerySet:
     """Restrict a CoworkerMessage queryset to rows matching ``text`` (no words: unchanged)."""
-    terms = search_terms(text)
-    if not terms:
-        return qs
-    vendor = connections[qs.db].vendor
-    if vendor == "postgresql":
-        # PostgreSQL's GIN index gathers every row of a prefix's words before it intersects the
-        # terms (a common prefix: 100-500 ms at a million messages), even when a whole word of the
-        # search is in no message at all. Whole words alone are quick to look up: when they match
-        # nothing, neither does the search.
-        exact = [t for t in terms if not is_prefix(t)]
-        if exact and len(exact) < len(terms) and not _pg_any(qs.db, tsquery(exact)):
-            return qs.filter(_PgMatch(tsquery(exact), few=True))  # nothing, by a query that says so quickly
-        query = tsquery(terms)
-        # Few matches: take them from the GIN index first, then sort them (ARRAY(...) is an
-        # InitPlan the planner cannot turn back into a walk down the date index). Many: walking
-        # the newest-first index finds a page of them at once.
-        return qs.filter(_PgMatch(query, few=_matches_fewer_than(qs.db, query, FEW_MATCHES)))
-    if vendor == "sqlite":
-        query, few, walk = sqlite_plan(qs.db, terms)
-        return qs.filter(_Fts5Match(query, few=few, walk=walk))
-    raise NotSupportedError(f"No full-text search for database vendor {vendor!r}: use PostgreSQL or SQLite.")
-
-
-# --- The time budget ------------------------------------------------------------------------
-# Whatever the words, a search gives up after SEARCH_TIME_BUDGET_MS and the page says it was too
-# broad, instead of holding a database connection (and everyone's pages) for seconds: PostgreSQL
-# cancels the statement (statement_timeout, https://www.postgresql.org/docs/current/runtime-config-client.html),
-# SQLite is interrupted from its progress handler (https://www.sqlite.org/c3ref/progress_handler.html).
+    return platform_search.match(qs, search_terms(text))
 
 
 class SearchTooBroad(Exception):
@@ -360,41 +50,17 @@ class SearchTooBroad(Exception):
         )
 
 
-_PROGRESS_STEPS = 20_000  # SQLite virtual-machine steps between two looks at the clock (~1 ms)
-
-
 @contextlib.contextmanager
 def search_budget(*, active: bool, alias: str = "default", milliseconds: int | None = None):
-    """Run the block's queries under the search time budget (``active``: the view has a search;
-    otherwise nothing changes). Raises :class:`SearchTooBroad` when the budget runs out."""
+    """Run the block's queries under the search time budget, SEARCH_TIME_BUDGET_MS (``active``:
+    the view has a search; otherwise nothing changes). Raises :class:`SearchTooBroad` when the
+    budget runs out, instead of holding a database connection (and everyone's pages) for seconds."""
     if not active:
         yield
         return
-    from django.conf import settings
-    from django.db import OperationalError, transaction
-
     budget = int(milliseconds if milliseconds is not None else settings.SEARCH_TIME_BUDGET_MS)
-    connection = connections[alias]
-    if connection.vendor == "postgresql":
-        try:
-            with transaction.atomic(using=alias):
-                with connection.cursor() as cursor:
-                    cursor.execute(f"SET LOCAL statement_timeout = {budget}")
-                yield
-        except OperationalError as exc:
-            if getattr(exc.__cause__, "sqlstate", None) == "57014":  # query_canceled
-                raise SearchTooBroad() from exc
-            raise
-        return
-    connection.ensure_connection()
-    raw = connection.connection
-    deadline = time.monotonic() + budget / 1000
-    raw.set_progress_handler(lambda: 1 if time.monotonic() > deadline else 0, _PROGRESS_STEPS)
     try:
-        yield
-    except OperationalError as exc:
-        if "interrupted" in str(exc):
-            raise SearchTooBroad() from exc
-        raise
-    finally:
-        raw.set_progress_handler(None, 0)
+        with platform_search.time_budget(alias=alias, milliseconds=budget):
+            yield
+    except platform_search.TimedOut as exc:
+        raise SearchTooBroad() from exc

@@ -1,8 +1,9 @@
 """The inbox page: one URL (``/``) serves the page and its fragments; counts, live and marks beside.
 
-``request.htmx`` picks the fragment (STYLE.md, conventions 6-7): the filter form swaps
-``#results``, the infinite-scroll sentinel (``#more``) swaps in the next keyset page, and a plain
-request (or htmx's history restore) gets the whole page, so every view works without JavaScript.
+``is_fragment`` picks what to draw: the filter form swaps ``#results``, the infinite-scroll
+sentinel (``#more``) swaps in the next keyset page, and a plain request (or htmx's history
+restore) gets the whole page, so every view works without JavaScript. Each fragment is a named
+partial of the page's template (``inbox/index.html#rows``).
 """
 
 from __future__ import annotations
@@ -16,15 +17,17 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
-from inbox.mailbox.filters import InboxFilterForm, MarkForm
+from inbox.fragments import is_fragment
+from inbox.mailbox import marks
+from inbox.mailbox.counts import cached_message_counts
+from inbox.mailbox.cursor import Cursor
+from inbox.mailbox.filters import InboxFilterForm, InboxFilters
+from inbox.mailbox.forms import MarkForm
 from inbox.mailbox.search import SearchTooBroad, search_budget
 from inbox.mailbox.selectors import (
     LIVE_CAP,
-    Cursor,
-    InboxFilters,
     Page,
     account_choices,
-    cached_message_counts,
     for_rows,
     inbox_is_empty,
     message_list,
@@ -32,14 +35,14 @@ from inbox.mailbox.selectors import (
     page_after,
 )
 
+PAGE = "inbox/index.html"
 MARKED_MANY_EVENT = "messagesMarked"  # detail {"ids": [...], "unread": bool}; one message: "messageMarked"
 
 
-def _fragment(request: HttpRequest) -> str:
-    htmx = request.htmx
-    if not htmx or htmx.history_restore_request or htmx.boosted:
-        return "inbox/index.html"
-    return {"more": "inbox/_rows.html"}.get(htmx.target, "inbox/_results.html")
+def _template(request: HttpRequest) -> str:
+    if not is_fragment(request):
+        return PAGE
+    return f"{PAGE}#rows" if request.htmx.target == "more" else f"{PAGE}#results-changed"
 
 
 @require_GET
@@ -52,12 +55,9 @@ def inbox_index(request: HttpRequest) -> HttpResponse:
             page = page_after(rows, form.cursor, settings.INBOX_PAGE_SIZE)
     except SearchTooBroad as exc:
         page, too_broad = Page(rows=[], next_cursor=None), str(exc)
-    template = _fragment(request)
-    context = {
-        "form": form, "filters": form.filters, "page": page, "fragment": template, "open_id": form.open_id,
-        "too_broad": too_broad,
-    }
-    if template != "inbox/_rows.html":
+    template = _template(request)
+    context = {"form": form, "filters": form.filters, "page": page, "open_id": form.open_id, "too_broad": too_broad}
+    if template != f"{PAGE}#rows":
         context["accounts"] = account_choices()
         context["mirror_empty"] = not page.rows and inbox_is_empty()
     return render(request, template, context)
@@ -70,8 +70,8 @@ def inbox_counts(request: HttpRequest) -> HttpResponse:
         with search_budget(active=bool(form.filters.q)):
             counts = cached_message_counts(user=request.user, filters=form.filters)
     except SearchTooBroad as exc:
-        return HttpResponse(render_to_string("inbox/_counts_too_broad.html", {"reason": str(exc)}))
-    template = "inbox/_counts.html" if request.htmx else "inbox/counts.html"
+        return HttpResponse(render_to_string("inbox/counts.html#too-broad", {"reason": str(exc)}))
+    template = "inbox/counts.html#counts" if is_fragment(request) else "inbox/counts.html"
     return render(request, template, {"counts": counts, "filters": form.filters})
 
 
@@ -94,7 +94,7 @@ def inbox_live(request: HttpRequest) -> HttpResponse:
 def _live_response(count: int, form: InboxFilterForm, token: str) -> HttpResponse:
     # Rendered without the request: polled every few seconds, it skips the layout's context processors.
     context = {"count": count, "filters": form.filters, "newest_token": token, "live_cap": LIVE_CAP}
-    return HttpResponse(render_to_string("inbox/_live.html", context))
+    return HttpResponse(render_to_string(f"{PAGE}#live", context))
 
 
 @require_POST
@@ -103,15 +103,13 @@ def inbox_mark_selected(request: HttpRequest) -> HttpResponse:
     form = MarkForm(request.POST)
     if not form.is_valid() or not form.cleaned_data["ids"]:
         return _back_to_view(request, form, error=form.error_text or "Select messages to mark first.")
-    from inbox.mailbox import marks  # the message area's service (imported late: optional at start-up)
-
     ids = form.cleaned_data["ids"]
     count = (marks.mark_read if form.is_read else marks.mark_unread)(user=request.user, message_ids=ids)
     if not request.htmx:
         return _back_to_view(request, form, done=form.done_text(count))
     rows = for_rows(message_list(user=request.user, filters=InboxFilters())).filter(pk__in=ids)
     context = {"rows": rows, "done": form.done_text(count), "filters": form.view_filters}
-    response = render(request, "inbox/_marked.html", context)
+    response = render(request, f"{PAGE}#marked", context)
     # The counts reload, and a reader pane showing one of these messages updates (static/js/app.js).
     return trigger_client_event(response, MARKED_MANY_EVENT, {"ids": ids, "unread": not form.is_read})
 
@@ -122,8 +120,6 @@ def inbox_mark_matching(request: HttpRequest) -> HttpResponse:
     form = MarkForm(request.POST)
     if not form.is_valid() or form.view_form.errors:
         return _back_to_view(request, form, error=form.error_text or "Nothing was marked: the filters did not parse.")
-    from inbox.mailbox import marks
-
     queryset = message_list(user=request.user, filters=form.view_filters)
     count = marks.mark_matching(user=request.user, queryset=queryset, is_read=form.is_read)
     return _back_to_view(request, form, done=form.done_text(count))

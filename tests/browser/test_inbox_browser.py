@@ -10,7 +10,7 @@ from django.core.cache import cache
 from playwright.sync_api import expect
 
 from inbox.models import CoworkerMessage, EmailAccount, MessageMark
-from inbox.mailbox.selectors import InboxFilters
+from inbox.mailbox.filters import InboxFilters
 from tests.browser.conftest import sign_in_through_form
 from tests.mailbox.inbox_fixtures import BASE_TIME, InboxData, build_messages, expected_ids, make_message
 

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from inbox.models import CoworkerMessage, MessageMark
-from inbox.mailbox.selectors import InboxFilters
+from inbox.mailbox.filters import InboxFilters
 from tests.browser.test_inbox_browser import mirror, row_ids, wait_rows  # noqa: F401 (fixture)
 from tests.mailbox.inbox_fixtures import expected_ids
 

@@ -19,7 +19,7 @@ import pytest
 
 from inbox.models import CoworkerMessage, EmailAccount, MessageMark
 from inbox.mailbox.search import search_terms
-from inbox.mailbox.selectors import InboxFilters
+from inbox.mailbox.filters import InboxFilters
 
 BASE_TIME = dt.datetime(2025, 3, 10, 9, 0, tzinfo=dt.UTC)
 ACCOUNT_A, ACCOUNT_B, ACCOUNT_UNKNOWN = 501, 502, 999

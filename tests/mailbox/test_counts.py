@@ -12,7 +12,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from inbox.models import CoworkerMessage
-from inbox.mailbox.selectors import InboxFilters, cached_message_counts, message_counts, message_list
+from inbox.mailbox.counts import cached_message_counts, message_counts
+from inbox.mailbox.filters import InboxFilters
+from inbox.mailbox.selectors import message_list
 from tests.mailbox.inbox_fixtures import ACCOUNT_A, ACCOUNT_B, BASE_TIME, expected_ids, inbox_data, make_message  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -102,13 +104,13 @@ def test_marks_change_only_what_was_counted(staff_user, settings):
 
 
 def test_many_marks_are_matched_by_the_database(staff_user, settings, monkeypatch):
-    from inbox.mailbox import selectors
+    from inbox.mailbox import counts as counts_module
     from inbox.models import MessageMark
 
     messages = _lima(20)
     MessageMark.objects.bulk_create([MessageMark(user=staff_user, message_id=m.pk, is_read=True) for m in messages if m.is_new_message])
     expected = message_counts(user=staff_user, filters=InboxFilters(q="lima"))
-    monkeypatch.setattr(selectors, "MARKS_FETCHED", 2)  # fewer than the person has
+    monkeypatch.setattr(counts_module, "MARKS_FETCHED", 2)  # fewer than the person has
     assert message_counts(user=staff_user, filters=InboxFilters(q="lima")) == expected
     assert expected.unread == 0
 

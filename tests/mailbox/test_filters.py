@@ -13,7 +13,7 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from inbox.mailbox.selectors import InboxFilters
+from inbox.mailbox.filters import InboxFilters
 from tests.mailbox.inbox_fixtures import (  # noqa: F401 (fixtures)
     ACCOUNT_A,
     ACCOUNT_B,

@@ -20,7 +20,7 @@ from django.urls import reverse
 
 from inbox.mailbox.filters import InboxFilterForm
 from inbox.models import CoworkerMessage, MessageMark
-from inbox.mailbox.selectors import FILTER_DATE_MAX, FILTER_DATE_MIN
+from inbox.mailbox.filters import FILTER_DATE_MAX, FILTER_DATE_MIN
 from tests.export_fixtures import read_csv, response_bytes
 from tests.mailbox.inbox_fixtures import make_message
 

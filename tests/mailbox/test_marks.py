@@ -6,7 +6,8 @@ import pytest
 import responses
 
 from inbox.models import CoworkerMessage, MessageMark
-from inbox.mailbox.selectors import InboxFilters, message_list
+from inbox.mailbox.filters import InboxFilters
+from inbox.mailbox.selectors import message_list
 from inbox.mailbox.marks import mark_matching, mark_read, mark_unread
 from tests.mailbox.message_fixtures import make_message, make_thread
 

@@ -11,7 +11,8 @@ from django.urls import reverse
 
 from inbox.middleware import APP_POLICY
 from inbox.models import MessageMark
-from inbox.mailbox.selectors import InboxFilters, message_list
+from inbox.mailbox.filters import InboxFilters
+from inbox.mailbox.selectors import message_list
 from tests.mailbox.message_fixtures import BASE_TIME, make_message
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from inbox.mailbox.selectors import InboxFilters, for_rows, message_list
+from inbox.mailbox.filters import InboxFilters
+from inbox.mailbox.selectors import for_rows, message_list
 
 pytestmark = [pytest.mark.django_db, pytest.mark.skipif("connection.vendor != 'sqlite'")]
 

@@ -6,8 +6,10 @@ import pytest
 from django.db import connection
 
 from inbox.models import CoworkerMessage
-from inbox.mailbox.search import apply_search, fts5_query, search_terms, tsquery
-from inbox.mailbox.selectors import InboxFilters, message_counts
+from inbox.mailbox.search import apply_search, search_terms
+from inbox.platform.search import fts5_query, tsquery
+from inbox.mailbox.counts import message_counts
+from inbox.mailbox.filters import InboxFilters
 from tests.mailbox.inbox_fixtures import make_message
 
 pytestmark = pytest.mark.django_db
@@ -84,9 +86,9 @@ def test_search_inside_counts_and_subqueries(staff_user):
 
 
 def test_both_plans_give_the_same_rows_on_either_database(staff_user, monkeypatch):
-    """Rare words and common words are written differently (see inbox/search.py); whichever the
+    """Rare words and common words are written differently (see inbox/platform/search.py); whichever the
     probe picks, the list and the counts are the same."""
-    from inbox.mailbox import search
+    from inbox.platform import search
 
     CoworkerMessage.objects.bulk_create(
         [make_message(id=300 + i, subject="india common" if i % 2 else "india", is_new_message=i % 3 == 0)
@@ -103,7 +105,7 @@ def test_both_plans_give_the_same_rows_on_either_database(staff_user, monkeypatc
 
 
 def test_the_probe_tells_rare_from_common():
-    from inbox.mailbox import search
+    from inbox.platform import search
 
     CoworkerMessage.objects.bulk_create([make_message(id=400 + i, subject="juliet") for i in range(12)])
     CoworkerMessage.objects.bulk_create([make_message(id=500, subject="kilo")])

@@ -11,7 +11,8 @@ from urllib.parse import urlencode
 import pytest
 from django.db import connection
 
-from inbox.mailbox.search import SearchTooBroad, fts5_query, search_budget, search_terms, tsquery
+from inbox.mailbox.search import SearchTooBroad, search_budget, search_terms
+from inbox.platform.search import fts5_query, tsquery
 from inbox.mailbox import views as mailbox
 from tests.export_fixtures import make_mixed_messages
 

@@ -1,5 +1,5 @@
 """Common search words on SQLite: spelled out as exact words and found by walking the newest rows
-(inbox/search.py, selectors._first_rows). Whatever the plan, the rows are the view's rows."""
+(inbox/platform/search.py, first_rows). Whatever the plan, the rows are the view's rows."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from inbox.mailbox import search
+from inbox.platform import search
 from inbox.models import CoworkerMessage
-from inbox.mailbox.selectors import Cursor, InboxFilters, message_list, page_after
+from inbox.mailbox.cursor import Cursor
+from inbox.mailbox.filters import InboxFilters
+from inbox.mailbox.selectors import message_list, page_after
 from tests.mailbox.inbox_fixtures import BASE_TIME, make_message
 
 pytestmark = pytest.mark.django_db

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from inbox.models import CoworkerMessage, SyncRun
-from inbox.mailbox.selectors import InboxFilters
+from inbox.mailbox.filters import InboxFilters
 from tests.mailbox.inbox_fixtures import expected_ids, inbox_data  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from inbox.models import MessageMark
-from inbox.mailbox.selectors import InboxFilters
+from inbox.mailbox.filters import InboxFilters
 from tests.mailbox.inbox_fixtures import expected_ids, inbox_data  # noqa: F401
 
 
