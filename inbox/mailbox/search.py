@@ -14,6 +14,7 @@ import re
 from django.conf import settings
 from django.db.models import QuerySet
 
+from inbox.platform import budget as platform_budget
 from inbox.platform import search as platform_search
 
 MAX_TERMS = 12
@@ -60,7 +61,7 @@ def search_budget(*, active: bool, alias: str = "default", milliseconds: int | N
         return
     budget = int(milliseconds if milliseconds is not None else settings.SEARCH_TIME_BUDGET_MS)
     try:
-        with platform_search.time_budget(alias=alias, milliseconds=budget):
+        with platform_budget.time_budget(alias=alias, milliseconds=budget):
             yield
-    except platform_search.TimedOut as exc:
+    except platform_budget.TimedOut as exc:
         raise SearchTooBroad() from exc

@@ -3,7 +3,7 @@
 Callers hand over words (``inbox.mailbox.search.search_terms``: letters and digits, lower-cased);
 each becomes a quoted prefix term, all of them required, so the user's text never reaches the
 engine's query syntax. Everything that differs between the two databases is here: the match
-condition, how common a word is, the plans for common words, and the time budget.
+condition, how common a word is, and the plans for common words.
 
 * SQLite: ``inbox_message_fts``, an FTS5 external-content table over the messages (subject,
   body_text, customer name, e-mail, company), kept in step by triggers (migration 0002). The
@@ -22,11 +22,9 @@ import contextlib
 import contextvars
 import hashlib
 import re
-import time
-
 from collections.abc import Callable
 
-from django.db import NotSupportedError, OperationalError, connections, models, transaction
+from django.db import NotSupportedError, connections, models
 from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import Col, Expression
 
@@ -381,47 +379,3 @@ def bounded_count(qs: QuerySet, cap: int) -> int:
             with search_plan(WALK):
                 return qs.order_by().values("pk")[:cap].count()
     return qs.order_by().values("pk")[:cap].count()
-
-
-# --- The time budget ------------------------------------------------------------------------
-# Whatever the words, a search gives up after its budget instead of holding a database connection
-# (and everyone's pages) for seconds: PostgreSQL cancels the statement (statement_timeout,
-# https://www.postgresql.org/docs/current/runtime-config-client.html), SQLite is interrupted from
-# its progress handler (https://www.sqlite.org/c3ref/progress_handler.html).
-
-
-class TimedOut(Exception):
-    """A statement ran past the time budget and was stopped."""
-
-
-_PROGRESS_STEPS = 20_000  # SQLite virtual-machine steps between two looks at the clock (~1 ms)
-
-
-@contextlib.contextmanager
-def time_budget(*, alias: str, milliseconds: int):
-    """Stop the block's statements after ``milliseconds`` (:class:`TimedOut`); the connection is
-    usable again at once."""
-    connection = connections[alias]
-    if connection.vendor == "postgresql":
-        try:
-            with transaction.atomic(using=alias):
-                with connection.cursor() as cursor:
-                    cursor.execute(f"SET LOCAL statement_timeout = {int(milliseconds)}")
-                yield
-        except OperationalError as exc:
-            if getattr(exc.__cause__, "sqlstate", None) == "57014":  # query_canceled
-                raise TimedOut() from exc
-            raise
-        return
-    connection.ensure_connection()
-    raw = connection.connection
-    deadline = time.monotonic() + milliseconds / 1000
-    raw.set_progress_handler(lambda: 1 if time.monotonic() > deadline else 0, _PROGRESS_STEPS)
-    try:
-        yield
-    except OperationalError as exc:
-        if "interrupted" in str(exc):
-            raise TimedOut() from exc
-        raise
-    finally:
-        raw.set_progress_handler(None, 0)
