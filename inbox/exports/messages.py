@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterator
 
 from django.db import connections, router, transaction
 from django.db.models import Case, CharField, F, Func, Value, When
-from django.utils.text import slugify
 
 from inbox.exports.cells import (
     csv_line,
@@ -294,29 +293,12 @@ class ClosingStream:
 
 
 def message_filename(filters, *, today: dt.date | None = None) -> str:
-    """What the file holds and when: ``messages-unread-incoming-2026-11-21.csv``.
+    """What the file holds and when: ``messages-unread-incoming-2026-11-21.csv`` (each filter that
+    is set names itself: ``InboxFilters.filename_parts``).
 
     Only ``[a-z0-9.-]``: safe in a ``Content-Disposition`` header and on every file system.
     """
-    parts = []
-    if filters.unread:
-        parts.append("unread")
-    if filters.direction:
-        parts.append(filters.direction)
-    if filters.account == "none":
-        parts.append("account-none")
-    elif filters.account is not None:
-        parts.append(f"account-{int(filters.account)}")
-    if filters.customer is not None:
-        parts.append(f"customer-{int(filters.customer)}")
-    if filters.q and filters.q.strip():
-        words = slugify(filters.q)[:40].strip("-")
-        parts.append(f"search-{words}" if words else "search")
-    if filters.since:
-        parts.append(f"since-{filters.since:%Y-%m-%d}")
-    if filters.until:
-        parts.append(f"until-{filters.until:%Y-%m-%d}")
-    return dated_filename("messages", parts or ["all"], today)
+    return dated_filename("messages", filters.filename_parts() or ["all"], today)
 
 
 # --- Filters: exactly the inbox's form ------------------------------------------------------------
