@@ -22,7 +22,9 @@ from typing import Any, Literal
 from urllib.parse import urlencode
 
 from django import forms
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Value
+from django.db.models.functions import Lower
+from django.db.models.lookups import Exact
 from django.utils.text import slugify
 
 from inbox import clock
@@ -158,6 +160,26 @@ def _search_slug(q: str) -> str:
     return f"search-{words}" if words else "search"
 
 
+def _parse_company(value: str) -> str:
+    if len(value) > MAX_NAME_LENGTH:
+        raise forms.ValidationError(
+            f"“{value[:40]}…” is not a company name (longer than {MAX_NAME_LENGTH} characters) — ignored.",
+            code="too_long",
+        )
+    return value
+
+
+def _narrow_company(qs: QuerySet, name: str, user) -> QuerySet:
+    """The customer's company as Nexudus spells it (CoworkerCompanyName), whole, in any letter case
+    (the database's LOWER on both sides: PostgreSQL folds every script, SQLite ASCII letters)."""
+    return qs.filter(Exact(Lower("coworker_company_name"), Lower(Value(name))))
+
+
+def _company_slug(name: str) -> str:
+    words = slugify(name)[:40].strip("-")
+    return f"company-{words}" if words else "company"
+
+
 # --- The value object ---------------------------------------------------------------------------
 
 
@@ -182,6 +204,7 @@ class InboxFilters:
         None, parse=_parse_customer, narrow=lambda qs, c, user: qs.filter(coworker_id=c),
         slug=lambda c: f"customer-{c}",
     )
+    company: str = filter_field("", parse=_parse_company, narrow=_narrow_company, slug=_company_slug)
     q: str = filter_field(
         "", parse=_parse_search, narrow=lambda qs, q, user: apply_search(qs, q), control=False, slug=_search_slug,
     )
