@@ -6,7 +6,9 @@ Everything that shows "the messages of this view" reads this one table: the list
 filter that is not a facet narrows the counted view), the live banner, the marks, the reader's
 newer / older and the CSV export; the URL round trip is :meth:`InboxFilters.querystring` and
 :class:`InboxFilterForm`. The filter's control is the partial ``filter-<name>`` of
-``templates/inbox/index.html``. So a new filter is a field here and a partial there.
+``templates/inbox/index.html``. So a new filter is a field here and a partial there (a new
+facet, counted per value beside the list like direction or account, also needs its count in
+``counts.py``).
 
 A value that does not parse is reported beside its filter ("... — ignored") and the view is
 computed without that filter: never a 500, never a silently wrong result.

@@ -13,6 +13,8 @@ import time
 
 from django.db import OperationalError, connections, transaction
 
+from inbox.platform.sql import is_postgresql
+
 
 class TimedOut(Exception):
     """A statement ran past the time budget and was stopped."""
@@ -26,7 +28,7 @@ def time_budget(*, alias: str, milliseconds: int):
     """Stop the block's statements after ``milliseconds`` (:class:`TimedOut`); the connection is
     usable again at once."""
     connection = connections[alias]
-    if connection.vendor == "postgresql":
+    if is_postgresql(connection):
         try:
             with transaction.atomic(using=alias):
                 with connection.cursor() as cursor:

@@ -30,6 +30,7 @@ from django.db.models.expressions import Col, Expression
 
 from inbox.models import CoworkerMessage
 from inbox.platform import cache as platform_cache
+from inbox.platform.sql import is_postgresql, is_sqlite
 from inbox.platform.tables import FTS_TABLE, TALLY_TABLE, VOCAB_TABLE
 
 MIN_PREFIX_LENGTH = 2  # shorter words are matched whole, not as the start of longer ones
@@ -71,7 +72,7 @@ def _matches_fewer_than(alias: str, query: str, limit: int) -> bool:
     known = platform_cache.get(key)
     if known is not None:
         return known
-    probe = _pg_probe if connections[alias].vendor == "postgresql" else _sqlite_probe
+    probe = _pg_probe if is_postgresql(connections[alias]) else _sqlite_probe
     few = probe(alias, query, limit)
     platform_cache.set(key, few, PROBE_CACHE_SECONDS)
     return few
@@ -305,8 +306,8 @@ def match(qs: QuerySet, terms: list[str]) -> QuerySet:
     """Restrict a CoworkerMessage queryset to rows holding every one of ``terms`` (none: unchanged)."""
     if not terms:
         return qs
-    vendor = connections[qs.db].vendor
-    if vendor == "postgresql":
+    connection = connections[qs.db]
+    if is_postgresql(connection):
         # PostgreSQL's GIN index gathers every row of a prefix's words before it intersects the
         # terms (a common prefix: 100-500 ms at a million messages), even when a whole word of the
         # search is in no message at all. Whole words alone are quick to look up: when they match
@@ -319,10 +320,10 @@ def match(qs: QuerySet, terms: list[str]) -> QuerySet:
         # InitPlan the planner cannot turn back into a walk down the date index). Many: walking
         # the newest-first index finds a page of them at once.
         return qs.filter(_PgMatch(query, few=_matches_fewer_than(qs.db, query, FEW_MATCHES)))
-    if vendor == "sqlite":
+    if is_sqlite(connection):
         query, few, walk = sqlite_plan(qs.db, terms)
         return qs.filter(_Fts5Match(query, few=few, walk=walk))
-    raise NotSupportedError(f"No full-text search for database vendor {vendor!r}: use PostgreSQL or SQLite.")
+    raise NotSupportedError(f"No full-text search for database vendor {connection.vendor!r}: use PostgreSQL or SQLite.")
 
 
 def matches_from_index(qs: QuerySet, terms: list[str]) -> QuerySet | None:
@@ -333,7 +334,7 @@ def matches_from_index(qs: QuerySet, terms: list[str]) -> QuerySet | None:
     On SQLite that is ``FROM messages, fts WHERE fts.rowid = id``: SQLite's ``id IN (<matches>)``
     would first copy every match into a temporary index (78 ms for a word in half a million
     messages, against 16 ms to stream 10,001 of them)."""
-    if not terms or connections[qs.db].vendor != "sqlite":
+    if not terms or not is_sqlite(connections[qs.db]):
         return None
     return qs.extra(
         tables=[FTS_TABLE],

@@ -15,7 +15,7 @@ from inbox.models import CoworkerMessage
 from inbox.mailbox.counts import cached_message_counts, message_counts
 from inbox.mailbox.filters import InboxFilters
 from inbox.mailbox.selectors import message_list
-from tests.mailbox.inbox_fixtures import ACCOUNT_A, ACCOUNT_B, BASE_TIME, expected_ids, inbox_data, make_message  # noqa: F401
+from tests.mailbox.inbox_fixtures import ACCOUNT_A, ACCOUNT_B, BASE_TIME, make_message
 
 pytestmark = pytest.mark.django_db
 

@@ -14,13 +14,12 @@ from django.db import connection
 from django.urls import reverse
 
 from inbox.mailbox.filters import InboxFilters
-from tests.mailbox.inbox_fixtures import (  # noqa: F401 (fixtures)
+from tests.mailbox.inbox_fixtures import (
     ACCOUNT_A,
     ACCOUNT_B,
     ACCOUNT_UNKNOWN,
     BASE_TIME,
     expected_ids,
-    inbox_data,
 )
 
 HTMX = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "results"}

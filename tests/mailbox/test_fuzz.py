@@ -7,7 +7,6 @@ from urllib.parse import urlencode
 from django.urls import NoReverseMatch, reverse
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from tests.mailbox.inbox_fixtures import inbox_data  # noqa: F401
 
 NAMES = ["unread", "direction", "account", "customer", "q", "since", "until", "after", "newest", "x"]
 values = st.one_of(

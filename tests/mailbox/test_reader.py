@@ -51,7 +51,7 @@ def test_details_counts_and_first_last_contact(staff_client):
     assert "<h1>Ada King</h1>" in html  # the newest details win
     for text in ("ada@example.com", "New Co", "New Co BV", "2 received · 1 sent", "2 Mar 2026", "11 Mar 2026"):
         assert text in html, text
-    assert f'href="/?customer=9"' in html
+    assert 'href="/?customer=9"' in html
 
 
 def test_thread_reads_oldest_to_newest_incoming_left_outgoing_right(staff_client):

@@ -11,7 +11,7 @@ import pytest
 from inbox.services.sync import sync_messages
 from sandbox import services as sandbox
 from sandbox.models import CoworkerMessage as SourceMessage
-from tests.health_fixtures import sandbox_client, sandbox_source  # noqa: F401
+from tests.health_fixtures import sandbox_client
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "sandbox"])
 

@@ -14,13 +14,12 @@ from inbox.mailbox.counts import cached_message_counts, message_counts
 from inbox.mailbox.cursor import Cursor
 from inbox.mailbox.filters import InboxFilters
 from inbox.mailbox.selectors import message_list, page_after
-from tests.mailbox.inbox_fixtures import (  # noqa: F401 (fixtures)
+from tests.mailbox.inbox_fixtures import (
     ACCOUNT_A,
     ACCOUNT_B,
     ACCOUNT_UNKNOWN,
     BASE_TIME,
     expected_ids,
-    inbox_data,
     make_message,
 )
 

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from inbox.models import CoworkerMessage, SyncRun
 from inbox.mailbox.filters import InboxFilters
-from tests.mailbox.inbox_fixtures import expected_ids, inbox_data  # noqa: F401 (fixture)
+from tests.mailbox.inbox_fixtures import expected_ids
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from inbox.models import MessageMark
 from inbox.mailbox.filters import InboxFilters
-from tests.mailbox.inbox_fixtures import expected_ids, inbox_data  # noqa: F401
+from tests.mailbox.inbox_fixtures import expected_ids
 
 
 def _unread_ids(data, user, **filters):
