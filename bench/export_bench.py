@@ -67,7 +67,7 @@ def views(sizes: list[int]) -> list[tuple[int, str, int]]:
 
     from inbox.exports.messages import message_values
     from inbox.models import CoworkerMessage
-    from inbox.selectors import InboxFilters
+    from inbox.mailbox.filters import InboxFilters
 
     live = CoworkerMessage.objects.filter(deleted_at__isnull=True)
     total = live.count()

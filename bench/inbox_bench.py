@@ -140,9 +140,10 @@ def measure(*, repeat: int, only: set[str] | None) -> list[tuple[str, float, flo
 
     from django.http import QueryDict
 
-    from inbox.forms import InboxFilterForm
+    from inbox.mailbox.filters import InboxFilterForm
     from inbox.models import CoworkerMessage
-    from inbox.selectors import Cursor, _counts_cache_key
+    from inbox.mailbox.counts import _counts_cache_key
+    from inbox.mailbox.cursor import Cursor
 
     user, _ = get_user_model().objects.get_or_create(username="bench", defaults={"is_staff": True})
     client = Client(raise_request_exception=True)

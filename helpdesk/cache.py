@@ -20,7 +20,7 @@ from django.utils.module_loading import import_string
 logger = logging.getLogger(__name__)
 
 #: The dataclasses that may be cached, by import path.
-ALLOWED_DATACLASSES = frozenset({"inbox.selectors.FlagSample"})
+ALLOWED_DATACLASSES = frozenset({"inbox.mailbox.counts.FlagSample"})
 
 
 class SafeJSONSerializer:

@@ -119,6 +119,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "template_partials",
     "axes",
     "inbox",
     *(["sandbox"] if NEXUDUS_USES_SANDBOX else []),

@@ -15,6 +15,7 @@ from functools import cache
 
 from django.conf import settings
 
+from inbox.fragments import is_fragment
 from inbox.models import SyncRun
 from inbox.auth.permissions import is_helpdesk_admin
 
@@ -27,17 +28,10 @@ def helpdesk(request) -> dict:
         return {}
     admin = cache(lambda: is_helpdesk_admin(user))
     context = {"is_helpdesk_admin": admin, "last_synced_at": cache(cached_last_synced_at)}
-    if draws_layout(request) and admin():
+    if not is_fragment(request) and admin():
         # A callable too, and the count itself is cached for a minute (inbox.accounts.selectors).
         context["accounts_attention_count"] = cache(_attention_count)
     return context
-
-
-def draws_layout(request) -> bool:
-    """Whether the response is a whole page: not an htmx request, or a boosted link or a history
-    restore (htmx swaps in the whole body then)."""
-    htmx = getattr(request, "htmx", None)
-    return not htmx or htmx.boosted or htmx.history_restore_request
 
 
 def last_synced_at():

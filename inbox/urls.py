@@ -3,9 +3,10 @@
 from inbox.accounts import views as accounts
 from inbox.auth import views as auth
 from inbox.exports import views as export
+from inbox.mailbox import message_views as message
+from inbox.mailbox import views as mailbox
 from inbox.ops import healthz
 from inbox.sync import views as sync
-from inbox.views import mailbox, message
 
 urlpatterns = [
     *auth.urlpatterns,

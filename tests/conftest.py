@@ -19,6 +19,21 @@ def _embedded_redis():
         stop_from_settings()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _partials_tell_the_test_client():
+    """Django's test client learns a response's templates and context from the ``template_rendered``
+    signal, which the test environment makes every Template send; a named partial
+    (``"page.html#name"``, django-template-partials) is rendered by its own class, so it is taught
+    the same (https://docs.djangoproject.com/en/5.2/topics/testing/tools/#django.test.Response.context)."""
+    from django.test.utils import instrumented_test_render
+    from template_partials.templatetags.partials import TemplateProxy
+
+    original = TemplateProxy._render
+    TemplateProxy._render = instrumented_test_render
+    yield
+    TemplateProxy._render = original
+
+
 @pytest.fixture(autouse=True)
 def _cache_breakers_closed():
     """A test that stops Redis trips the "cache is down, skip it for a while" breakers; each test

@@ -6,8 +6,8 @@ no model per row; keyset batches where server-side cursors are off) and leave in
 ``CHUNK_BYTES``, so memory stays flat however many rows there are (how each database is read so:
 ``inbox.platform.streaming``). Cells and the writer: ``inbox.exports.cells``.
 
-The messages are exactly the inbox's: the same selector (``inbox.selectors.message_list``) with the
-same filters (``inbox.forms.InboxFilterForm``), in the same order. Nothing here filters or sorts.
+The messages are exactly the inbox's: the same selector (``inbox.mailbox.selectors.message_list``) with the
+same filters (``inbox.mailbox.filters.InboxFilterForm``), in the same order. Nothing here filters or sorts.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterator
 
 from django.db import connections, router
 from django.db.models import Case, F, Value, When
-from django.utils.text import slugify
 
 from inbox.exports.cells import (
     csv_line,
@@ -30,10 +29,12 @@ from inbox.exports.cells import (
     text_field,
     time_cell,
 )
-from inbox.forms import InboxFilterForm
+from inbox.mailbox.filters import InboxFilterForm
 from inbox.models import CoworkerMessage
+from inbox.mailbox.cursor import Cursor
+from inbox.mailbox.labels import account_label
+from inbox.mailbox.selectors import message_list, older_than
 from inbox.platform.streaming import IsoUtc, StreamingRead, server_side_cursors
-from inbox.selectors import DEFAULT_ACCOUNT_LABEL, Cursor, message_list, older_than
 
 DB_CHUNK_SIZE = 2000
 # SQLite's page cache while an export streams (``StreamingRead``): it reads everything once, in
@@ -97,13 +98,6 @@ def message_row(v: tuple) -> tuple:
         text_cell(v[13]),
         text_cell(v[14]),
     )
-
-
-def account_label(account_id: int | None, name: str | None, address: str | None) -> str:
-    """The mail account as the inbox's rows name it (``inbox_list.account_label``)."""
-    if account_id is None:
-        return DEFAULT_ACCOUNT_LABEL
-    return name or address or f"Account {account_id}"
 
 
 def message_line(v: tuple) -> str:
@@ -230,29 +224,12 @@ class ClosingStream:
 
 
 def message_filename(filters, *, today: dt.date | None = None) -> str:
-    """What the file holds and when: ``messages-unread-incoming-2026-11-21.csv``.
+    """What the file holds and when: ``messages-unread-incoming-2026-11-21.csv`` (each filter that
+    is set names itself: ``InboxFilters.filename_parts``).
 
     Only ``[a-z0-9.-]``: safe in a ``Content-Disposition`` header and on every file system.
     """
-    parts = []
-    if filters.unread:
-        parts.append("unread")
-    if filters.direction:
-        parts.append(filters.direction)
-    if filters.account == "none":
-        parts.append("account-none")
-    elif filters.account is not None:
-        parts.append(f"account-{int(filters.account)}")
-    if filters.customer is not None:
-        parts.append(f"customer-{int(filters.customer)}")
-    if filters.q and filters.q.strip():
-        words = slugify(filters.q)[:40].strip("-")
-        parts.append(f"search-{words}" if words else "search")
-    if filters.since:
-        parts.append(f"since-{filters.since:%Y-%m-%d}")
-    if filters.until:
-        parts.append(f"until-{filters.until:%Y-%m-%d}")
-    return dated_filename("messages", parts or ["all"], today)
+    return dated_filename("messages", filters.filename_parts() or ["all"], today)
 
 
 # --- Filters: exactly the inbox's form ------------------------------------------------------------

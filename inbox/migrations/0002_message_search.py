@@ -1,7 +1,7 @@
 """Full-text search over messages (subject, body text, customer name, e-mail, company).
 
 SQLite: an FTS5 external-content table kept in step by triggers. The sync writes with
-``INSERT ... ON CONFLICT DO UPDATE``, which fires UPDATE triggers on SQLite (tests/test_inbox_search.py
+``INSERT ... ON CONFLICT DO UPDATE``, which fires UPDATE triggers on SQLite (tests/mailbox/test_search.py
 checks it). The update trigger re-indexes a row only when one of the searched columns changed, so
 an incremental sync that touches unchanged rows costs the index nothing.
 https://www.sqlite.org/fts5.html#external_content_tables
@@ -12,7 +12,7 @@ is the words ana, example, com, as it is for SQLite's unicode61 tokenizer. The b
 a huge message cannot exceed tsvector's 1 MB limit and fail the sync.
 https://www.postgresql.org/docs/current/textsearch-tables.html
 
-Nothing else in the model knows about these objects: they are only read by ``inbox/search.py``.
+Nothing else in the model knows about these objects: they are only read by ``inbox/platform/search.py``.
 """
 
 from django.db import migrations

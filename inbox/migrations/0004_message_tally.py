@@ -8,7 +8,7 @@ GROUP BY (and are cached). ``account_key`` is the account Id, or -1 for "no acco
 The triggers fire only when a counted column changes (deleted_at, email_account_id, incoming,
 is_new_message), so an incremental sync that rewrites unchanged rows does not touch the tally.
 On PostgreSQL a TRUNCATE of the messages (the test suite's flush) empties the tally too.
-``inbox.selectors.rebuild_tally()`` recomputes it from scratch if it is ever in doubt.
+``inbox.mailbox.counts.rebuild_tally()`` recomputes it from scratch if it is ever in doubt.
 """
 
 from django.db import migrations

@@ -1,7 +1,7 @@
 """The full-text index's vocabulary, for spelling a search prefix out as the words it matches.
 
 SQLite only: an ``fts5vocab`` table over 0002's ``inbox_message_fts`` (one row per indexed word).
-``inbox/search.py`` reads it to turn a common search word's prefix ("invoice"*) into exact words
+``inbox/platform/search.py`` reads it to turn a common search word's prefix ("invoice"*) into exact words
 ("invoice" OR "invoices"), which FTS5 can test row by row in microseconds; a prefix rebuilds its
 merged word list on every test (16 ms). https://www.sqlite.org/fts5.html#the_fts5vocab_virtual_table_module
 

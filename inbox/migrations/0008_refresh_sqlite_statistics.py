@@ -4,7 +4,7 @@ An index made after an ``ANALYZE`` (0005's ``msg_counts_id``, 0006's) has no row
 ``sqlite_stat1`` while the older ones do, and SQLite then guesses a handful of rows per key for the
 new one: at a million messages it read one account's messages through ``msg_counts_id`` and sorted
 them (85-180 ms a page) instead of walking ``msg_account_newest`` (20 ms). A database never
-analysed has no statistics at all and plans well (tests/test_inbox_plans.py), so this runs only
+analysed has no statistics at all and plans well (tests/mailbox/test_plans.py), so this runs only
 where ``sqlite_stat1`` exists. PostgreSQL keeps its statistics itself (autovacuum).
 https://www.sqlite.org/lang_analyze.html
 """

@@ -3,7 +3,7 @@
 The app's own pages load only their own scripts, styles and images, so an injection that slipped
 past escaping still could not run inline script, load a remote script or post a form elsewhere.
 Message bodies never render in these pages: they are served as their own document with a
-stricter policy (``inbox.views.message.message_body``), which this middleware leaves as it is.
+stricter policy (``inbox.mailbox.message_views.message_body``), which this middleware leaves as it is.
 
 What the policy asks of templates and scripts:
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import template
 from django.conf import settings
 
-from inbox.selectors import DEFAULT_ACCOUNT_LABEL
+from inbox.mailbox.labels import message_account_label
 
 register = template.Library()
 
@@ -23,11 +23,5 @@ def live_poll_seconds() -> int:
 
 @register.filter
 def account_label(message) -> str:
-    """The mail account a message came through, as Nexudus names it."""
-    if message.email_account_id is None:
-        return DEFAULT_ACCOUNT_LABEL
-    return (
-        message.email_account_display_name
-        or message.email_account_email_address
-        or f"Account {message.email_account_id}"
-    )
+    """The mail account a message went through (:func:`inbox.mailbox.labels.account_label`)."""
+    return message_account_label(message)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django import template
 from django.utils.safestring import SafeString, mark_safe
 
-from inbox import reader
-from inbox.sanitize import plain_to_html
+from inbox.mailbox import labels
+from inbox.mailbox.sanitize import plain_to_html
 
 register = template.Library()
 
@@ -22,10 +22,5 @@ def plain_links(text: str | None, limit: int | None = None) -> SafeString:
 
 
 @register.filter
-def account_label(message) -> str:
-    return reader.account_label(message)
-
-
-@register.filter
 def template_label(message_id: int | None) -> str | None:
-    return reader.template_label(message_id)
+    return labels.template_label(message_id)

@@ -141,7 +141,7 @@
     if (match) markOpen(match[1]);
     htmx.ajax("GET", url, { source: reader, target: reader, swap: "innerHTML" });
   }
-  /* u: the message's own mark endpoints (inbox/views/message.py), as the reader's buttons use.
+  /* u: the message's own mark endpoints (inbox/mailbox/message_views.py), as the reader's buttons use.
      When the message is open beside the list its buttons are swapped too; the row follows the
      messageMarked event either way. */
   function toggleUnread(item) {

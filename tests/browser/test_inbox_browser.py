@@ -10,9 +10,9 @@ from django.core.cache import cache
 from playwright.sync_api import expect
 
 from inbox.models import CoworkerMessage, EmailAccount, MessageMark
-from inbox.selectors import InboxFilters
+from inbox.mailbox.filters import InboxFilters
 from tests.browser.conftest import sign_in_through_form
-from tests.inbox_fixtures import BASE_TIME, InboxData, build_messages, expected_ids, make_message
+from tests.mailbox.inbox_fixtures import BASE_TIME, InboxData, build_messages, expected_ids, make_message
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -11,9 +11,9 @@ import pytest
 from playwright.sync_api import expect
 
 from inbox.models import CoworkerMessage, MessageMark
-from inbox.selectors import InboxFilters
+from inbox.mailbox.filters import InboxFilters
 from tests.browser.test_inbox_browser import mirror, row_ids, wait_rows  # noqa: F401 (fixture)
-from tests.inbox_fixtures import expected_ids
+from tests.mailbox.inbox_fixtures import expected_ids
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -9,9 +9,9 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from inbox.forms import InboxFilterForm
+from inbox.mailbox.filters import InboxFilterForm
 from inbox.models import MessageMark
-from inbox.selectors import message_list, page_after
+from inbox.mailbox.selectors import message_list, page_after
 from tests.exports.fixtures import make_account, make_mixed_messages, read_csv, response_bytes
 
 QUERIES = [

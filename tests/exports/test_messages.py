@@ -15,7 +15,7 @@ from inbox.exports.cells import export_timezone, time_cell
 from inbox.exports.messages import EXPORT_SQLITE_CACHE_KIB, MESSAGE_HEADER, message_filename
 from inbox.exports.views import export_csv
 from inbox.models import MessageMark
-from inbox.selectors import InboxFilters
+from inbox.mailbox.filters import InboxFilters
 from tests.exports.fixtures import (
     HOSTILE,
     expected_text,

@@ -11,7 +11,8 @@ from django.conf import settings
 from django.core.cache import cache
 
 from helpdesk.cache import SafeJSONSerializer
-from inbox.selectors import FlagSample, InboxFilters, _counts_cache_key
+from inbox.mailbox.counts import FlagSample, _counts_cache_key
+from inbox.mailbox.filters import InboxFilters
 
 
 class CreatesAFile:
@@ -62,7 +63,7 @@ def test_values_that_are_not_its_json_read_as_a_miss():
     serializer = SafeJSONSerializer()
     assert serializer.loads(pickle.dumps({"a": 1})) is None
     assert serializer.loads(b'{"__dataclass__": "os.system", "fields": {"command": "true"}}') is None
-    assert serializer.loads(b'{"__dataclass__": "inbox.selectors.FlagSample", "fields": {"nope": 1}}') is None
+    assert serializer.loads(b'{"__dataclass__": "inbox.mailbox.counts.FlagSample", "fields": {"nope": 1}}') is None
 
 
 def test_the_real_cache_round_trips_and_counts():

@@ -1,0 +1,51 @@
+"""How the inbox names what a message carries as numbers: its mail account and its template.
+
+One rule for each, used by the list rows, the reader, the counts and the CSV export, so a
+message's account reads the same wherever it is shown.
+"""
+
+from __future__ import annotations
+
+DEFAULT_ACCOUNT_LABEL = "Default location settings"  # a message sent through no account
+
+# CoworkerMessage.MessageId: Nexudus's eBusinessMessageName enumeration, in its order. 0 is also
+# what messages sent by hand may carry, so it is never read as "ResetPassword" without saying so.
+MESSAGE_TEMPLATES = (
+    "ResetPassword", "PaidInvoice", "UnPaidInvoice", "NewInvoice", "PreauthSignUp", "NewUser",
+    "NewContact", "BookingConfirmation", "BookingReminder", "LowTimePasses", "AutoCheckout",
+    "EventProduct", "TermsAndConditionsAgreed", "NewEventComment", "NewBlogComment",
+    "NewCreditNote", "NewWallMessage", "NewDataFile", "NewEsignedFile", "VisitorCheckin",
+    "VisitorRegistered", "ReferralInvite", "HelpDeskReply", "TourRegistered", "SignupRestore",
+    "BookingTerminationConfirmation", "DeliveryReceived", "Proposal", "BookingDeletedConfirmation",
+    "PasswordChanged", "EventAttendeeCancelledConfirmation", "VisitorBookingNotification",
+    "EventUpdateNotification", "EventAttendeeReminder", "SurveyInvitation",
+    "VisitorBookingCancelledNotification", "BrivoOnAirCode", "EventAttendeeEventFinished",
+    "PinReminder", "FormPageInvitation",
+)  # fmt: skip
+
+
+def account_label(account_id: int | None, name: str | None, address: str | None) -> str:
+    """The mail account a message went through, as the message names it: its name and address
+    (``Front desk <desk@example.com>``), whichever it has, or its Id when it has neither."""
+    if account_id is None:
+        return DEFAULT_ACCOUNT_LABEL
+    label = name or address or f"Account {account_id}"
+    return f"{label} <{address}>" if name and address and address != name else label
+
+
+def message_account_label(message) -> str:
+    """:func:`account_label` of a CoworkerMessage."""
+    return account_label(
+        message.email_account_id, message.email_account_display_name, message.email_account_email_address
+    )
+
+
+def template_label(message_id: int | None) -> str | None:
+    """The Nexudus template a message came from, in words; None when it names none."""
+    if message_id is None:
+        return None
+    if message_id == 0:
+        return "ResetPassword (0) — or none: Nexudus also gives 0 to messages sent by hand"
+    if 0 < message_id < len(MESSAGE_TEMPLATES):
+        return f"{MESSAGE_TEMPLATES[message_id]} ({message_id})"
+    return f"Unknown template ({message_id})"

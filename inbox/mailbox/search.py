@@ -1,0 +1,67 @@
+"""The inbox's search: the words of a search box, and a search's time budget.
+
+The user's text never reaches a search engine's query syntax: it is cut into words (letters and
+digits, any script), at most MAX_TERMS of them, and every word is required. So ``foo OR bar``,
+``NEAR(...)``, ``"``, ``*`` or ``-x`` are just words (or nothing). How each database matches the
+words is :mod:`inbox.platform.search`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+
+from django.conf import settings
+from django.db.models import QuerySet
+
+from inbox.platform import budget as platform_budget
+from inbox.platform import search as platform_search
+
+MAX_TERMS = 12
+MAX_TERM_LENGTH = 64
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)  # letters and digits, any script
+
+
+def search_terms(text: str) -> list[str]:
+    """The words of a search, lower-cased, de-duplicated, in order; at most MAX_TERMS of them."""
+    terms: list[str] = []
+    for word in _WORD.findall(text or ""):
+        word = word.lower()[:MAX_TERM_LENGTH]
+        if word and word not in terms:
+            terms.append(word)
+    return terms[:MAX_TERMS]
+
+
+def has_too_many_terms(text: str) -> bool:
+    return len({w.lower() for w in _WORD.findall(text or "")}) > MAX_TERMS
+
+
+def apply_search(qs: QuerySet, text: str) -> QuerySet:
+    """Restrict a CoworkerMessage queryset to rows matching ``text`` (no words: unchanged)."""
+    return platform_search.match(qs, search_terms(text))
+
+
+class SearchTooBroad(Exception):
+    """The search did not finish within the time budget."""
+
+    def __str__(self) -> str:
+        return (
+            "This search is too broad to finish in time: add a longer word, or narrow it by date, "
+            "account or customer."
+        )
+
+
+@contextlib.contextmanager
+def search_budget(*, active: bool, alias: str = "default", milliseconds: int | None = None):
+    """Run the block's queries under the search time budget, SEARCH_TIME_BUDGET_MS (``active``:
+    the view has a search; otherwise nothing changes). Raises :class:`SearchTooBroad` when the
+    budget runs out, instead of holding a database connection (and everyone's pages) for seconds."""
+    if not active:
+        yield
+        return
+    budget = int(milliseconds if milliseconds is not None else settings.SEARCH_TIME_BUDGET_MS)
+    try:
+        with platform_budget.time_budget(alias=alias, milliseconds=budget):
+            yield
+    except platform_budget.TimedOut as exc:
+        raise SearchTooBroad() from exc

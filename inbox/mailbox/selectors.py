@@ -1,0 +1,127 @@
+"""Reading the inbox: the one query behind the list, the counts, the live banner and the CSV.
+
+Everything that shows "the messages of this view" starts from :func:`message_list`, so the list,
+the counts and the export can never disagree. Paging is by keyset on ``(created_on, id)``
+(:mod:`inbox.mailbox.cursor`): page 5,000 costs what page 1 costs, where OFFSET would read and
+throw away every row before it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
+from django.db.models.functions import Substr
+
+from inbox.mailbox.cursor import Cursor
+from inbox.mailbox.filters import NO_ACCOUNT, InboxFilters
+from inbox.mailbox.labels import DEFAULT_ACCOUNT_LABEL
+from inbox.mailbox.unread import unread_condition
+from inbox.models import CoworkerMessage, EmailAccount
+from inbox.platform import search as platform_search
+
+PREVIEW_CHARS = 240
+LIVE_CAP = 100
+
+
+def live_messages() -> QuerySet[CoworkerMessage]:
+    return CoworkerMessage.objects.live()
+
+
+def filter_messages(qs: QuerySet[CoworkerMessage], *, user, filters: InboxFilters) -> QuerySet:
+    """Apply every filter of ``filters`` to a CoworkerMessage queryset (no ordering, no annotation)."""
+    return filters.apply(qs, user=user)
+
+
+def message_list(*, user, filters: InboxFilters) -> QuerySet[CoworkerMessage]:
+    """Live messages of the view, newest first ``(-created_on, -id)``, with ``is_unread`` for ``user``.
+
+    ``user=None`` (or an anonymous user) is nobody: no marks apply, so ``is_unread`` and the
+    unread filter are Nexudus's IsNewMessage alone (the command-line export)."""
+    qs = filter_messages(live_messages(), user=user, filters=filters)
+    return qs.annotate(
+        is_unread=ExpressionWrapper(unread_condition(user), output_field=BooleanField())
+    ).order_by("-created_on", "-id")
+
+
+def for_rows(qs: QuerySet[CoworkerMessage]) -> QuerySet[CoworkerMessage]:
+    """What the list rows need and no more: no HTML body, only the start of the plain text."""
+    return qs.defer("body", "body_text").annotate(preview=Substr("body_text", 1, PREVIEW_CHARS))
+
+
+# --- Keyset paging ----------------------------------------------------------------------------
+
+
+def older_than(qs: QuerySet, cursor: Cursor) -> QuerySet:
+    """Rows after ``cursor`` in newest-first order. The redundant ``created_on <= c`` lets both
+    databases start the index range scan at the cursor instead of filtering from the top."""
+    return qs.filter(created_on__lte=cursor.created_on).filter(
+        Q(created_on__lt=cursor.created_on) | Q(id__lt=cursor.id)
+    )
+
+
+def newer_than(qs: QuerySet, cursor: Cursor) -> QuerySet:
+    return qs.filter(created_on__gte=cursor.created_on).filter(
+        Q(created_on__gt=cursor.created_on) | Q(id__gt=cursor.id)
+    )
+
+
+@dataclass
+class Page:
+    rows: list[CoworkerMessage]
+    next_cursor: Cursor | None  # None: this is the last page
+
+    @property
+    def has_next(self) -> bool:
+        return self.next_cursor is not None
+
+    @property
+    def newest_token(self) -> str:
+        """The cursor of the first row (what the live poll compares with), or ""."""
+        return Cursor.of(self.rows[0]).encode() if self.rows else ""
+
+
+def _older_than_row(qs: QuerySet, created_on, pk: int) -> QuerySet:
+    return older_than(qs, Cursor(created_on=created_on, id=pk))
+
+
+def page_after(qs: QuerySet, cursor: Cursor | None, size: int) -> Page:
+    """One page of a newest-first queryset, after ``cursor`` (None: the first page). One query
+    (a common search word on SQLite: :func:`inbox.platform.search.first_rows`)."""
+    if cursor is not None:
+        qs = older_than(qs, cursor)
+    rows = platform_search.first_rows(qs, size + 1, older_than=_older_than_row)
+    if len(rows) > size:
+        rows = rows[:size]
+        return Page(rows=rows, next_cursor=Cursor.of(rows[-1]))
+    return Page(rows=rows, next_cursor=None)
+
+
+# --- The filter form's choices and the empty state ----------------------------------------------
+
+
+def account_choices() -> list[tuple[str, str]]:
+    """The mail accounts a person can filter by (value, label), and the default-settings choice."""
+    accounts = EmailAccount.objects.live().only("id", "display_name", "email_address")
+    return [(str(a.pk), str(a)) for a in accounts] + [(NO_ACCOUNT, DEFAULT_ACCOUNT_LABEL)]
+
+
+def inbox_is_empty() -> bool:
+    """True before the first sync has stored anything (the empty state says what to do)."""
+    return not live_messages().exists()
+
+
+# --- Live -------------------------------------------------------------------------------------
+
+
+def newer_count(*, user, filters: InboxFilters, cursor: Cursor | None) -> int:
+    """How many messages of the view are newer than the newest one shown (capped at LIVE_CAP);
+    with no cursor (an empty list), how many the view has now.
+
+    One query on the newest-first index: the scan stops at the cursor or after LIVE_CAP rows (a
+    common search word on SQLite, polled every few seconds by everyone on that view:
+    :func:`inbox.platform.search.bounded_count`)."""
+    qs = filter_messages(live_messages(), user=user, filters=filters)
+    if cursor is not None:
+        return platform_search.bounded_count(newer_than(qs, cursor), LIVE_CAP)
+    return qs.order_by().values("pk")[:LIVE_CAP].count()

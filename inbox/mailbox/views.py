@@ -1,0 +1,144 @@
+"""The inbox page: one URL (``/``) serves the page and its fragments; counts, live and marks beside.
+
+``is_fragment`` picks what to draw: the filter form swaps ``#results``, the infinite-scroll
+sentinel (``#more``) swaps in the next keyset page, and a plain request (or htmx's history
+restore) gets the whole page, so every view works without JavaScript. Each fragment is a named
+partial of the page's template (``inbox/index.html#rows``).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import path, reverse
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
+
+from inbox.fragments import is_fragment
+from inbox.mailbox import marks
+from inbox.mailbox.counts import cached_message_counts
+from inbox.mailbox.cursor import Cursor
+from inbox.mailbox.filters import InboxFilterForm, InboxFilters
+from inbox.mailbox.forms import MarkForm
+from inbox.mailbox.search import SearchTooBroad, search_budget
+from inbox.mailbox.selectors import (
+    LIVE_CAP,
+    Page,
+    account_choices,
+    for_rows,
+    inbox_is_empty,
+    message_list,
+    newer_count,
+    page_after,
+)
+
+PAGE = "inbox/index.html"
+MARKED_MANY_EVENT = "messagesMarked"  # detail {"ids": [...], "unread": bool}; one message: "messageMarked"
+
+
+def _template(request: HttpRequest) -> str:
+    if not is_fragment(request):
+        return PAGE
+    return f"{PAGE}#rows" if request.htmx.target == "more" else f"{PAGE}#results-changed"
+
+
+@require_GET
+def inbox_index(request: HttpRequest) -> HttpResponse:
+    form = InboxFilterForm(request.GET)
+    too_broad = ""
+    try:
+        with search_budget(active=bool(form.filters.q)):
+            rows = for_rows(message_list(user=request.user, filters=form.filters))
+            page = page_after(rows, form.cursor, settings.INBOX_PAGE_SIZE)
+    except SearchTooBroad as exc:
+        page, too_broad = Page(rows=[], next_cursor=None), str(exc)
+    template = _template(request)
+    context = {"form": form, "filters": form.filters, "page": page, "open_id": form.open_id, "too_broad": too_broad}
+    if template != f"{PAGE}#rows":
+        context["accounts"] = account_choices()
+        context["mirror_empty"] = not page.rows and inbox_is_empty()
+    return render(request, template, context)
+
+
+@require_GET
+def inbox_counts(request: HttpRequest) -> HttpResponse:
+    form = InboxFilterForm(request.GET)
+    try:
+        with search_budget(active=bool(form.filters.q)):
+            counts = cached_message_counts(user=request.user, filters=form.filters)
+    except SearchTooBroad as exc:
+        return HttpResponse(render_to_string("inbox/counts.html#too-broad", {"reason": str(exc)}))
+    template = "inbox/counts.html#counts" if is_fragment(request) else "inbox/counts.html"
+    return render(request, template, {"counts": counts, "filters": form.filters})
+
+
+@require_GET
+def inbox_live(request: HttpRequest) -> HttpResponse:
+    form = InboxFilterForm(request.GET)
+    token = request.GET.get("newest", "")
+    try:
+        newest = Cursor.decode(token) if token else None
+    except ValueError:  # not one of ours: announce nothing rather than guess
+        return _live_response(0, form, "")
+    try:
+        with search_budget(active=bool(form.filters.q)):
+            count = newer_count(user=request.user, filters=form.filters, cursor=newest)
+    except SearchTooBroad:  # say nothing new rather than keep a connection busy every few seconds
+        count = 0
+    return _live_response(count, form, token)
+
+
+def _live_response(count: int, form: InboxFilterForm, token: str) -> HttpResponse:
+    # Rendered without the request: polled every few seconds, it skips the layout's context processors.
+    context = {"count": count, "filters": form.filters, "newest_token": token, "live_cap": LIVE_CAP}
+    return HttpResponse(render_to_string(f"{PAGE}#live", context))
+
+
+@require_POST
+def inbox_mark_selected(request: HttpRequest) -> HttpResponse:
+    """Mark the checked rows (or the one ``u`` was pressed on); htmx gets the rows back in place."""
+    form = MarkForm(request.POST)
+    if not form.is_valid() or not form.cleaned_data["ids"]:
+        return _back_to_view(request, form, error=form.error_text or "Select messages to mark first.")
+    ids = form.cleaned_data["ids"]
+    count = (marks.mark_read if form.is_read else marks.mark_unread)(user=request.user, message_ids=ids)
+    if not request.htmx:
+        return _back_to_view(request, form, done=form.done_text(count))
+    rows = for_rows(message_list(user=request.user, filters=InboxFilters())).filter(pk__in=ids)
+    context = {"rows": rows, "done": form.done_text(count), "filters": form.view_filters}
+    response = render(request, f"{PAGE}#marked", context)
+    # The counts reload, and a reader pane showing one of these messages updates (static/js/app.js).
+    return trigger_client_event(response, MARKED_MANY_EVENT, {"ids": ids, "unread": not form.is_read})
+
+
+@require_POST
+def inbox_mark_matching(request: HttpRequest) -> HttpResponse:
+    """Mark every message of the view (all pages), as the counts' "Mark all N" button says."""
+    form = MarkForm(request.POST)
+    if not form.is_valid() or form.view_form.errors:
+        return _back_to_view(request, form, error=form.error_text or "Nothing was marked: the filters did not parse.")
+    queryset = message_list(user=request.user, filters=form.view_filters)
+    count = marks.mark_matching(user=request.user, queryset=queryset, is_read=form.is_read)
+    return _back_to_view(request, form, done=form.done_text(count))
+
+
+def _back_to_view(request: HttpRequest, form: MarkForm, *, error: str = "", done: str = "") -> HttpResponse:
+    """Post/Redirect/Get back to the view the person marked from, saying what happened."""
+    if error:
+        messages.error(request, error)
+    if done:
+        messages.success(request, done)
+    url = reverse("inbox-index") + (f"?{form.view_querystring}" if form.view_querystring else "")
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
+urlpatterns = [
+    path("", inbox_index, name="inbox-index"),
+    path("inbox/counts/", inbox_counts, name="inbox-counts"),
+    path("inbox/live/", inbox_live, name="inbox-live"),
+    path("inbox/mark/", inbox_mark_selected, name="inbox-mark-selected"),
+    path("inbox/mark-all/", inbox_mark_matching, name="inbox-mark-matching"),
+]

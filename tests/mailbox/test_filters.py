@@ -1,0 +1,213 @@
+"""The inbox list: every filter and combination, checked against answers computed from the data.
+
+Both a plain request (the whole page) and an htmx request (the ``#results`` fragment) are checked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import re
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from inbox.mailbox.filters import InboxFilters
+from tests.mailbox.inbox_fixtures import (
+    ACCOUNT_A,
+    ACCOUNT_B,
+    ACCOUNT_UNKNOWN,
+    BASE_TIME,
+    expected_ids,
+)
+
+HTMX = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "results"}
+ROW_ID = re.compile(r'<li id="msg-(\d+)"')
+
+
+def shown_ids(response) -> list[int]:
+    assert response.status_code == 200, response.content[:500]
+    return [int(i) for i in ROW_ID.findall(response.content.decode())]
+
+
+def fold_accents() -> bool:
+    return connection.vendor == "sqlite"  # FTS5 unicode61 remove_diacritics; PG 'simple' keeps them
+
+
+@pytest.fixture(autouse=True)
+def _one_page(settings):
+    settings.INBOX_PAGE_SIZE = 500  # every row on one page: the list is compared whole
+
+
+def get(client, filters: InboxFilters, **headers):
+    return client.get(reverse("inbox-index"), filters.to_params(), **headers)
+
+
+FILTER_SPACE = {
+    "unread": [False, True],
+    "direction": [None, "incoming", "outgoing"],
+    "account": [None, ACCOUNT_A, ACCOUNT_UNKNOWN, "none"],
+}
+
+
+@pytest.mark.parametrize(
+    "unread,direction,account", list(itertools.product(*FILTER_SPACE.values()))
+)
+def test_unread_direction_account_combinations(staff_client, staff_user, inbox_data, unread, direction, account):
+    filters = InboxFilters(unread=unread, direction=direction, account=account)
+    expected = expected_ids(inbox_data, staff_user, filters)
+    assert shown_ids(get(staff_client, filters)) == expected
+    assert shown_ids(get(staff_client, filters, **HTMX)) == expected
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        InboxFilters(customer=7001),
+        InboxFilters(customer=7004),
+        InboxFilters(customer=123456789),  # nobody
+        InboxFilters(since=(BASE_TIME - dt.timedelta(days=3)).date()),
+        InboxFilters(until=(BASE_TIME - dt.timedelta(days=3)).date()),
+        InboxFilters(since=(BASE_TIME - dt.timedelta(days=5)).date(), until=(BASE_TIME - dt.timedelta(days=2)).date()),
+        InboxFilters(since=BASE_TIME.date(), until=BASE_TIME.date()),  # one day, both ends inclusive
+        InboxFilters(q="invoice"),
+        InboxFilters(q="INVOICE question"),
+        InboxFilters(q="inv"),  # prefix
+        InboxFilters(q="ana@example.com"),  # an e-mail address is its words
+        InboxFilters(q="Kōbō"),
+        InboxFilters(q="ключи"),
+        InboxFilters(q="café"),
+        InboxFilters(q="projector room"),
+        InboxFilters(q='OR NOT "quoted" -minus NEAR(x) *'),  # FTS syntax is only words here
+        InboxFilters(q="nothingmatchesthis"),
+        InboxFilters(q="invoice", unread=True, direction="incoming"),
+        InboxFilters(q="invoice", since=(BASE_TIME - dt.timedelta(days=4)).date()),
+        InboxFilters(customer=7002, direction="outgoing", account=ACCOUNT_B),
+        InboxFilters(unread=True, direction="incoming", account=ACCOUNT_A, customer=7001,
+                     since=(BASE_TIME - dt.timedelta(days=10)).date(), until=BASE_TIME.date(), q="body"),
+    ],
+    ids=lambda f: f.querystring() or "none",
+)
+def test_other_filters_and_combinations(staff_client, staff_user, inbox_data, filters):
+    expected = expected_ids(inbox_data, staff_user, filters, fold_accents=fold_accents())
+    assert shown_ids(get(staff_client, filters)) == expected
+    assert shown_ids(get(staff_client, filters, **HTMX)) == expected
+
+
+def test_accent_folding_on_sqlite_only(staff_client, staff_user, inbox_data):
+    """"cafe" finds "Café" on SQLite (unicode61 remove_diacritics); PostgreSQL's 'simple' does not."""
+    filters = InboxFilters(q="cafe")
+    ids = shown_ids(get(staff_client, filters))
+    assert ids == expected_ids(inbox_data, staff_user, filters, fold_accents=fold_accents())
+    assert bool(ids) == (connection.vendor == "sqlite")
+
+
+def test_the_filters_have_results_to_check(staff_user, inbox_data):
+    """Guard against a vacuous suite: the data gives every filter something to find and to drop."""
+    for filters in [InboxFilters(unread=True), InboxFilters(direction="outgoing"), InboxFilters(account="none"),
+                    InboxFilters(account=ACCOUNT_UNKNOWN), InboxFilters(q="invoice"), InboxFilters(customer=7001)]:
+        ids = expected_ids(inbox_data, staff_user, filters)
+        assert 0 < len(ids) < len(inbox_data.messages), filters
+
+
+def test_deleted_messages_never_show(staff_client, inbox_data):
+    ids = set(shown_ids(staff_client.get("/?q=deleted")) + shown_ids(staff_client.get("/")))
+    assert not ids & {m.pk for m in inbox_data.deleted}
+
+
+def test_rows_show_what_a_person_needs(staff_client, inbox_data):
+    html = staff_client.get("/").content.decode()
+    assert "Default location settings" in html  # messages with no account
+    assert "Account 999" in html  # an account the mirror has not seen, named by its Id
+    assert "Zoë Ærøskøbing" in html and "Kōbō KK" in html
+    assert "Unknown customer" in html  # NULL names
+    assert "(no subject)" in html
+    assert "received" in html and "sent" in html
+    assert 'hx-target="#reader"' in html and 'id="reader"' in html
+    first = inbox_data.messages[0]
+    assert f'href="/messages/{first.pk}/"' in html
+    assert f'datetime="{first.created_on.isoformat()}"' in html
+
+
+def test_unread_marker_follows_the_person(client, django_user_model, inbox_data):
+    """Per-person read state: one person reads a message, the other still sees it unread."""
+    alice = django_user_model.objects.create_user("alice", password="x-pass-12345")
+    bob = django_user_model.objects.create_user("bob", password="x-pass-12345")
+    new = [m for m in inbox_data.messages if m.is_new_message]
+    old = [m for m in inbox_data.messages if not m.is_new_message]
+    inbox_data.mark(alice, new[0].pk, is_read=True)
+    inbox_data.mark(alice, old[0].pk, is_read=False)  # marked unread again
+
+    client.force_login(alice)
+    alice_ids = shown_ids(client.get("/?unread=1"))
+    client.force_login(bob)
+    bob_ids = shown_ids(client.get("/?unread=1"))
+
+    assert alice_ids == expected_ids(inbox_data, alice, InboxFilters(unread=True))
+    assert bob_ids == expected_ids(inbox_data, bob, InboxFilters(unread=True))
+    assert new[0].pk in bob_ids and new[0].pk not in alice_ids
+    assert old[0].pk in alice_ids and old[0].pk not in bob_ids
+    html = client.get("/").content.decode()  # bob's page marks the row unread
+    assert f'<li id="msg-{new[0].pk}" class="msg unread"' in html
+
+
+@pytest.mark.parametrize(
+    "query,field,shown_filter",
+    [
+        ("direction=sideways", "direction", InboxFilters()),
+        ("since=yesterday", "since", InboxFilters()),
+        ("until=31/12/2025", "until", InboxFilters()),
+        ("account=abc", "account", InboxFilters()),
+        ("account=-3", "account", InboxFilters()),
+        ("account=99999999999999999999999", "account", InboxFilters()),
+        ("customer=1e9", "customer", InboxFilters()),
+        ("unread=maybe", "unread", InboxFilters()),
+        ("q=%21%21%21", "q", InboxFilters()),  # no word at all
+        ("since=2025-03-10&until=2025-03-01", "until", InboxFilters()),
+        ("after=not-a-cursor", "after", InboxFilters()),
+        ("direction=sideways&unread=1", "direction", InboxFilters(unread=True)),  # the good one stays
+        ("account=abc&direction=outgoing", "account", InboxFilters(direction="outgoing")),
+    ],
+)
+def test_a_value_that_does_not_parse_is_ignored_and_said(staff_client, staff_user, inbox_data, query, field, shown_filter):
+    for headers in ({}, HTMX):
+        response = staff_client.get("/?" + query, **headers)
+        assert shown_ids(response) == expected_ids(inbox_data, staff_user, shown_filter)
+        html = response.content.decode()
+        assert re.search(rf'<p id="err-{field}" class="field-error"[^>]*role="alert">\S', html) or field == "after"
+        assert "ignored" in html or "not valid" in html
+
+
+def test_field_errors_clear_when_the_filter_is_fixed(staff_client, inbox_data):
+    html = staff_client.get("/?direction=incoming", **HTMX).content.decode()
+    assert '<p id="err-direction" class="field-error" hx-swap-oob="true" ></p>' in html
+
+
+def test_empty_states_say_what_to_do(staff_client, db):
+    html = staff_client.get("/").content.decode()
+    assert "No messages yet" in html and "python manage.py sync_nexudus" in html
+
+
+def test_no_match_offers_to_clear_filters(staff_client, inbox_data):
+    html = staff_client.get("/?q=nothingmatchesthis").content.decode()
+    assert "No messages match these filters" in html and "Clear filters" in html
+
+
+def test_the_page_needs_a_signed_in_person(client, inbox_data):
+    response = client.get("/?unread=1")
+    assert response.status_code == 302 and response.url.startswith("/login/")
+
+
+def test_history_restore_gets_the_whole_page(staff_client, inbox_data):
+    html = staff_client.get("/?unread=1", HTTP_HX_REQUEST="true", HTTP_HX_HISTORY_RESTORE_REQUEST="true").content.decode()
+    assert "<html" in html and 'id="filters"' in html
+
+
+def test_the_filter_form_works_without_javascript(staff_client, inbox_data):
+    html = staff_client.get("/?unread=1&direction=incoming").content.decode()
+    form = re.search(r'<form id="filters"[^>]*>', html).group(0)
+    assert 'method="get"' in form and 'action="/"' in form
+    assert 'hx-push-url="true"' in form and 'hx-target="#results"' in form
+    assert re.search(r'name="unread" value="1" checked', html)
+    assert re.search(r'name="direction" value="incoming" checked', html)

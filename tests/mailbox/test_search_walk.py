@@ -1,0 +1,137 @@
+"""Common search words on SQLite: spelled out as exact words and found by walking the newest rows
+(inbox/platform/search.py, first_rows). Whatever the plan, the rows are the view's rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from inbox.platform import search
+from inbox.models import CoworkerMessage
+from inbox.mailbox.cursor import Cursor
+from inbox.mailbox.filters import InboxFilters
+from inbox.mailbox.selectors import message_list, page_after
+from tests.mailbox.inbox_fixtures import BASE_TIME, make_message
+
+pytestmark = pytest.mark.django_db
+sqlite_only = pytest.mark.skipif("connection.vendor != 'sqlite'")
+
+
+@pytest.fixture
+def mixed(db, monkeypatch):
+    """120 messages, newest first: "mike"/"mikes" in every second one of the newest 60, then only
+    "oscar" words below (a word common overall but absent from a stretch of the list)."""
+    cache.clear()
+    monkeypatch.setattr(search, "WALK_WINDOW", 9)
+    monkeypatch.setattr(search, "WALK_MIN_SHARE", 0.2)
+    monkeypatch.setattr(search, "FEW_MATCHES", 5)
+    messages = []
+    for i in range(120):
+        if i < 60:
+            subject = ("mike" if i % 4 == 0 else "mikes report") if i % 2 == 0 else "oscar"
+        elif i < 110:
+            subject = "oscar"
+        else:
+            subject = "mike again"  # the oldest ones say it again
+        messages.append(make_message(id=50_000 + i, subject=subject, body_text="", is_new_message=i % 3 == 0,
+                                     incoming=i % 5 != 0, created_on=BASE_TIME - dt.timedelta(minutes=i // 2)))
+    CoworkerMessage.objects.bulk_create(messages)
+    return messages
+
+
+def expected(messages, word: str, **flags) -> list[int]:
+    rows = [m for m in messages if any(w.startswith(word) for w in m.subject.lower().split())]
+    if flags.get("incoming") is not None:
+        rows = [m for m in rows if m.incoming == flags["incoming"]]
+    return [m.pk for m in sorted(rows, key=lambda m: (m.created_on, m.pk), reverse=True)]
+
+
+def walk_pages(user, filters: InboxFilters, size: int) -> list[int]:
+    seen, cursor = [], None
+    while True:
+        page = page_after(message_list(user=user, filters=filters), cursor, size)
+        seen += [m.pk for m in page.rows]
+        if not page.has_next:
+            return seen
+        cursor = page.next_cursor
+
+
+@pytest.mark.parametrize("size", [1, 4, 7, 25])
+@pytest.mark.parametrize("filters,word,flags", [
+    (InboxFilters(q="mike"), "mike", {}),
+    (InboxFilters(q="mik", direction="incoming"), "mik", {"incoming": True}),
+])
+def test_every_page_is_the_views_rows_whatever_the_plan(staff_user, mixed, size, filters, word, flags):
+    assert walk_pages(staff_user, filters, size) == expected(mixed, word, **flags)
+
+
+@sqlite_only
+def test_a_common_word_is_walked_within_the_window(staff_user, mixed):
+    qs = message_list(user=staff_user, filters=InboxFilters(q="mike"))
+    assert search.walkable(qs)
+    with CaptureQueriesContext(connection) as ctx:
+        page = page_after(qs, None, 3)
+    assert [m.pk for m in page.rows] == expected(mixed, "mike")[:3]
+    walked = [q["sql"] for q in ctx.captured_queries if "EXISTS (SELECT 1 FROM inbox_message_fts" in q["sql"]]
+    assert len(walked) == 1 and '("mike" OR "mikes")' in walked[0], walked
+
+
+@sqlite_only
+def test_the_prefix_is_spelled_out_as_the_indexed_words(mixed):
+    assert search._spelled_out("default", ["mik"]) == '("mike" OR "mikes")'
+    assert search._spelled_out("default", ["mike", "rep"]) == '("mike" OR "mikes") AND ("report")'
+    assert search._spelled_out("default", ["zzz"]) is None  # nothing to spell: the prefix query says so
+    assert search._spelled_out("default", ["ключи"]) is None  # not ASCII: the tokenizer folds it
+
+
+@sqlite_only
+def test_a_new_word_form_is_found_at_once(staff_user, mixed):
+    before = search._spelled_out("default", ["mik"])
+    CoworkerMessage.objects.bulk_create([make_message(id=99_999, subject="mikado", body_text="",
+                                                      created_on=BASE_TIME + dt.timedelta(hours=1))])
+    assert search._spelled_out("default", ["mik"]) != before
+    rows = page_after(message_list(user=staff_user, filters=InboxFilters(q="mik")), None, 2).rows
+    assert rows[0].pk == 99_999
+
+
+@sqlite_only
+def test_too_many_word_forms_keep_the_prefix(mixed, monkeypatch):
+    monkeypatch.setattr(search, "MAX_EXPANSIONS", 1)
+    cache.clear()
+    assert search._spelled_out("default", ["mik"]) is None
+    assert search.sqlite_match_query("default", ["mik"]) == '"mik"*'
+
+
+def test_deep_pages_walk_from_the_cursor(staff_user, mixed):
+    everything = expected(mixed, "mike")
+    view = message_list(user=staff_user, filters=InboxFilters(q="mike"))
+    deep = next(m for m in mixed if m.pk == everything[10])
+    page = page_after(view, Cursor.of(deep), 50)
+    assert [m.pk for m in page.rows] == everything[11:]
+    assert not page.has_next
+
+
+def test_the_live_poll_counts_new_matches_whatever_the_plan(staff_user, mixed):
+    from inbox.mailbox.selectors import newer_count
+
+    view = InboxFilters(q="mike")
+    newest = next(m for m in mixed if m.pk == expected(mixed, "mike")[0])
+    assert newer_count(user=staff_user, filters=view, cursor=Cursor.of(newest)) == 0
+    later = BASE_TIME + dt.timedelta(hours=2)
+    CoworkerMessage.objects.bulk_create([
+        make_message(id=70_000 + i, subject="mike" if i % 2 else "oscar", body_text="", created_on=later)
+        for i in range(6)
+    ])
+    with CaptureQueriesContext(connection) as ctx:
+        assert newer_count(user=staff_user, filters=view, cursor=Cursor.of(newest)) == 3
+    if connection.vendor == "sqlite":
+        assert any("EXISTS (SELECT 1 FROM inbox_message_fts" in q["sql"] for q in ctx.captured_queries)
+    # Many newer rows (more than the window): the set plan, same answer.
+    CoworkerMessage.objects.bulk_create([
+        make_message(id=71_000 + i, subject="mike", body_text="", created_on=later) for i in range(12)
+    ])
+    assert newer_count(user=staff_user, filters=view, cursor=Cursor.of(newest)) == 15
