@@ -99,7 +99,7 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 # https://docs.djangoproject.com/en/5.2/ref/settings/#secure-proxy-ssl-header
 SECURE_PROXY_SSL_HEADER = proxy_ssl_header("SECURE_PROXY_SSL_HEADER")
 # No page may be framed, but the message body: the reader shows it in a same-origin sandboxed
-# iframe, and its view says SAMEORIGIN itself (inbox.views.message.message_body). Browsers that
+# iframe, and its view says SAMEORIGIN itself (inbox.mailbox.message_views.message_body). Browsers that
 # know CSP go by the pages' frame-ancestors 'self' (inbox/ops/middleware.py) and ignore this header:
 # https://developer.mozilla.org/docs/Web/HTTP/Headers/X-Frame-Options
 X_FRAME_OPTIONS = "DENY"

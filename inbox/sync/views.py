@@ -25,14 +25,14 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling, trigger_client_event
 from redis import RedisError
 
-from inbox.admin_forms import SyncStartForm
-from inbox.models import AdminAction, SyncRun
 from inbox.auth.permissions import admin_required
+from inbox.models import AdminAction, SyncRun
 from inbox.ops.audit import admin_action_list, admin_action_record
 from inbox.platform.locks import LockError
 
 from . import registry
 from . import selectors as sync_selectors
+from .forms import SyncStartForm
 from .services import request_sync
 
 log = logging.getLogger(__name__)
