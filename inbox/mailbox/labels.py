@@ -24,19 +24,26 @@ MESSAGE_TEMPLATES = (
 )  # fmt: skip
 
 
-def account_label(account_id: int | None, name: str | None, address: str | None) -> str:
-    """The mail account a message went through, as the message names it: its name and address
-    (``Front desk <desk@example.com>``), whichever it has, or its Id when it has neither."""
+def account_label(
+    account_id: int | None, name: str | None, address: str | None, *, with_address: bool = False
+) -> str:
+    """The mail account a message went through, as the message names it: its name, else its
+    address, else its Id. ``with_address`` (the reader, a conversation): the address too, when the
+    name is not already it (``Front desk <desk@example.com>``); the list rows and the CSV keep
+    the short form, so the customer's name keeps the room."""
     if account_id is None:
         return DEFAULT_ACCOUNT_LABEL
     label = name or address or f"Account {account_id}"
-    return f"{label} <{address}>" if name and address and address != name else label
+    return f"{label} <{address}>" if with_address and address and address != label else label
 
 
-def message_account_label(message) -> str:
+def message_account_label(message, *, with_address: bool = False) -> str:
     """:func:`account_label` of a CoworkerMessage."""
     return account_label(
-        message.email_account_id, message.email_account_display_name, message.email_account_email_address
+        message.email_account_id,
+        message.email_account_display_name,
+        message.email_account_email_address,
+        with_address=with_address,
     )
 
 

@@ -22,6 +22,7 @@ def live_poll_seconds() -> int:
 
 
 @register.filter
-def account_label(message) -> str:
-    """The mail account a message went through (:func:`inbox.mailbox.labels.account_label`)."""
-    return message_account_label(message)
+def account_label(message, form: str = "") -> str:
+    """The mail account a message went through (:func:`inbox.mailbox.labels.account_label`);
+    ``{{ m|account_label:"with address" }}`` adds its address."""
+    return message_account_label(message, with_address=form == "with address")
