@@ -24,8 +24,8 @@ import requests
 import requests.auth
 
 from inbox.nexudus import errors
-from inbox.nexudus.records import parse_int
 from inbox.nexudus.transport import Transport, json_or_none
+from inbox.nexudus.values import parse_int
 
 logger = logging.getLogger(__name__)
 
