@@ -17,6 +17,7 @@ line in the dataclass and one in its table.
 from __future__ import annotations
 
 import dataclasses
+import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -219,9 +220,8 @@ def _table(what: str, record_class: type, fields: Fields) -> _Table:
 def _parse(table: _Table, raw: Any) -> Any:
     raw = _require_mapping(raw, table.what)
     record_id = _require_id(raw, table.what)
-    # Positional, in field order: about as fast as a hand-written parser (map and zip run in C).
-    values = [parse(value) for parse, value in zip(table.parsers, map(raw.get, table.keys))]
-    return table.record_class(record_id, *values)
+    # Positional, in field order, the loop in C (map): within about 10 % of a hand-written parser.
+    return table.record_class(record_id, *map(operator.call, table.parsers, map(raw.get, table.keys)))
 
 
 _MESSAGES = _table("CoworkerMessage", CoworkerMessageRecord, MESSAGE_FIELDS)
