@@ -1,7 +1,8 @@
 """The Nexudus REST client, free of Django (:mod:`inbox.nexudus.configured` alone reads settings).
 
 The names other code uses are re-exported here; the parts live in their own modules: ``client``,
-``transport``, ``auth``, ``paging``, ``sort``, ``filters``, ``records``, ``ratelimit``, ``errors``.
+``transport``, ``auth``, ``paging``, ``sort``, ``filters``, ``records``, ``values``, ``ratelimit``,
+``errors``.
 """
 
 from inbox.nexudus.auth import clear_shared_tokens, totp_code

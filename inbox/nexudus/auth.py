@@ -24,8 +24,8 @@ import requests
 import requests.auth
 
 from inbox.nexudus import errors
-from inbox.nexudus.records import parse_int
 from inbox.nexudus.transport import Transport, json_or_none
+from inbox.nexudus.values import parse_int
 
 logger = logging.getLogger(__name__)
 
@@ -33,8 +33,8 @@ TOKEN_PATH = "/api/token"
 
 
 class _AnySecretTOTP(pyotp.TOTP):
-    # pyotp refuses secrets under 112 bits (NIST SP 800-63B); the secret is the one Nexudus's
-    # two-factor set-up gave, often 80 bits (16 base32 characters), so any non-empty one is taken.
+    # pyotp refuses secrets under 112 bits (NIST SP 800-63B). The secret is whatever the API user's
+    # two-factor set-up gave, and 80-bit ones (16 base32 characters) are common: any non-empty one works.
     min_secret_length_bits = 1
 
 

@@ -35,11 +35,11 @@ from inbox.nexudus.records import (
     RecordError,
     parse_account,
     parse_business,
-    parse_int,
     parse_message,
 )
 from inbox.nexudus.sort import DirConvention, SortMemory
 from inbox.nexudus.transport import RateLimiter, RetryPolicy, ServerDateWatch, Transport
+from inbox.nexudus.values import parse_int
 
 logger = logging.getLogger(__name__)
 

@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from inbox.nexudus.errors import NexudusError
-from inbox.nexudus.records import RecordError, parse_int
+from inbox.nexudus.records import RecordError
 from inbox.nexudus.sort import DirConvention, page_order
+from inbox.nexudus.values import parse_int
 
 logger = logging.getLogger(__name__)
 

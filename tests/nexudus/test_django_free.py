@@ -29,7 +29,7 @@ print(json.dumps(sorted(m for m in sys.modules if m == "inbox" or m.startswith("
 
 def test_the_package_has_the_modules_it_says():
     assert {name.rsplit(".", 1)[-1] for name in MODULES} >= {
-        "auth", "client", "errors", "filters", "paging", "ratelimit", "records", "sort", "transport"}
+        "auth", "client", "errors", "filters", "paging", "ratelimit", "records", "sort", "transport", "values"}
     assert (PACKAGE / f"{ADAPTER}.py").exists()
 
 

@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 import pytest
 
 from inbox.nexudus import records as records_module
+from inbox.nexudus import values
 from inbox.models import CoworkerMessage, EmailAccount
 from inbox.nexudus.records import (
     BusinessRecord,
@@ -18,7 +19,6 @@ from inbox.nexudus.records import (
     RecordError,
     parse_account,
     parse_business,
-    parse_datetime,
     parse_message,
 )
 
@@ -232,34 +232,9 @@ def test_business_record():
     assert parse_business({"Id": 4}) == BusinessRecord(id=4, name=None)
 
 
-@pytest.mark.parametrize(
-    "text, expected",
-    [
-        ("2025-01-15T10:30:00Z", datetime(2025, 1, 15, 10, 30, tzinfo=UTC)),
-        ("2025-01-15T10:30:00+00:00", datetime(2025, 1, 15, 10, 30, tzinfo=UTC)),
-        ("2025-01-15T12:30:00+02:00", datetime(2025, 1, 15, 10, 30, tzinfo=UTC)),
-        ("2025-01-15T05:30:00-0500", datetime(2025, 1, 15, 10, 30, tzinfo=UTC)),
-        ("2025-01-15T10:30:00", datetime(2025, 1, 15, 10, 30, tzinfo=UTC)),  # no offset: UTC
-        ("2025-01-15T10:30:00.1234567Z", datetime(2025, 1, 15, 10, 30, 0, 123456, tzinfo=UTC)),
-        ("2025-01-15T10:30:00.5", datetime(2025, 1, 15, 10, 30, 0, 500000, tzinfo=UTC)),
-        ("2025-01-15 10:30", datetime(2025, 1, 15, 10, 30, tzinfo=UTC)),
-        ("/Date(1736937000000)/", datetime(2025, 1, 15, 10, 30, tzinfo=UTC)),
-        ("", None),
-        ("   ", None),
-        (None, None),
-    ],
-)
-def test_datetimes_become_aware_utc(text, expected):
-    parsed = parse_datetime(text)
-
-    assert parsed == expected
-    if parsed is not None:
-        assert parsed.utcoffset().total_seconds() == 0
-
-
 def test_unparseable_datetimes_are_empty_and_logged_once(caplog, monkeypatch):
-    monkeypatch.setattr(records_module, "_warned_fields", set())
-    caplog.set_level(logging.WARNING, logger="inbox.nexudus.records")
+    monkeypatch.setattr(values, "_warned_fields", set())
+    caplog.set_level(logging.WARNING, logger="inbox.nexudus.values")
 
     first = parse_message({"Id": 1, "CreatedOn": "not a date", "UpdatedOn": "15/01/2025"})
     second = parse_message({"Id": 2, "CreatedOn": "also not", "UpdatedOn": 12345})
@@ -337,7 +312,7 @@ def test_records_are_frozen_and_hashable():
 
 def test_a_table_must_name_every_field_of_its_record():
     missing = {k: v for k, v in records_module.MESSAGE_FIELDS.items() if k != "subject"}
-    extra = {**records_module.BUSINESS_FIELDS, "colour": ("Colour", records_module.parse_str)}
+    extra = {**records_module.BUSINESS_FIELDS, "colour": ("Colour", values.parse_str)}
 
     with pytest.raises(TypeError, match="CoworkerMessage table"):
         records_module._table("CoworkerMessage", CoworkerMessageRecord, missing)
