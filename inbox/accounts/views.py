@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 from inbox.accounts.forms import AccountsFilterForm
 from inbox.accounts.overview import accounts_overview
 from inbox.auth.permissions import admin_required
+from inbox.fragments import is_fragment
 
 
 @require_GET
@@ -19,7 +20,7 @@ def accounts_index(request):
     overview = accounts_overview(
         now=timezone.now(), attention_only=form.attention_only, show_removed=form.show_removed, cached=True
     )
-    template = "accounts/_list.html" if request.htmx else "accounts/index.html"
+    template = "accounts/_list.html" if is_fragment(request) else "accounts/index.html"
     return render(request, template, {"overview": overview, "form": form})
 
 

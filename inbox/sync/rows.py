@@ -16,7 +16,7 @@ from django.db import models
 
 from inbox.models import Business, CoworkerMessage, EmailAccount
 from inbox.nexudus.records import BusinessRecord, CoworkerMessageRecord, EmailAccountRecord
-from inbox.text import body_to_text
+from inbox.sync.text import body_to_text
 
 from .cleaning import cleaner_for
 

@@ -14,7 +14,7 @@ from django.db import connections
 
 from inbox.models import Business, CoworkerMessage, EmailAccount
 from inbox.nexudus import NexudusClient, clear_shared_tokens
-from inbox.text import body_to_text
+from inbox.sync.text import body_to_text
 from sandbox import models as sbx
 from sandbox import services as sandbox
 

@@ -15,7 +15,7 @@ from django.db import connection
 from sandbox import models as sbx
 from tests.sync.fixtures import nexudus_sandbox, seeded  # noqa: F401 (fixtures)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.timeout(180), pytest.mark.django_db(transaction=True, databases=["default", "sandbox"])]
 PASSWORD = "Pa55-only-in-this-test-9f3b"
 

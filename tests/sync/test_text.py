@@ -1,4 +1,4 @@
-"""inbox.text.body_to_text: the plain-text rendition of bodies (previews, search, CSV)."""
+"""inbox.sync.text.body_to_text: the plain-text rendition of bodies (previews, search, CSV)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 
-from inbox.text import body_to_text
+from inbox.sync.text import body_to_text
 
 
 class TestPlainText:
