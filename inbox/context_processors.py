@@ -36,12 +36,7 @@ def helpdesk(request) -> dict:
 
 def last_synced_at():
     """When the last successful message sync finished (None: never)."""
-    return (
-        SyncRun.objects.filter(resource=SyncRun.Resource.MESSAGES, status=SyncRun.Status.SUCCESS)
-        .order_by("-finished_at")
-        .values_list("finished_at", flat=True)
-        .first()
-    )
+    return SyncRun.objects.successes(SyncRun.Resource.MESSAGES).values_list("finished_at", flat=True).first()
 
 
 def cached_last_synced_at():
