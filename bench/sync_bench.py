@@ -358,12 +358,12 @@ def main() -> None:
         if server is not None:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=30)
-        embedded_redis.stop(redis_port)
+        embedded_redis.stop(redis_port, var_dir / "redis")  # its password is kept there
         server_log.close()
 
     print(f"\nmedians ({mirror} mirror, {args.repeat} runs):")
     print(f"{'messages':>9} {'records/s':>10} {'full s':>7} {'sync CPU s':>11} {'sandbox CPU s':>14} "
-          f"{'peak RSS MB':>12} {'RSS growth MB':>14} {'incr. ms':>9} {'incr. requests':>15}")
+          f"{'database CPU s':>15} {'peak RSS MB':>12} {'RSS growth MB':>14} {'incr. ms':>9} {'incr. requests':>15}")
     for row in summary:
         print(f"{row['messages']:>9} {row['records_per_s']:>10,.0f} {row['full_s']:>7.2f} {row['sync_cpu']:>11.1f} "
               f"{row['server_cpu']:>14.1f} {cpu_text(row['database_cpu'], ''):>15} {row['rss_mb']:>12.0f} {row['rss_growth_mb']:>14.0f} "
