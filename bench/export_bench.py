@@ -93,17 +93,21 @@ def start_server(kind: str, port: int, env: dict) -> subprocess.Popen:
     else:
         command = [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload", "--nothreading"]
     server = subprocess.Popen(command, cwd=ROOT, env=env)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            sys.exit(f"the server exited with status {server.returncode}")
-        try:
-            requests.get(f"http://127.0.0.1:{port}/export.csv", timeout=2, allow_redirects=False)
-            return server
-        except (requests.ConnectionError, requests.Timeout):  # under load the bound port may answer late
-            time.sleep(0.2)
-    server.terminate()
-    sys.exit("the server did not start within 60 s")
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if server.poll() is not None:
+                sys.exit(f"the server exited with status {server.returncode}")
+            try:
+                requests.get(f"http://127.0.0.1:{port}/export.csv", timeout=2, allow_redirects=False)
+                return server
+            except (requests.ConnectionError, requests.Timeout):  # under load the bound port may answer late
+                time.sleep(0.2)
+        sys.exit("the server did not start within 60 s")
+    except BaseException:
+        server.terminate()  # whatever stopped the wait, never leave the server running
+        server.wait(timeout=30)
+        raise
 
 
 def worker_process(server: subprocess.Popen) -> psutil.Process:
