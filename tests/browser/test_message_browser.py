@@ -10,7 +10,8 @@ from django.urls import reverse
 
 from inbox.models import MessageMark
 from tests.browser.message_fixtures import watched_page  # noqa: F401
-from tests.mailbox.message_fixtures import BASE_TIME, hostile_bodies, make_message, make_thread
+from tests.factories import BASE_TIME, make_message, make_thread
+from tests.mailbox.message_fixtures import hostile_bodies
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

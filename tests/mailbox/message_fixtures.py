@@ -1,60 +1,10 @@
-"""Helpers the message, conversation and marks tests share: mirror rows made directly, hostile
-bodies (the sandbox's own list plus ones that would leave a trace if they ever ran), and an HTML
-inspector that lists what a sanitised fragment could still do."""
+"""Hostile message bodies (the sandbox's own list plus ones that would leave a trace if they ever
+ran) and an HTML inspector that lists what a sanitised fragment could still do. Mirror rows come
+from tests/factories.py."""
 
 from __future__ import annotations
 
-import datetime as dt
-import itertools
 from html.parser import HTMLParser
-
-from inbox.models import CoworkerMessage
-
-BASE_TIME = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
-_ids = itertools.count(7_000_001)
-
-
-def make_message(pk: int | None = None, **fields) -> CoworkerMessage:
-    pk = pk if pk is not None else next(_ids)
-    defaults = dict(
-        created_on=BASE_TIME + dt.timedelta(minutes=pk % 100_000),
-        updated_on=BASE_TIME + dt.timedelta(minutes=pk % 100_000),
-        incoming=True,
-        is_new_message=True,
-        coworker_id=4242,
-        coworker_full_name="Ada Lovelace",
-        coworker_email="ada@example.com",
-        coworker_company_name="Analytical Engines Ltd",
-        coworker_billing_name="Analytical Engines Ltd",
-        email_account_id=5001,
-        email_account_display_name="Front desk",
-        email_account_email_address="frontdesk@space.example",
-        subject=f"Subject {pk}",
-        body=f"<p>Body of message {pk}</p>",
-        body_text=f"Body of message {pk}",
-    )
-    return CoworkerMessage.objects.create(pk=pk, **{**defaults, **fields})
-
-
-def make_thread(coworker_id: int, n: int, *, start_pk: int, **fields) -> list[CoworkerMessage]:
-    """``n`` messages with one customer, alternating in and out, one minute apart (bulk)."""
-    rows = [
-        CoworkerMessage(
-            pk=start_pk + i,
-            coworker_id=coworker_id,
-            coworker_full_name=f"Customer {coworker_id}",
-            coworker_email=f"c{coworker_id}@example.com",
-            incoming=i % 2 == 0,
-            is_new_message=i % 3 == 0,
-            created_on=BASE_TIME + dt.timedelta(minutes=i),
-            subject=f"Thread {coworker_id} #{i}",
-            body=f"<p>Message number {i}</p>",
-            body_text=f"Message number {i}",
-            **fields,
-        )
-        for i in range(n)
-    ]
-    return CoworkerMessage.objects.bulk_create(rows)
 
 
 # Bodies that would leave a trace if any script in them ran: a dialog, a changed title, a global,

@@ -9,7 +9,7 @@ from inbox.models import CoworkerMessage, MessageMark
 from inbox.mailbox.filters import InboxFilters
 from inbox.mailbox.selectors import message_list
 from inbox.mailbox.marks import mark_matching, mark_read, mark_unread
-from tests.mailbox.message_fixtures import make_message, make_thread
+from tests.factories import make_message, make_thread
 
 pytestmark = pytest.mark.django_db
 
@@ -95,8 +95,8 @@ def test_mark_matching_writes_marks_only_where_the_state_changes(staff_user):
 
 
 def test_mark_matching_with_a_search_filter(staff_user):
-    make_message(subject="Broken heating on floor 2", body_text="It is cold")
-    make_message(subject="Invoice", body_text="Please pay")
+    make_message(subject="Broken heating on floor 2", body_text="It is cold", is_new_message=True)
+    make_message(subject="Invoice", body_text="Please pay", is_new_message=True)
     view = message_list(user=staff_user, filters=InboxFilters(q="heating"))
     assert mark_matching(user=staff_user, queryset=view, is_read=True) == 1
     assert {m.subject for m in message_list(user=staff_user, filters=InboxFilters(unread=True))} == {"Invoice"}
@@ -124,7 +124,7 @@ def test_nothing_matching_marks_nothing(staff_user):
 
 @responses.activate
 def test_marks_never_talk_to_nexudus(staff_user):
-    m = make_message()
+    m = make_message(is_new_message=True)
     mark_read(user=staff_user, message_ids=[m.pk])
     mark_unread(user=staff_user, message_ids=[m.pk])
     mark_matching(user=staff_user, queryset=CoworkerMessage.objects.all(), is_read=True)

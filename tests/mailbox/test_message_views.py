@@ -13,7 +13,7 @@ from inbox.ops.middleware import APP_POLICY
 from inbox.models import MessageMark
 from inbox.mailbox.filters import InboxFilters
 from inbox.mailbox.selectors import message_list
-from tests.mailbox.message_fixtures import BASE_TIME, make_message
+from tests.factories import BASE_TIME, make_message
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +43,13 @@ def second_client(django_user_model):
 
 class TestPage:
     def test_full_page_shows_headers_and_frames_the_body(self, staff_client):
-        m = make_message(subject="Heating broken", message_id=7, reminder_unique_id="rem-123")
+        m = make_message(
+            subject="Heating broken", message_id=7, reminder_unique_id="rem-123", incoming=True,
+            coworker_id=4242, coworker_full_name="Ada Lovelace", coworker_email="ada@example.com",
+            coworker_company_name="Analytical Engines Ltd", email_account_display_name="Front desk",
+            email_account_email_address="frontdesk@space.example",
+            body="<p>Body of message 1</p>", body_text="Body of message 1",
+        )  # fmt: skip
         response = staff_client.get(url(m.pk))
         html = response.content.decode()
         assert response.status_code == 200
@@ -74,7 +80,8 @@ class TestPage:
         assert "<html" in response.content.decode()
 
     def test_outgoing_swaps_from_and_to(self, staff_client):
-        m = make_message(incoming=False, email_account_id=None, email_account_display_name=None)
+        m = make_message(incoming=False, email_account_id=None, email_account_display_name=None,
+                         coworker_full_name="Ada Lovelace")
         html = staff_client.get(url(m.pk)).content.decode()
         assert "Sent to the customer" in html
         meta = html[html.index('<dl class="message-meta">'):]
@@ -222,10 +229,10 @@ class TestMarkEndpoints:
 
 class TestNeighbours:
     def test_newer_and_older_within_the_view(self, staff_client):
-        older = make_message(pk=10, created_on=BASE_TIME)
+        older = make_message(pk=10, created_on=BASE_TIME, incoming=True)
         skipped = make_message(pk=11, created_on=BASE_TIME + dt.timedelta(minutes=1), incoming=False)
-        middle = make_message(pk=12, created_on=BASE_TIME + dt.timedelta(minutes=2))
-        newer = make_message(pk=13, created_on=BASE_TIME + dt.timedelta(minutes=3))
+        middle = make_message(pk=12, created_on=BASE_TIME + dt.timedelta(minutes=2), incoming=True)
+        newer = make_message(pk=13, created_on=BASE_TIME + dt.timedelta(minutes=3), incoming=True)
         html = staff_client.get(url(middle.pk)).content.decode()
         assert f'href="{url(newer.pk)}"' in html and f'href="{url(skipped.pk)}"' in html
 
@@ -286,7 +293,7 @@ class TestBodyDocument:
 
 class TestSecurityHeaders:
     def test_app_pages_carry_the_policy(self, staff_client, client):
-        m = make_message()
+        m = make_message(coworker_id=4242)
         for response in (
             staff_client.get(url(m.pk)),
             staff_client.get(reverse("customer-detail", args=[4242])),
@@ -316,8 +323,8 @@ class TestSecurityHeaders:
 
 
 def test_query_count_does_not_grow_with_rows(staff_client, django_assert_num_queries):
-    first = make_message(pk=50, created_on=BASE_TIME)
-    make_message(pk=51, created_on=BASE_TIME + dt.timedelta(minutes=1))
+    first = make_message(pk=50, created_on=BASE_TIME, is_new_message=True, body_text="A body")
+    make_message(pk=51, created_on=BASE_TIME + dt.timedelta(minutes=1), is_new_message=True, body_text="A body")
     # Warm the session and the search's word-frequency probe (cached in Redis on PostgreSQL).
     staff_client.get(url(first.pk) + "?unread=1&q=body")
 
@@ -331,7 +338,7 @@ def test_query_count_does_not_grow_with_rows(staff_client, django_assert_num_que
 
     few = count()
     for i in range(60):
-        make_message(pk=100 + i, created_on=BASE_TIME + dt.timedelta(minutes=2 + i))
+        make_message(pk=100 + i, created_on=BASE_TIME + dt.timedelta(minutes=2 + i), is_new_message=True, body_text="A body")
     with django_assert_num_queries(few):
         staff_client.get(url(first.pk) + "?unread=1&q=body")
     assert few <= 10

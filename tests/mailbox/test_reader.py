@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from inbox.mailbox.marks import mark_read, mark_unread
-from tests.mailbox.message_fixtures import BASE_TIME, make_message, make_thread
+from tests.factories import BASE_TIME, make_message, make_thread
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +41,7 @@ def small_pages(settings):
 def test_details_counts_and_first_last_contact(staff_client):
     make_message(coworker_id=9, incoming=True, created_on=BASE_TIME, coworker_company_name="Old Co")
     make_message(coworker_id=9, incoming=False, created_on=BASE_TIME + dt.timedelta(days=3))
-    make_message(coworker_id=9, incoming=True, created_on=BASE_TIME + dt.timedelta(days=9),
+    make_message(coworker_id=9, incoming=True, created_on=BASE_TIME + dt.timedelta(days=9), coworker_email="ada@example.com",
                  coworker_full_name="Ada King", coworker_company_name="New Co", coworker_billing_name="New Co BV")  # fmt: skip
     make_message(coworker_id=9, created_on=BASE_TIME + dt.timedelta(days=20), deleted_at=BASE_TIME)  # not counted
     make_message(coworker_id=10)  # someone else
@@ -80,7 +80,8 @@ def test_long_bodies_are_cut_with_an_open_link(staff_client):
 
 
 def test_unread_is_per_person(staff_client, staff_user, django_user_model):
-    a, b = make_message(coworker_id=8, is_new_message=True), make_message(coworker_id=8, is_new_message=False)
+    a = make_message(coworker_id=8, incoming=True, is_new_message=True)
+    b = make_message(coworker_id=8, incoming=True, is_new_message=False)
     other = django_user_model.objects.create_user(username="o", password="o-pass-1234")
     mark_read(user=staff_user, message_ids=[a.pk])
     mark_unread(user=other, message_ids=[b.pk])
@@ -182,7 +183,7 @@ def test_query_count_is_constant_in_the_number_of_messages(staff_client, django_
 )
 def test_arbitrary_query_strings_never_500(staff_client, path, query, htmx):
     if not _exists(7000001):  # hypothesis reuses the test's database across examples
-        make_message(pk=7000001)
+        make_message(pk=7000001, coworker_id=4242)
     response = staff_client.get(path + "?" + query, **(HTMX if htmx else {}))
     assert response.status_code in (200, 404), (path, query)
 
