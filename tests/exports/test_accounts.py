@@ -13,27 +13,28 @@ from inbox.accounts.rules import assess
 from inbox.accounts.overview import accounts_overview
 from inbox.exports.accounts import ACCOUNT_HEADER
 from inbox.exports.cells import text_cell
-from inbox.models import AccountIncident, Business, EmailAccount
-from tests.exports.fixtures import make_message, read_csv, response_bytes
+from inbox.models import AccountIncident, EmailAccount
+from tests.exports.fixtures import read_csv, response_bytes
+from tests.factories import make_account, make_business, make_message
 
 URL = "/accounts/export.csv"
 
 
 def healthy(pk: int, **fields) -> EmailAccount:
+    """A healthy account of location 1 named by its id, IMAP on port 993 with SSL."""
     now = timezone.now()
     defaults = dict(
         display_name=f"Box {pk}", email_address=f"box{pk}@example.com", business_id=1, active=True,
         incoming_server="imap.example.com", incoming_server_port=993, incoming_server_ssl=True,
-        incoming_server_type=1, outgoing_server="smtp.example.com", outgoing_server_port=465,
-        outgoing_server_ssl=True, last_check_time=now - dt.timedelta(minutes=5), error_count=0,
+        incoming_server_type=1, outgoing_server_port=465, error_count=0,
         created_on=now - dt.timedelta(days=300), updated_on=now - dt.timedelta(days=1),
     )  # fmt: skip
-    return EmailAccount.objects.create(pk=pk, **{**defaults, **fields})
+    return make_account(now=now, pk=pk, **{**defaults, **fields})
 
 
 @pytest.fixture
 def accounts():
-    Business.objects.create(pk=1, name="Canal Works")
+    make_business(1, "Canal Works")
     now = timezone.now()
     made = [
         healthy(1),
@@ -44,8 +45,8 @@ def accounts():
         healthy(6, deleted_at=now),  # removed from Nexudus: not a live account
     ]
     AccountIncident.objects.create(account_id=2, opened_at=now - dt.timedelta(hours=3), reasons=["errors"])
-    make_message(100, email_account_id=1, incoming=True, created_on=now - dt.timedelta(days=2), subject="+ hello")
-    make_message(101, email_account_id=1, incoming=False, created_on=now - dt.timedelta(days=10))
+    make_message(pk=100, email_account_id=1, incoming=True, created_on=now - dt.timedelta(days=2), subject="+ hello")
+    make_message(pk=101, email_account_id=1, incoming=False, created_on=now - dt.timedelta(days=10))
     return made
 
 

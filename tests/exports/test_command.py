@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import os
 import subprocess
@@ -14,7 +15,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from inbox.models import CoworkerMessage, MessageMark
-from tests.exports.fixtures import make_account, make_mixed_messages, read_csv, response_bytes
+from tests.exports.fixtures import read_csv, response_bytes
+from tests.factories import make_account, make_mixed_messages
 
 ROOT = Path(settings.BASE_DIR)
 
@@ -30,9 +32,9 @@ def run_command(*args: str) -> tuple[bytes, str]:
 
 @pytest.fixture
 def mailbox(staff_user):
-    make_account(11)
-    make_account(12)
-    messages = make_mixed_messages(150)
+    make_account(id=11, display_name="Account 11")
+    make_account(id=12, display_name="Account 12")
+    messages = make_mixed_messages(150, start=dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC))  # the days asked below
     for message in messages[:40]:
         MessageMark.objects.create(user=staff_user, message=message, is_read=message.pk % 2 == 0)
     return messages

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 import re
 from html import unescape
@@ -12,7 +13,8 @@ import pytest
 from inbox.mailbox.filters import InboxFilterForm
 from inbox.models import MessageMark
 from inbox.mailbox.selectors import message_list, page_after
-from tests.exports.fixtures import make_account, make_mixed_messages, read_csv, response_bytes
+from tests.exports.fixtures import read_csv, response_bytes
+from tests.factories import make_account, make_mixed_messages
 
 QUERIES = [
     "",
@@ -39,9 +41,9 @@ PAGE_SIZE = 7
 
 @pytest.fixture
 def mailbox(staff_user, django_user_model):
-    make_account(11, display_name="Front desk")
-    make_account(12, display_name="Events")
-    messages = make_mixed_messages(400)
+    make_account(id=11, display_name="Front desk")
+    make_account(id=12, display_name="Events")
+    messages = make_mixed_messages(400, start=dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC))  # the days of QUERIES
     # The person's own marks change what is unread for them (and only for them).
     rng = random.Random(3)
     other = django_user_model.objects.create_user(username="other", password="x-pass-123")

@@ -19,7 +19,8 @@ import pytest
 
 from inbox.exports.messages import MESSAGE_HEADER
 from sandbox.fake.hostile import TRICKY_SUBJECTS
-from tests.exports.fixtures import HOSTILE, expected_text, make_message, response_bytes, storable
+from tests.exports.fixtures import HOSTILE, expected_text, response_bytes, storable
+from tests.factories import make_message
 
 # Comma, double quote, UTF-8 (76), from line 1, default columns, default language, quoted fields
 # not forced to text, detect special numbers, -, -, -, -, evaluate formulas: the trusting import.
@@ -81,7 +82,7 @@ def lines(text: str) -> str:
 def test_libreoffice_reads_no_formula_and_keeps_the_text(staff_client, tmp_path):
     values = [*storable(HOSTILE).values(), *TRICKY_SUBJECTS]
     for pk, value in enumerate(values, start=1):
-        make_message(pk, subject=value, body_text=value, coworker_full_name=value[:255], coworker_id=-pk)
+        make_message(pk=pk, subject=value, body_text=value, coworker_full_name=value[:255], coworker_id=-pk)
     exported = tmp_path / "export.csv"
     exported.write_bytes(response_bytes(staff_client.get("/export.csv")))
     canary = tmp_path / "canary.csv"

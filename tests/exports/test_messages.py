@@ -16,15 +16,8 @@ from inbox.exports.messages import EXPORT_SQLITE_CACHE_KIB, MESSAGE_HEADER, mess
 from inbox.exports.views import export_csv
 from inbox.models import MessageMark
 from inbox.mailbox.filters import InboxFilters
-from tests.exports.fixtures import (
-    HOSTILE,
-    expected_text,
-    make_account,
-    make_message,
-    read_csv,
-    response_bytes,
-    storable,
-)
+from tests.exports.fixtures import HOSTILE, expected_text, read_csv, response_bytes, storable
+from tests.factories import BASE_TIME, make_account, make_message
 
 URL = "/export.csv"
 
@@ -83,9 +76,9 @@ class TestExportView:
         assert "no-store" in response["Cache-Control"]
 
     def test_columns_and_values(self, staff_client):
-        make_account(11, display_name="Front desk")
+        make_account(id=11, display_name="Front desk")
         make_message(
-            5,
+            pk=5,
             created_on=dt.datetime(2026, 11, 20, 8, 15, 1, 999, tzinfo=dt.UTC),
             updated_on=dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC),
             incoming=False,
@@ -126,16 +119,16 @@ class TestExportView:
 
     def test_missing_values_are_empty_cells(self, staff_client):
         make_message(
-            1, coworker_id=None, coworker_full_name=None, coworker_email=None, subject=None,
-            body_text="", updated_on=None, email_account_id=None,
+            pk=1, coworker_id=None, coworker_full_name=None, coworker_email=None, coworker_company_name=None,
+            coworker_billing_name=None, subject=None, body_text="", updated_on=None, email_account=None,
         )  # fmt: skip
         row = read_csv(response_bytes(staff_client.get(URL)))[1]
         assert row[2] == "" and row[5] == "" and row[6] == "" and row[9] == "" and row[11] == ""
         assert row[10] == "Default location settings"  # as the inbox names "no account"
 
     def test_the_account_is_named_as_the_inbox_names_it(self, staff_client):
-        make_message(1, email_account_id=7, email_account_display_name=None, email_account_email_address="a@x.org")
-        make_message(2, email_account_id=8, email_account_display_name=None, email_account_email_address=None)
+        make_message(pk=1, email_account_id=7, email_account_display_name=None, email_account_email_address="a@x.org")
+        make_message(pk=2, email_account_id=8, email_account_display_name=None, email_account_email_address=None)
         names = {r[0]: r[10] for r in read_csv(response_bytes(staff_client.get(URL)))[1:]}
         assert names == {"1": "a@x.org", "2": "Account 8"}
 
@@ -143,7 +136,7 @@ class TestExportView:
         hostile = storable(HOSTILE)
         for pk, (name, value) in enumerate(hostile.items(), start=1):
             make_message(
-                pk, subject=value, body_text=value, coworker_full_name=value,
+                pk=pk, subject=value, body_text=value, coworker_full_name=value,
                 coworker_company_name=value, coworker_email=f"{name}@example.com",
             )  # fmt: skip
         rows = read_csv(response_bytes(staff_client.get(URL)))
@@ -166,7 +159,7 @@ class TestExportView:
             dt.datetime(1999, 12, 31, 23, 59, 59, tzinfo=dt.UTC),
         ]
         for pk, when in enumerate(times, start=1):
-            make_message(pk, created_on=when, updated_on=None if pk == 2 else when + dt.timedelta(hours=1))
+            make_message(pk=pk, created_on=when, updated_on=None if pk == 2 else when + dt.timedelta(hours=1))
         for zone in (None, "UTC", "Europe/Madrid", "America/St_Johns"):
             settings.HELPDESK_TIME_ZONE = zone
             tz = export_timezone()
@@ -183,15 +176,15 @@ class TestExportView:
         assert madrid[1][1] == "2026-01-01T01:00:00+01:00"
 
     def test_numbers_stay_numbers(self, staff_client):
-        make_message(3, coworker_id=-5, subject="-5", email_account_id=9)
+        make_message(pk=3, coworker_id=-5, subject="-5", email_account_id=9)
         row = read_csv(response_bytes(staff_client.get(URL)))[1]
         assert row[0] == "3" and row[5] == "-5" and row[9] == "9"  # numeric columns: never prefixed
         assert row[11] == "'-5"  # a text column: always text
 
     def test_unread_is_as_the_exporting_person_sees_it(self, staff_client, staff_user, admin_user):
-        make_message(1, is_new_message=True)
-        make_message(2, is_new_message=True)
-        make_message(3, is_new_message=False)
+        make_message(pk=1, is_new_message=True)
+        make_message(pk=2, is_new_message=True)
+        make_message(pk=3, is_new_message=False)
         MessageMark.objects.create(user=staff_user, message_id=1, is_read=True)
         MessageMark.objects.create(user=staff_user, message_id=3, is_read=False)
         MessageMark.objects.create(user=admin_user, message_id=2, is_read=True)  # not staff's
@@ -203,19 +196,19 @@ class TestExportView:
     def test_whole_view_not_one_page_and_the_cursor_is_ignored(self, staff_client, settings):
         settings.INBOX_PAGE_SIZE = 5
         for pk in range(1, 24):
-            make_message(pk)
+            make_message(pk=pk, created_on=BASE_TIME + dt.timedelta(minutes=pk))
         rows = read_csv(response_bytes(staff_client.get(URL + "?after=garbage!!")))
         assert [int(r[0]) for r in rows[1:]] == list(range(23, 0, -1))
 
     def test_deleted_messages_are_not_exported(self, staff_client):
-        make_message(1)
-        make_message(2, deleted_at=dt.datetime(2026, 11, 2, tzinfo=dt.UTC))
+        make_message(pk=1)
+        make_message(pk=2, deleted_at=dt.datetime(2026, 11, 2, tzinfo=dt.UTC))
         rows = read_csv(response_bytes(staff_client.get(URL)))
         assert [r[0] for r in rows[1:]] == ["1"]
 
     def test_one_query_of_only_the_needed_columns(self, staff_client):
         for pk in range(1, 6):
-            make_message(pk)
+            make_message(pk=pk, incoming=True)
         with CaptureQueriesContext(connection) as queries:
             data = response_bytes(staff_client.get(URL + "?direction=incoming"))
         message_queries = [q["sql"] for q in queries if "inbox_coworkermessage" in q["sql"]]
@@ -243,7 +236,7 @@ class TestInvalidFilters:
         ],
     )
     def test_a_bad_filter_is_a_400_naming_it(self, staff_client, query, parameter):
-        make_message(1)
+        make_message(pk=1)
         response = staff_client.get(f"{URL}?{query}")
         assert response.status_code == 400
         assert response["Content-Type"] == "text/plain; charset=utf-8"
@@ -259,7 +252,7 @@ class TestInvalidFilters:
         assert len(response.content) < 600
 
     def test_unknown_parameters_are_ignored_like_the_page(self, staff_client):
-        make_message(1)
+        make_message(pk=1)
         response = staff_client.get(URL + "?utm_source=mail&page=3")
         assert response.status_code == 200
         assert len(read_csv(response_bytes(response))) == 2
@@ -276,7 +269,7 @@ def test_on_sqlite_an_export_reads_with_a_small_page_cache_and_gives_it_back(sta
     if connection.vendor != "sqlite":
         pytest.skip("the page cache is SQLite's")
     for pk in range(1, 400):
-        make_message(pk, body_text="words " * 60)
+        make_message(pk=pk, body_text="words " * 60)
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA cache_size = -12345")  # whatever the connection had before
     before = _cache_size()
@@ -306,7 +299,7 @@ def test_on_postgresql_the_export_streams_inside_a_transaction_it_ends(staff_use
     if connection.vendor != "postgresql":
         pytest.skip("PostgreSQL's cursors only")
     for pk in range(1, 300):
-        make_message(pk, body_text="words " * 60)
+        make_message(pk=pk, body_text="words " * 60)
     with connection.cursor() as cursor:
         cursor.execute("SET jit = on")
     request = rf.get(URL)

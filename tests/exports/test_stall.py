@@ -19,6 +19,7 @@ from django.db import connection
 from django.test import Client
 
 from inbox.models import CoworkerMessage
+from tests.factories import build_message
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.timeout(180), pytest.mark.django_db(transaction=True)]
@@ -43,7 +44,7 @@ def big_mirror(n: int = 12_000) -> None:
     filler = "Lorem ipsum dolor sit amet, consectetur adipiscing elit. " * 18
     CoworkerMessage.objects.bulk_create(
         [
-            CoworkerMessage(
+            build_message(
                 pk=i, created_on=start + dt.timedelta(minutes=i), updated_on=start, incoming=True,
                 coworker_id=1, coworker_full_name="Customer", subject=f"Subject {i} {filler[:80]}",
                 body_text=filler, body=filler,

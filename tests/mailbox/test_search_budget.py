@@ -14,7 +14,7 @@ from django.db import connection
 from inbox.mailbox.search import SearchTooBroad, search_budget, search_terms
 from inbox.platform.search import fts5_query, tsquery
 from inbox.mailbox import views as mailbox
-from tests.exports.fixtures import make_mixed_messages
+from tests.factories import make_mixed_messages
 
 pytestmark = pytest.mark.django_db
 

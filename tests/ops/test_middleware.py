@@ -9,7 +9,8 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from tests.exports.fixtures import make_mixed_messages, read_csv, response_bytes
+from tests.exports.fixtures import read_csv, response_bytes
+from tests.factories import make_mixed_messages
 
 pytestmark = pytest.mark.django_db
 
