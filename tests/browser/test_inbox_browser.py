@@ -12,7 +12,8 @@ from playwright.sync_api import expect
 from inbox.models import CoworkerMessage, EmailAccount, MessageMark
 from inbox.mailbox.filters import InboxFilters
 from tests.browser.conftest import sign_in_through_form
-from tests.mailbox.inbox_fixtures import BASE_TIME, InboxData, build_messages, expected_ids, make_message
+from tests.factories import build_account, build_message
+from tests.mailbox.inbox_fixtures import BASE_TIME, InboxData, build_messages, expected_ids
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -23,7 +24,7 @@ def mirror(db, settings) -> InboxData:
     settings.LIVE_POLL_SECONDS = 1
     settings.INBOX_COUNTS_CACHE_SECONDS = 0  # counts cached by an earlier test must not leak in
     cache.clear()
-    EmailAccount.objects.bulk_create([EmailAccount(id=501, display_name="Front desk"), EmailAccount(id=502, display_name="Billing")])
+    EmailAccount.objects.bulk_create([build_account(id=501, display_name="Front desk"), build_account(id=502, display_name="Billing")])
     messages = build_messages(count=40)
     CoworkerMessage.objects.bulk_create(messages)
     return InboxData(messages=messages, deleted=[])
@@ -150,9 +151,9 @@ def test_live_banner_announces_new_messages(signed_in_page, staff_user, mirror):
     page.goto("/?direction=incoming")
     later = BASE_TIME + dt.timedelta(minutes=10)
     CoworkerMessage.objects.bulk_create([
-        make_message(created_on=later, incoming=True, subject="Fresh one"),
-        make_message(created_on=later, incoming=True, subject="Fresh two"),
-        make_message(created_on=later, incoming=False, subject="Not in this view"),
+        build_message(created_on=later, incoming=True, subject="Fresh one"),
+        build_message(created_on=later, incoming=True, subject="Fresh two"),
+        build_message(created_on=later, incoming=False, subject="Not in this view"),
     ])
     banner = page.locator(".live-banner")
     expect(banner).to_have_text(re.compile(r"2 new messages"), timeout=8000)

@@ -1,4 +1,5 @@
-"""A small, awkward mirror for the inbox tests, and the expected answers computed from it directly.
+"""A small, awkward mirror for the inbox tests, and the expected answers computed from it directly
+(its rows are built by tests/factories.py, every field the answers read spelled out here).
 
 ``inbox_data`` stores messages covering every filter value: two known accounts, an account the
 mirror has never seen, no account ("default location settings"), both directions, Nexudus's
@@ -10,7 +11,6 @@ should this view show, newest first" from the Python objects alone, never throug
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import random
 import re
 from dataclasses import dataclass, field
@@ -20,8 +20,9 @@ import pytest
 from inbox.models import CoworkerMessage, EmailAccount, MessageMark
 from inbox.mailbox.search import search_terms
 from inbox.mailbox.filters import InboxFilters
+from tests.factories import build_account, build_message
 
-BASE_TIME = dt.datetime(2025, 3, 10, 9, 0, tzinfo=dt.UTC)
+BASE_TIME = dt.datetime(2025, 3, 10, 9, 0, tzinfo=dt.UTC)  # this data set's clock (not tests.factories')
 ACCOUNT_A, ACCOUNT_B, ACCOUNT_UNKNOWN = 501, 502, 999
 CUSTOMERS = [
     (7001, "Zoë Ærøskøbing", "zoe@example.dk", "Kōbō KK"),
@@ -40,29 +41,12 @@ BODIES = [
     "Где ключи?", "Line one\nline two\n\nline three", "OR NOT AND NEAR(x) \"quoted\" * -minus",
 ]
 
-_ids = itertools.count(100_000)
 
-
-def make_message(**fields) -> CoworkerMessage:
-    """A CoworkerMessage with harmless defaults; pass any field to override (not saved)."""
-    pk = fields.pop("id", None) or next(_ids)
-    defaults = dict(
-        id=pk,
-        coworker_id=7001,
-        coworker_full_name="Zoë Ærøskøbing",
-        coworker_email="zoe@example.dk",
-        coworker_company_name="Kōbō KK",
-        email_account_id=ACCOUNT_A,
-        email_account_display_name="Front desk",
-        subject=f"Message {pk}",
-        body=f"<p>Body of {pk}</p>",
-        body_text=f"Body of {pk}",
-        is_new_message=False,
-        incoming=True,
-        created_on=BASE_TIME,
-    )
-    defaults.update(fields)
-    return CoworkerMessage(**defaults)
+def _customer(c: tuple) -> dict:
+    """The customer fields of one of CUSTOMERS (Nexudus sends no billing name here)."""
+    coworker_id, name, email, company = c
+    return dict(coworker_id=coworker_id, coworker_full_name=name, coworker_email=email,
+                coworker_company_name=company, coworker_billing_name=None)
 
 
 @dataclass
@@ -98,11 +82,8 @@ def build_messages(seed: int = 3, count: int = 64) -> list[CoworkerMessage]:
         # Several messages share a creation time: the keyset must break ties by id.
         created = BASE_TIME - dt.timedelta(hours=(i // 3) * 7, minutes=rng.choice([0, 0, 13]))
         messages.append(
-            make_message(
-                coworker_id=customer[0],
-                coworker_full_name=customer[1],
-                coworker_email=customer[2],
-                coworker_company_name=customer[3],
+            build_message(
+                **_customer(customer),
                 email_account_id=account_id,
                 email_account_display_name=account_name,
                 email_account_email_address=account_email,
@@ -120,14 +101,17 @@ def build_messages(seed: int = 3, count: int = 64) -> list[CoworkerMessage]:
 def inbox_data(db) -> InboxData:
     EmailAccount.objects.bulk_create(
         [
-            EmailAccount(id=ACCOUNT_A, display_name="Front desk", email_address="front@spaces.example"),
-            EmailAccount(id=ACCOUNT_B, display_name="Billing", email_address="billing@spaces.example"),
+            build_account(id=ACCOUNT_A, display_name="Front desk", email_address="front@spaces.example"),
+            build_account(id=ACCOUNT_B, display_name="Billing", email_address="billing@spaces.example"),
         ]
     )
     messages = build_messages()
     deleted = [
-        make_message(subject="Deleted invoice", is_new_message=True, deleted_at=BASE_TIME, created_on=BASE_TIME),
-        make_message(subject="Gone", email_account_id=None, deleted_at=BASE_TIME, created_on=BASE_TIME - dt.timedelta(days=2)),
+        build_message(subject="Deleted invoice", **_customer(CUSTOMERS[0]), email_account_id=ACCOUNT_A,
+                      email_account_display_name="Front desk", email_account_email_address=None,
+                      is_new_message=True, incoming=True, deleted_at=BASE_TIME, created_on=BASE_TIME),
+        build_message(subject="Gone", **_customer(CUSTOMERS[0]), email_account=None, incoming=True,
+                      deleted_at=BASE_TIME, created_on=BASE_TIME - dt.timedelta(days=2)),
     ]
     CoworkerMessage.objects.bulk_create(messages + deleted)
     return InboxData(messages=messages, deleted=deleted)

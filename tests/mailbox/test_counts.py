@@ -15,17 +15,18 @@ from inbox.models import CoworkerMessage
 from inbox.mailbox.counts import cached_message_counts, message_counts
 from inbox.mailbox.filters import InboxFilters
 from inbox.mailbox.selectors import message_list
-from tests.mailbox.inbox_fixtures import ACCOUNT_A, ACCOUNT_B, BASE_TIME, make_message
+from tests.factories import build_message
+from tests.mailbox.inbox_fixtures import ACCOUNT_A, ACCOUNT_B, BASE_TIME
 
 pytestmark = pytest.mark.django_db
 
 
 def _lima(n: int, start: int = 9000) -> list[CoworkerMessage]:
-    """n messages that say "lima": a third unread, alternating direction, two accounts."""
+    """n messages that say "lima": a third unread, alternating direction, two accounts, one customer."""
     messages = [
-        make_message(id=start + i, subject=f"lima {i}", is_new_message=i % 3 == 0, incoming=i % 2 == 0,
-                     email_account_id=[ACCOUNT_A, ACCOUNT_B][i % 2 and (i // 2) % 2],
-                     created_on=BASE_TIME - dt.timedelta(minutes=i))
+        build_message(id=start + i, subject=f"lima {i}", is_new_message=i % 3 == 0, incoming=i % 2 == 0,
+                      coworker_id=7001, email_account_id=[ACCOUNT_A, ACCOUNT_B][i % 2 and (i // 2) % 2],
+                      created_on=BASE_TIME - dt.timedelta(minutes=i))
         for i in range(n)
     ]
     CoworkerMessage.objects.bulk_create(messages)

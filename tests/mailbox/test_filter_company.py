@@ -14,7 +14,8 @@ from inbox.mailbox.cursor import Cursor
 from inbox.mailbox.filters import InboxFilterForm, InboxFilters
 from inbox.models import CoworkerMessage
 from tests.exports.fixtures import read_csv, response_bytes
-from tests.mailbox.inbox_fixtures import ACCOUNT_A, ACCOUNT_B, BASE_TIME, make_message
+from tests.factories import BASE_TIME, build_message
+from tests.mailbox.inbox_fixtures import ACCOUNT_A, ACCOUNT_B
 
 pytestmark = pytest.mark.django_db
 
@@ -25,19 +26,19 @@ ROW_ID = re.compile(r'<li id="msg-(\d+)"')
 def companies():
     """Messages of three companies (one spelled in two cases), one with none, one deleted."""
     rows = [
-        make_message(id=1, coworker_company_name="Acme Ltd", incoming=True, is_new_message=True,
-                     email_account_id=ACCOUNT_A, created_on=BASE_TIME),
-        make_message(id=2, coworker_company_name="ACME LTD", incoming=False, is_new_message=False,
-                     email_account_id=ACCOUNT_B, created_on=BASE_TIME + dt.timedelta(minutes=1)),
-        make_message(id=3, coworker_company_name="Acme Ltd", incoming=True, is_new_message=False,
-                     email_account_id=None, created_on=BASE_TIME + dt.timedelta(minutes=2)),
-        make_message(id=4, coworker_company_name="Acme Ltd Holdings", incoming=True, is_new_message=True,
-                     created_on=BASE_TIME + dt.timedelta(minutes=3)),
-        make_message(id=5, coworker_company_name="Café Nord", incoming=True, is_new_message=True,
-                     created_on=BASE_TIME + dt.timedelta(minutes=4)),
-        make_message(id=6, coworker_company_name=None, created_on=BASE_TIME + dt.timedelta(minutes=5)),
-        make_message(id=7, coworker_company_name="Acme Ltd", deleted_at=BASE_TIME,
-                     created_on=BASE_TIME + dt.timedelta(minutes=6)),
+        build_message(id=1, coworker_company_name="Acme Ltd", incoming=True, is_new_message=True,
+                      email_account_id=ACCOUNT_A, created_on=BASE_TIME),
+        build_message(id=2, coworker_company_name="ACME LTD", incoming=False, is_new_message=False,
+                      email_account_id=ACCOUNT_B, created_on=BASE_TIME + dt.timedelta(minutes=1)),
+        build_message(id=3, coworker_company_name="Acme Ltd", incoming=True, is_new_message=False,
+                      email_account_id=None, created_on=BASE_TIME + dt.timedelta(minutes=2)),
+        build_message(id=4, coworker_company_name="Acme Ltd Holdings", incoming=True, is_new_message=True,
+                      created_on=BASE_TIME + dt.timedelta(minutes=3)),
+        build_message(id=5, coworker_company_name="Café Nord", incoming=True, is_new_message=True,
+                      created_on=BASE_TIME + dt.timedelta(minutes=4)),
+        build_message(id=6, coworker_company_name=None, created_on=BASE_TIME + dt.timedelta(minutes=5)),
+        build_message(id=7, coworker_company_name="Acme Ltd", deleted_at=BASE_TIME,
+                      created_on=BASE_TIME + dt.timedelta(minutes=6)),
     ]  # fmt: skip
     CoworkerMessage.objects.bulk_create(rows)
     return rows
@@ -87,8 +88,8 @@ def test_a_name_longer_than_any_company_is_ignored_and_said(staff_client, compan
 def test_the_live_banner_counts_only_that_company(staff_client, companies):
     newest = Cursor.of(companies[5]).encode()
     CoworkerMessage.objects.bulk_create([
-        make_message(id=20, coworker_company_name="acme ltd", created_on=BASE_TIME + dt.timedelta(hours=1)),
-        make_message(id=21, coworker_company_name="Café Nord", created_on=BASE_TIME + dt.timedelta(hours=1)),
+        build_message(id=20, coworker_company_name="acme ltd", created_on=BASE_TIME + dt.timedelta(hours=1)),
+        build_message(id=21, coworker_company_name="Café Nord", created_on=BASE_TIME + dt.timedelta(hours=1)),
     ])
     html = staff_client.get("/inbox/live/", {"company": "Acme Ltd", "newest": newest}, HTTP_HX_REQUEST="true").content.decode()
     assert "1 new message" in html and 'hx-get="/?company=Acme+Ltd"' in html

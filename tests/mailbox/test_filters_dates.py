@@ -22,7 +22,7 @@ from inbox.mailbox.filters import InboxFilterForm
 from inbox.models import CoworkerMessage, MessageMark
 from inbox.mailbox.filters import FILTER_DATE_MAX, FILTER_DATE_MIN
 from tests.exports.fixtures import read_csv, response_bytes
-from tests.mailbox.inbox_fixtures import make_message
+from tests.factories import make_message
 
 # West to east: UTC-12, UTC-8/-7, UTC, UTC+1/+2, UTC+9, UTC+14.
 ZONES = ["Etc/GMT+12", "America/Los_Angeles", "UTC", "Europe/Berlin", "Asia/Tokyo", "Pacific/Kiritimati"]
@@ -53,11 +53,8 @@ def test_the_form_takes_only_days_inside_the_range(settings, zone, value, field)
 
 @pytest.fixture
 def message(db) -> CoworkerMessage:
-    return CoworkerMessage.objects.create(**_fields(make_message(created_on=dt.datetime(2025, 3, 10, 9, tzinfo=dt.UTC))))
+    return make_message(created_on=dt.datetime(2025, 3, 10, 9, tzinfo=dt.UTC))
 
-
-def _fields(message: CoworkerMessage) -> dict:
-    return {f.attname: getattr(message, f.attname) for f in message._meta.concrete_fields}
 
 
 @pytest.mark.parametrize("zone", ZONES)
@@ -109,7 +106,7 @@ def test_the_edge_days_filter_exactly_in_every_zone(staff_client, settings, zone
         "last": after_last - dt.timedelta(seconds=1),
         "after_last": after_last,
     }
-    ids = {name: CoworkerMessage.objects.create(**_fields(make_message(created_on=when))).pk for name, when in times.items()}
+    ids = {name: make_message(created_on=when).pk for name, when in times.items()}
     newest_first = ["after_last", "last", "middle", "first", "before_first"]
 
     cases = {

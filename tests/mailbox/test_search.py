@@ -10,7 +10,7 @@ from inbox.mailbox.search import apply_search, search_terms
 from inbox.platform.search import fts5_query, tsquery
 from inbox.mailbox.counts import message_counts
 from inbox.mailbox.filters import InboxFilters
-from tests.mailbox.inbox_fixtures import make_message
+from tests.factories import build_message
 
 pytestmark = pytest.mark.django_db
 
@@ -32,13 +32,13 @@ def test_terms_are_words_only():
 
 def test_each_searched_field_is_indexed():
     CoworkerMessage.objects.bulk_create([
-        make_message(id=1, subject="Quarterly zephyr", body_text=""),
-        make_message(id=2, subject="", body_text="the zephyr blows"),
-        make_message(id=3, subject="x", body_text="y", coworker_full_name="Zephyrine Moss"),
-        make_message(id=4, subject="x", body_text="y", coworker_email="zephyr@winds.example"),
-        make_message(id=5, subject="x", body_text="y", coworker_company_name="Zephyr Ltd"),
-        make_message(id=6, subject="unrelated", body_text="nothing", coworker_full_name=None,
-                     coworker_email=None, coworker_company_name=None),
+        build_message(id=1, subject="Quarterly zephyr", body_text=""),
+        build_message(id=2, subject="", body_text="the zephyr blows"),
+        build_message(id=3, subject="x", body_text="y", coworker_full_name="Zephyrine Moss"),
+        build_message(id=4, subject="x", body_text="y", coworker_email="zephyr@winds.example"),
+        build_message(id=5, subject="x", body_text="y", coworker_company_name="Zephyr Ltd"),
+        build_message(id=6, subject="unrelated", body_text="nothing", coworker_full_name=None,
+                      coworker_email=None, coworker_company_name=None),
     ])
     assert found("zephyr") == [1, 2, 3, 4, 5]
     assert found("zeph") == [1, 2, 3, 4, 5]  # prefix
@@ -49,10 +49,10 @@ def test_each_searched_field_is_indexed():
 def test_bulk_upsert_updates_and_deletes_keep_the_index_in_step():
     """The sync writes with INSERT ... ON CONFLICT DO UPDATE: the index must follow (triggers on
     SQLite, the generated column on PostgreSQL)."""
-    CoworkerMessage.objects.bulk_create([make_message(id=10, subject="alpha original")])
+    CoworkerMessage.objects.bulk_create([build_message(id=10, subject="alpha original")])
     assert found("alpha") == [10]
     CoworkerMessage.objects.bulk_create(
-        [make_message(id=10, subject="bravo replaced"), make_message(id=11, subject="alpha new")],
+        [build_message(id=10, subject="bravo replaced"), build_message(id=11, subject="alpha new")],
         update_conflicts=True, unique_fields=["id"], update_fields=["subject", "body_text"],
     )
     assert found("bravo") == [10]
@@ -65,10 +65,10 @@ def test_bulk_upsert_updates_and_deletes_keep_the_index_in_step():
 
 
 def test_unchanged_upserts_do_not_touch_the_index():
-    CoworkerMessage.objects.bulk_create([make_message(id=20, subject="delta")])
+    CoworkerMessage.objects.bulk_create([build_message(id=20, subject="delta")])
     for _ in range(3):
         CoworkerMessage.objects.bulk_create(
-            [make_message(id=20, subject="delta", is_new_message=True)],
+            [build_message(id=20, subject="delta", is_new_message=True)],
             update_conflicts=True, unique_fields=["id"], update_fields=["subject", "is_new_message"],
         )
     assert found("delta") == [20]
@@ -79,8 +79,8 @@ def test_unchanged_upserts_do_not_touch_the_index():
 
 def test_search_inside_counts_and_subqueries(staff_user):
     """The search condition follows the table alias when Django nests the view as a subquery."""
-    CoworkerMessage.objects.bulk_create([make_message(id=30, subject="echo", is_new_message=True),
-                                         make_message(id=31, subject="foxtrot")])
+    CoworkerMessage.objects.bulk_create([build_message(id=30, subject="echo", is_new_message=True),
+                                         build_message(id=31, subject="foxtrot")])
     counts = message_counts(user=staff_user, filters=InboxFilters(q="echo"))
     assert (counts.total, counts.unread) == (1, 1)
 
@@ -91,7 +91,7 @@ def test_both_plans_give_the_same_rows_on_either_database(staff_user, monkeypatc
     from inbox.platform import search
 
     CoworkerMessage.objects.bulk_create(
-        [make_message(id=300 + i, subject="india common" if i % 2 else "india", is_new_message=i % 3 == 0)
+        [build_message(id=300 + i, subject="india common" if i % 2 else "india", is_new_message=i % 3 == 0)
          for i in range(40)]
     )
     answers = []
@@ -107,8 +107,8 @@ def test_both_plans_give_the_same_rows_on_either_database(staff_user, monkeypatc
 def test_the_probe_tells_rare_from_common():
     from inbox.platform import search
 
-    CoworkerMessage.objects.bulk_create([make_message(id=400 + i, subject="juliet") for i in range(12)])
-    CoworkerMessage.objects.bulk_create([make_message(id=500, subject="kilo")])
+    CoworkerMessage.objects.bulk_create([build_message(id=400 + i, subject="juliet") for i in range(12)])
+    CoworkerMessage.objects.bulk_create([build_message(id=500, subject="kilo")])
     probe = search._pg_probe if connection.vendor == "postgresql" else search._sqlite_probe
     rare = tsquery(["kilo"]) if connection.vendor == "postgresql" else fts5_query(["kilo"])
     common = tsquery(["juliet"]) if connection.vendor == "postgresql" else fts5_query(["juliet"])

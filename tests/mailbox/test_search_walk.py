@@ -15,7 +15,7 @@ from inbox.models import CoworkerMessage
 from inbox.mailbox.cursor import Cursor
 from inbox.mailbox.filters import InboxFilters
 from inbox.mailbox.selectors import message_list, page_after
-from tests.mailbox.inbox_fixtures import BASE_TIME, make_message
+from tests.factories import BASE_TIME, build_message
 
 pytestmark = pytest.mark.django_db
 sqlite_only = pytest.mark.skipif("connection.vendor != 'sqlite'")
@@ -37,8 +37,8 @@ def mixed(db, monkeypatch):
             subject = "oscar"
         else:
             subject = "mike again"  # the oldest ones say it again
-        messages.append(make_message(id=50_000 + i, subject=subject, body_text="", is_new_message=i % 3 == 0,
-                                     incoming=i % 5 != 0, created_on=BASE_TIME - dt.timedelta(minutes=i // 2)))
+        messages.append(build_message(id=50_000 + i, subject=subject, body_text="", is_new_message=i % 3 == 0,
+                                      incoming=i % 5 != 0, created_on=BASE_TIME - dt.timedelta(minutes=i // 2)))
     CoworkerMessage.objects.bulk_create(messages)
     return messages
 
@@ -91,8 +91,8 @@ def test_the_prefix_is_spelled_out_as_the_indexed_words(mixed):
 @sqlite_only
 def test_a_new_word_form_is_found_at_once(staff_user, mixed):
     before = search._spelled_out("default", ["mik"])
-    CoworkerMessage.objects.bulk_create([make_message(id=99_999, subject="mikado", body_text="",
-                                                      created_on=BASE_TIME + dt.timedelta(hours=1))])
+    CoworkerMessage.objects.bulk_create([build_message(id=99_999, subject="mikado", body_text="",
+                                                       created_on=BASE_TIME + dt.timedelta(hours=1))])
     assert search._spelled_out("default", ["mik"]) != before
     rows = page_after(message_list(user=staff_user, filters=InboxFilters(q="mik")), None, 2).rows
     assert rows[0].pk == 99_999
@@ -123,7 +123,7 @@ def test_the_live_poll_counts_new_matches_whatever_the_plan(staff_user, mixed):
     assert newer_count(user=staff_user, filters=view, cursor=Cursor.of(newest)) == 0
     later = BASE_TIME + dt.timedelta(hours=2)
     CoworkerMessage.objects.bulk_create([
-        make_message(id=70_000 + i, subject="mike" if i % 2 else "oscar", body_text="", created_on=later)
+        build_message(id=70_000 + i, subject="mike" if i % 2 else "oscar", body_text="", created_on=later)
         for i in range(6)
     ])
     with CaptureQueriesContext(connection) as ctx:
@@ -132,6 +132,6 @@ def test_the_live_poll_counts_new_matches_whatever_the_plan(staff_user, mixed):
         assert any("EXISTS (SELECT 1 FROM inbox_message_fts" in q["sql"] for q in ctx.captured_queries)
     # Many newer rows (more than the window): the set plan, same answer.
     CoworkerMessage.objects.bulk_create([
-        make_message(id=71_000 + i, subject="mike", body_text="", created_on=later) for i in range(12)
+        build_message(id=71_000 + i, subject="mike", body_text="", created_on=later) for i in range(12)
     ])
     assert newer_count(user=staff_user, filters=view, cursor=Cursor.of(newest)) == 15

@@ -14,13 +14,13 @@ from inbox.mailbox.counts import cached_message_counts, message_counts
 from inbox.mailbox.cursor import Cursor
 from inbox.mailbox.filters import InboxFilters
 from inbox.mailbox.selectors import message_list, page_after
+from tests.factories import build_message
 from tests.mailbox.inbox_fixtures import (
     ACCOUNT_A,
     ACCOUNT_B,
     ACCOUNT_UNKNOWN,
     BASE_TIME,
     expected_ids,
-    make_message,
 )
 
 ROW_ID = re.compile(r'<li id="msg-(\d+)"')
@@ -63,7 +63,7 @@ def test_the_older_link_works_without_javascript(staff_client, staff_user, inbox
 
 def test_ties_on_created_on_are_broken_by_id(staff_user, db):
     same = BASE_TIME
-    CoworkerMessage.objects.bulk_create([make_message(id=i, created_on=same) for i in range(10, 30)])
+    CoworkerMessage.objects.bulk_create([build_message(id=i, created_on=same) for i in range(10, 30)])
     qs = message_list(user=staff_user, filters=InboxFilters())
     seen, cursor = [], None
     while True:
@@ -108,8 +108,9 @@ def test_a_deep_page_costs_the_same_queries_as_the_first(staff_client, inbox_dat
 
 def _seed(n: int, start: int) -> None:
     CoworkerMessage.objects.bulk_create(
-        [make_message(id=start + i, created_on=BASE_TIME - dt.timedelta(minutes=i), is_new_message=i % 2 == 0,
-                      email_account_id=[ACCOUNT_A, ACCOUNT_B, None][i % 3]) for i in range(n)]
+        [build_message(id=start + i, created_on=BASE_TIME - dt.timedelta(minutes=i), is_new_message=i % 2 == 0,
+                       email_account_id=[ACCOUNT_A, ACCOUNT_B, None][i % 3], body_text=f"Body of {start + i}")
+         for i in range(n)]
     )
 
 
@@ -238,9 +239,9 @@ def test_live_announces_new_messages_of_the_view(staff_client, inbox_data, djang
 
     later = BASE_TIME + dt.timedelta(minutes=5)
     CoworkerMessage.objects.bulk_create([
-        make_message(created_on=later, incoming=True),
-        make_message(created_on=later, incoming=True),
-        make_message(created_on=later, incoming=False),  # not in this view
+        build_message(created_on=later, incoming=True),
+        build_message(created_on=later, incoming=True),
+        build_message(created_on=later, incoming=False),  # not in this view
     ])
     with django_assert_max_num_queries(3):  # session, user, one count
         response = _live(staff_client, InboxFilters(direction="incoming"), newest)
@@ -257,7 +258,7 @@ def test_live_ignores_a_bad_cursor(staff_client, inbox_data):
 
 def test_live_on_an_empty_view_counts_what_arrives(staff_client, db):
     assert "new message" not in _live(staff_client, InboxFilters(), "").content.decode()
-    CoworkerMessage.objects.bulk_create([make_message()])
+    CoworkerMessage.objects.bulk_create([build_message()])
     assert "1 new message" in _live(staff_client, InboxFilters(), "").content.decode()
 
 
@@ -276,9 +277,9 @@ def test_the_tally_follows_every_kind_of_write(staff_user, inbox_data):
     assert _tally() == real()
     first, second, third = inbox_data.messages[:3]
     CoworkerMessage.objects.bulk_create(
-        [make_message(id=first.pk, created_on=first.created_on, incoming=not first.incoming,
-                      is_new_message=not first.is_new_message, email_account_id=None),
-         make_message(id=777777, email_account_id=ACCOUNT_B)],
+        [build_message(id=first.pk, created_on=first.created_on, incoming=not first.incoming,
+                       is_new_message=not first.is_new_message, email_account_id=None),
+         build_message(id=777777, email_account_id=ACCOUNT_B)],
         update_conflicts=True, unique_fields=["id"], update_fields=["incoming", "is_new_message", "email_account_id"],
     )
     CoworkerMessage.objects.filter(pk=second.pk).update(deleted_at=BASE_TIME)
