@@ -1,74 +1,14 @@
-"""Factories for the health tests: mirror rows in each state, and messages at chosen times."""
+"""Accounts in each health state (built by tests/factories.py), a real Celery worker, and the
+sandbox served over a live server."""
 
 from __future__ import annotations
 
-import itertools
 from datetime import datetime, timedelta
 
 import pytest
-from django.utils import timezone
 
-from inbox.models import Business, CoworkerMessage, EmailAccount, SyncRun
-
-_ids = itertools.count(10_000)
-
-
-def healthy_fields(now: datetime | None = None) -> dict:
-    now = now or timezone.now()
-    return dict(
-        active=True,
-        display_name="Front desk",
-        email_address="hello@example.com",
-        incoming_server="imap.example.com",
-        incoming_server_type=1,
-        incoming_server_port=993,
-        incoming_server_ssl=True,
-        outgoing_server="smtp.example.com",
-        outgoing_server_port=587,
-        outgoing_server_ssl=True,
-        last_check_time=now - timedelta(minutes=5),
-        error_count=0,
-        created_on=now - timedelta(days=200),
-        business_id=1,
-    )
-
-
-def make_account(**fields) -> EmailAccount:
-    values = {**healthy_fields(), **fields}
-    values.setdefault("id", next(_ids))
-    return EmailAccount.objects.create(**values)
-
-
-def make_business(id: int, name: str) -> Business:
-    return Business.objects.create(id=id, name=name)
-
-
-def make_messages(account: EmailAccount | None, times, *, incoming: bool = True, **fields) -> list[CoworkerMessage]:
-    messages = [
-        CoworkerMessage(
-            id=next(_ids),
-            email_account=account,
-            incoming=incoming,
-            created_on=at,
-            subject=fields.get("subject", f"Message at {at:%d %b %H:%M}"),
-            coworker_full_name=fields.get("coworker_full_name", "Ada Customer"),
-            deleted_at=fields.get("deleted_at"),
-        )
-        for at in times
-    ]
-    return CoworkerMessage.objects.bulk_create(messages)
-
-
-def make_success(resource: str, finished_at: datetime, **fields) -> SyncRun:
-    return SyncRun.objects.create(
-        resource=resource,
-        mode=fields.pop("mode", SyncRun.Mode.INCREMENTAL),
-        status=SyncRun.Status.SUCCESS,
-        started_at=finished_at - timedelta(seconds=3),
-        finished_at=finished_at,
-        **fields,
-    )
-
+from inbox.models import EmailAccount
+from tests.factories import make_account
 
 # Accounts in every state, by name: (fields, expected status, expected reason codes)
 STATES = {
@@ -93,7 +33,7 @@ def make_state(name: str, now: datetime, **extra) -> EmailAccount:
     if "last_check_time_ago" in fields:
         fields["last_check_time"] = now - fields.pop("last_check_time_ago")
     names = {"display_name": name.capitalize(), "email_address": f"{name.replace(' ', '-')}@example.com"}
-    return make_account(**{**healthy_fields(now), **names, **fields, **extra})
+    return make_account(now=now, **{**names, **fields, **extra})
 
 
 # --- A real Celery worker, and the sandbox served over a live server -------------------------

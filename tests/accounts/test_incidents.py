@@ -15,7 +15,8 @@ from django.utils import timezone
 from inbox.accounts.services import alerts
 from inbox.accounts.services.incidents import after_accounts_sync
 from inbox.models import AccountIncident, AccountSnapshot, EmailAccount
-from tests.accounts.fixtures import make_account, make_state
+from tests.accounts.fixtures import make_state
+from tests.factories import make_account
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,8 @@ from inbox.platform import cache as platform_cache
 from inbox.accounts.overview import accounts_overview
 from inbox.accounts.selectors import forget_cached
 from inbox.models import AccountIncident, AccountSnapshot
-from tests.accounts.fixtures import STATES, make_account, make_business, make_messages, make_state
+from tests.accounts.fixtures import STATES, make_state
+from tests.factories import make_account, make_business, make_messages
 
 pytestmark = pytest.mark.django_db
 
@@ -125,12 +126,12 @@ def test_volumes_last_message_and_chart(admin_client_):
     account = make_state("healthy", now)
     other = make_state("erroring", now)
     received = [now - timedelta(days=d, hours=1) for d in (0, 1, 2, 10, 20, 40)]
-    make_messages(account, received, incoming=True)
-    make_messages(account, [now - timedelta(days=d) for d in (3, 15)], incoming=False)
-    make_messages(account, [now - timedelta(minutes=1)], incoming=True, deleted_at=now)  # deleted: ignored
-    make_messages(other, [now - timedelta(days=2)], incoming=True, subject="Other account's")
-    make_messages(None, [now - timedelta(hours=3)], incoming=True)  # location default settings
-    newest = make_messages(account, [now - timedelta(minutes=10)], incoming=True, subject="Where is my parcel?")[0]
+    make_messages(received, email_account=account, incoming=True)
+    make_messages([now - timedelta(days=d) for d in (3, 15)], email_account=account, incoming=False)
+    make_messages([now - timedelta(minutes=1)], email_account=account, incoming=True, deleted_at=now)  # deleted: ignored
+    make_messages([now - timedelta(days=2)], email_account=other, incoming=True, subject="Other account's")
+    make_messages([now - timedelta(hours=3)], email_account=None, incoming=True)  # location default settings
+    newest = make_messages([now - timedelta(minutes=10)], email_account=account, incoming=True, subject="Where is my parcel?")[0]
 
     overview = admin_client_.get(URL).context["overview"]
     row = next(r for g in overview.groups for r in g.rows if r.account.pk == account.pk)
@@ -154,11 +155,12 @@ def test_volumes_last_message_and_chart(admin_client_):
 def test_silent_accounts_are_judged_by_their_usual_rate(admin_client_):
     now = timezone.now()
     busy = make_state("healthy", now, display_name="Busy")
-    make_messages(busy, [now - timedelta(days=10, hours=h) for h in range(0, 28 * 24, 24)])  # 1 a day until 10 days ago
+    a_day_until_10_days_ago = [now - timedelta(days=10, hours=h) for h in range(0, 28 * 24, 24)]
+    make_messages(a_day_until_10_days_ago, email_account=busy, incoming=True)
     sparse = make_state("healthy", now, display_name="Sparse")
-    make_messages(sparse, [now - timedelta(days=10), now - timedelta(days=30)])  # 2 in 4 weeks: 10 days is normal
+    make_messages([now - timedelta(days=10), now - timedelta(days=30)], email_account=sparse, incoming=True)  # 2 in 4 weeks: 10 days is normal
     recent = make_state("healthy", now, display_name="Recent")
-    make_messages(recent, [now - timedelta(days=1)])
+    make_messages([now - timedelta(days=1)], email_account=recent, incoming=True)
     html = admin_client_.get(URL).content.decode()
     statuses = dict(rows(html))
     assert statuses == {str(busy.pk): "warning", str(sparse.pk): "healthy", str(recent.pk): "healthy"}
@@ -173,13 +175,13 @@ def row_html(html: str, account) -> str:
 def test_the_page_keeps_the_volumes_a_minute_and_the_export_never(admin_client_):
     now = timezone.now()
     account = make_state("healthy", now)
-    make_messages(account, [now - timedelta(hours=1)])
+    make_messages([now - timedelta(hours=1)], email_account=account, incoming=True)
 
     def received_30(overview):
         return next(r for g in overview.groups for r in g.rows).stats.received_30
 
     assert received_30(admin_client_.get(URL).context["overview"]) == 1
-    make_messages(account, [now - timedelta(minutes=30)])
+    make_messages([now - timedelta(minutes=30)], email_account=account, incoming=True)
     assert received_30(admin_client_.get(URL).context["overview"]) == 1  # cached
     assert received_30(accounts_overview(now=timezone.now())) == 2  # what the CSV export uses
     forget_cached()
@@ -212,13 +214,13 @@ def test_query_count_does_not_grow_with_accounts_or_messages(admin_client_, admi
         return len(ctx.captured_queries)
 
     first = make_state("failing", now)
-    make_messages(first, [now - timedelta(days=1)])
+    make_messages([now - timedelta(days=1)], email_account=first, incoming=True)
     AccountIncident.objects.create(account=first, opened_at=now, reasons=[])
     few = count_queries()
     for n in range(20):
         account = make_state("erroring" if n % 2 else "healthy", now, business_id=n)
-        make_messages(account, [now - timedelta(days=d) for d in range(5)])
-        make_messages(account, [now - timedelta(days=d) for d in range(3)], incoming=False)
+        make_messages([now - timedelta(days=d) for d in range(5)], email_account=account, incoming=True)
+        make_messages([now - timedelta(days=d) for d in range(3)], email_account=account, incoming=False)
         AccountIncident.objects.create(account=account, opened_at=now, reasons=[])
         AccountSnapshot.objects.create(account=account, taken_at=now, error_count=1, status="warning")
     assert count_queries() == few

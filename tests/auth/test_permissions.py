@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from inbox.models import SyncRun
-from tests.accounts.fixtures import make_success
+from tests.factories import make_success
 
 pytestmark = pytest.mark.django_db
 

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from inbox.models import CoworkerMessage, SyncRun
 from inbox.mailbox.filters import InboxFilters
+from tests.factories import make_account
 from tests.mailbox.inbox_fixtures import expected_ids
 
 pytestmark = pytest.mark.django_db
@@ -232,11 +233,9 @@ def test_pages_render_when_the_cache_fails(staff_client, db, settings, monkeypat
 
 
 def test_admins_still_get_the_attention_badge(client, db, django_user_model):
-    from inbox.models import EmailAccount
-
     admin = django_user_model.objects.create_superuser("boss", "boss@example.com", "pw")
     client.force_login(admin)
-    EmailAccount.objects.create(id=77, display_name="Broken", active=False)  # inactive: needs attention
+    make_account(id=77, display_name="Broken", active=False)  # inactive: needs attention
     cache.clear()
     response = client.get("/")
     html = response.content.decode()

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from helpdesk import embedded_redis
-from tests.accounts.fixtures import make_success
+from tests.factories import make_success
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,8 @@ from django.utils import timezone
 from inbox.models import SyncRun
 from inbox.sync.services import sync_messages
 from sandbox import services as sandbox
-from tests.accounts.fixtures import make_success, sandbox_client, sandbox_source, sync_worker  # noqa: F401
+from tests.accounts.fixtures import sandbox_client, sandbox_source, sync_worker  # noqa: F401
+from tests.factories import make_success
 
 HX = {"HX-Request": "true"}
 URL = "/sync/"
