@@ -34,7 +34,10 @@ def ids_of(html: str) -> list[int]:
 # --- Keyset paging ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("filters", [InboxFilters(), InboxFilters(direction="incoming"), InboxFilters(q="invoice")])
+@pytest.mark.parametrize("filters", [
+    InboxFilters(), InboxFilters(direction="incoming"), InboxFilters(q="invoice"),
+    InboxFilters(order="oldest"), InboxFilters(awaiting=True, order="oldest"), InboxFilters(q="invoice", order="oldest"),
+], ids=lambda f: f.querystring() or "all")
 def test_pages_cover_every_row_exactly_once(staff_client, staff_user, inbox_data, settings, filters):
     """Follow the infinite-scroll sentinel (htmx) page after page: every row once, in order."""
     settings.INBOX_PAGE_SIZE = 7
