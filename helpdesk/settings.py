@@ -387,6 +387,8 @@ NEXUDUS_FULL_SYNC_MINUTE = env_int("NEXUDUS_FULL_SYNC_MINUTE", 17)
 HELPDESK_TIME_ZONE = env_str("HELPDESK_TIME_ZONE")  # None: the browser's time zone
 INBOX_PAGE_SIZE = env_int("INBOX_PAGE_SIZE", 50)
 LIVE_POLL_SECONDS = env_int("LIVE_POLL_SECONDS", 5)
+# Awaiting reply: a customer who has waited longer than this many hours is highlighted.
+HELPDESK_REPLY_TARGET_HOURS = env_int("HELPDESK_REPLY_TARGET_HOURS", 24)
 # The inbox counts (unread / received / sent / per account) are cached this long, per view; each
 # person's own read marks are applied on top at once.
 INBOX_COUNTS_CACHE_SECONDS = env_int("INBOX_COUNTS_CACHE_SECONDS", 30)

@@ -118,6 +118,9 @@ class CoworkerMessage(models.Model):
     body_text = models.TextField(blank=True, default="")  # plain-text rendition (preview, search, CSV)
     is_new_message = models.BooleanField(default=False)  # Nexudus's unread flag
     incoming = models.BooleanField(default=False)  # True: from the customer; False: to them
+    # Received from a customer (CoworkerId set) with no sent message to that customer created
+    # after it: the "awaiting reply" view. Kept by the sync (inbox/sync/awaiting.py), never by hand.
+    awaiting_reply = models.BooleanField(default=False)
     message_id = models.IntegerField(null=True, blank=True)  # automated template, if any
     reminder_unique_id = models.CharField(max_length=64, null=True, blank=True)
     created_on = models.DateTimeField()

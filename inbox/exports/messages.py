@@ -33,7 +33,7 @@ from inbox.mailbox.filters import InboxFilterForm
 from inbox.models import CoworkerMessage
 from inbox.mailbox.cursor import Cursor
 from inbox.mailbox.labels import account_label
-from inbox.mailbox.selectors import message_list, older_than
+from inbox.mailbox.selectors import after, message_list
 from inbox.platform.streaming import IsoUtc, StreamingRead, server_side_cursors
 
 DB_CHUNK_SIZE = 2000
@@ -154,7 +154,9 @@ def message_csv(
     qs = message_values(user=user, filters=filters, sql_times=in_utc, keyset=keyset)
     reading = StreamingRead(connection, keyset=keyset, sqlite_cache_kib=EXPORT_SQLITE_CACHE_KIB)
     try:
-        values = _started(keyset_values(qs) if keyset else qs.iterator(chunk_size=DB_CHUNK_SIZE))
+        values = _started(
+        keyset_values(qs, oldest_first=filters.oldest_first) if keyset else qs.iterator(chunk_size=DB_CHUNK_SIZE)
+    )
     except BaseException as exc:
         reading.end(exc)
         raise
@@ -177,17 +179,17 @@ def _started(iterator: Iterator) -> Iterator:
 # --- Reading a million rows -----------------------------------------------------------------------
 
 
-def keyset_values(qs, *, size: int | None = None) -> Iterator[tuple]:
-    """The rows of a newest-first ``message_values(keyset=True)`` queryset, ``size`` at a time,
-    each batch a short query after the last row by the inbox's own keyset (``older_than``)."""
+def keyset_values(qs, *, size: int | None = None, oldest_first: bool = False) -> Iterator[tuple]:
+    """The rows of a ``message_values(keyset=True)`` queryset in the view's order, ``size`` at a
+    time, each batch a short query after the last row by the inbox's own keyset (``after``)."""
     size = size or DB_CHUNK_SIZE
-    after = None
+    last = None
     while True:
-        batch = list((older_than(qs, after) if after else qs)[:size])
+        batch = list((after(qs, last, oldest_first=oldest_first) if last else qs)[:size])
         yield from batch
         if len(batch) < size:
             return
-        after = Cursor(created_on=batch[-1][-1], id=batch[-1][0])
+        last = Cursor(created_on=batch[-1][-1], id=batch[-1][0])
 
 
 class ClosingStream:

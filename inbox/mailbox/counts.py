@@ -60,6 +60,7 @@ class MessageCounts:
     incoming: int
     outgoing: int
     accounts: list[AccountCount]
+    awaiting: int = 0
     filters: InboxFilters = InboxFilters()
     capped: bool = False
     cap: int = 0
@@ -73,6 +74,10 @@ class MessageCounts:
         return self._qs(unread=True)
 
     @property
+    def awaiting_querystring(self) -> str:
+        return self._qs(awaiting=True)
+
+    @property
     def incoming_querystring(self) -> str:
         return self._qs(direction="incoming")
 
@@ -84,7 +89,7 @@ class MessageCounts:
 @dataclass(frozen=True)
 class FlagSample:
     """The part of a view's counts that is the same for everyone: {(account_id, incoming,
-    is_new_message): n} over the view's messages (all of them, or the first ``cap`` found when
+    is_new_message, awaiting_reply): n} over the view's messages (all of them, or the first ``cap`` found when
     ``capped``), and those messages' ids (None: every live message, the tally's case)."""
 
     groups: dict[tuple, int]
@@ -110,8 +115,8 @@ def _flag_sample(filters: InboxFilters) -> FlagSample:
     capped = len(rows) > cap
     del rows[cap:]
     groups: dict[tuple, int] = {}
-    for _pk, account_id, incoming, is_new in rows:
-        key = (account_id, bool(incoming), bool(is_new))
+    for _pk, account_id, incoming, is_new, awaiting in rows:
+        key = (account_id, bool(incoming), bool(is_new), bool(awaiting))
         groups[key] = groups.get(key, 0) + 1
     return FlagSample(groups=groups, ids=frozenset(r[0] for r in rows), capped=capped)
 
@@ -124,7 +129,7 @@ def _sample_query(filters: InboxFilters) -> QuerySet:
     index drives instead, as in the list (streaming every match of a common word to find the few
     of one customer or one week would read all of them)."""
     base = filters.base
-    columns = ("id", "email_account_id", "incoming", "is_new_message")
+    columns = ("id", "email_account_id", "incoming", "is_new_message", "awaiting_reply")
     if base.q and base == InboxFilters(q=base.q):
         from_index = platform_search.matches_from_index(live_messages(), search_terms(base.q))
         if from_index is not None:
@@ -134,10 +139,12 @@ def _sample_query(filters: InboxFilters) -> QuerySet:
 
 def _tally() -> dict[tuple, int]:
     with connections[CoworkerMessage.objects.db].cursor() as cursor:
-        cursor.execute(f"SELECT account_key, incoming, is_new_message, n FROM {TALLY_TABLE} WHERE n <> 0")
+        cursor.execute(
+            f"SELECT account_key, incoming, is_new_message, awaiting_reply, n FROM {TALLY_TABLE} WHERE n <> 0"
+        )
         return {
-            (None if key == -1 else key, bool(incoming), bool(is_new)): n
-            for key, incoming, is_new, n in cursor.fetchall()
+            (None if key == -1 else key, bool(incoming), bool(is_new), bool(awaiting)): n
+            for key, incoming, is_new, awaiting, n in cursor.fetchall()
         }
 
 
@@ -149,9 +156,9 @@ def rebuild_tally() -> None:
     with transaction.atomic(using=alias), connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {TALLY_TABLE}")
         cursor.execute(
-            f"INSERT INTO {TALLY_TABLE} (account_key, incoming, is_new_message, n) "
-            "SELECT coalesce(email_account_id, -1), incoming, is_new_message, count(*) "
-            f"FROM {messages} WHERE deleted_at IS NULL GROUP BY 1, 2, 3"
+            f"INSERT INTO {TALLY_TABLE} (account_key, incoming, is_new_message, awaiting_reply, n) "
+            "SELECT coalesce(email_account_id, -1), incoming, is_new_message, awaiting_reply, count(*) "
+            f"FROM {messages} WHERE deleted_at IS NULL GROUP BY 1, 2, 3, 4"
         )
 
 
@@ -175,7 +182,9 @@ def _apply_marks(sample: FlagSample, *, user) -> dict[tuple, int]:
         # Most people have a few hundred such marks: fetch them and keep those in the sample.
         # Someone with more gets them matched by the database (the ids as one parameter).
         few = list(
-            marks.values_list("message_id", "message__email_account_id", "message__incoming", "is_read")[
+            marks.values_list(
+                "message_id", "message__email_account_id", "message__incoming", "is_read", "message__awaiting_reply"
+            )[
                 :MARKS_FETCHED
             ]
         )
@@ -187,8 +196,8 @@ def _apply_marks(sample: FlagSample, *, user) -> dict[tuple, int]:
             rows = [(*key, n) for key, n in counted.items()]
         else:
             rows = _mark_groups(marks.filter(message_id__in=_id_list(sample.ids)))
-    for account_id, incoming, is_read, n in rows:
-        was, now = (account_id, incoming, is_read), (account_id, incoming, not is_read)
+    for account_id, incoming, is_read, awaiting, n in rows:
+        was, now = (account_id, incoming, is_read, awaiting), (account_id, incoming, not is_read, awaiting)
         groups[was] = groups.get(was, 0) - n
         groups[now] = groups.get(now, 0) + n
     return groups
@@ -196,7 +205,7 @@ def _apply_marks(sample: FlagSample, *, user) -> dict[tuple, int]:
 
 def _mark_groups(marks: QuerySet) -> list[tuple]:
     return list(
-        marks.values_list("message__email_account_id", "message__incoming", "is_read")
+        marks.values_list("message__email_account_id", "message__incoming", "is_read", "message__awaiting_reply")
         .annotate(n=Count("*"))
         .order_by()
     )
@@ -230,24 +239,30 @@ def _summarise(groups: dict[tuple, int], filters: InboxFilters, *, capped: bool 
     def unread_ok(unread: bool) -> bool:
         return unread or not filters.unread
 
-    total = unread = incoming = outgoing = 0
+    def awaiting_ok(awaiting: bool) -> bool:
+        return awaiting or not filters.awaiting
+
+    total = unread = incoming = outgoing = awaiting = 0
     per_account: dict[int | None, int] = {}
-    for (account_id, is_incoming, is_unread), n in groups.items():
-        if account_ok(account_id) and unread_ok(is_unread):
+    for (account_id, is_incoming, is_unread, is_awaiting), n in groups.items():
+        if account_ok(account_id) and unread_ok(is_unread) and awaiting_ok(is_awaiting):
             if is_incoming:
                 incoming += n
             else:
                 outgoing += n
-        if direction_ok(is_incoming) and unread_ok(is_unread):
+        if direction_ok(is_incoming) and unread_ok(is_unread) and awaiting_ok(is_awaiting):
             per_account[account_id] = per_account.get(account_id, 0) + n
-        if account_ok(account_id) and direction_ok(is_incoming):
+        if account_ok(account_id) and direction_ok(is_incoming) and awaiting_ok(is_awaiting):
             unread += n if is_unread else 0
             total += n if unread_ok(is_unread) else 0
+        if account_ok(account_id) and direction_ok(is_incoming) and unread_ok(is_unread):
+            awaiting += n if is_awaiting else 0
     return MessageCounts(
         total=total,
         unread=unread,
         incoming=incoming,
         outgoing=outgoing,
+        awaiting=awaiting,
         accounts=_account_counts(per_account, filters),
         filters=filters,
         capped=capped,
@@ -277,7 +292,7 @@ def _account_counts(per_account: dict[int | None, int], filters: InboxFilters) -
 
 def _counts_cache_key(filters: InboxFilters) -> str:
     digest = hashlib.sha256(f"{count_cap()}:{filters.base.querystring()}".encode()).hexdigest()[:32]
-    return f"inbox:counts:v2:{digest}"
+    return f"inbox:counts:v3:{digest}"
 
 
 def cached_message_counts(*, user, filters: InboxFilters) -> MessageCounts:

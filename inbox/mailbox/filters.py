@@ -36,6 +36,8 @@ from inbox.mailbox.unread import unread_condition
 from inbox.platform.search import is_prefix
 
 Direction = Literal["incoming", "outgoing"]
+Order = Literal["newest", "oldest"]
+ORDERS = ("newest", "oldest")
 NO_ACCOUNT = "none"  # account=none: "default location settings" (no account)
 MAX_ID = 2**63 - 1  # ids are 64-bit: a larger number would overflow the database parameter
 MAX_QUERY_LENGTH = 200
@@ -62,6 +64,7 @@ class Filter:
     the value is not the default. ``param``: the value as the parameter's text. ``facet``: counted
     per value beside the list (each count leaves its own facet out). ``control``: it has a control
     in the filter form (the partial ``filter-<name>``). ``slug``: its part of the CSV's file name.
+    ``sorts``: it orders the view instead of narrowing it (``order``): the counts leave it out.
     """
 
     name: str
@@ -72,6 +75,7 @@ class Filter:
     facet: bool = False
     control: bool = True
     slug: Callable[[Any], str] | None = None
+    sorts: bool = False
 
 
 def filter_field(default, **spec) -> Any:
@@ -106,6 +110,24 @@ def _parse_direction(value: str) -> str | None:
         return value
     raise forms.ValidationError(
         f"“{value[:40]}” is not a direction (received = incoming, sent = outgoing) — ignored.", code="invalid"
+    )
+
+
+def _parse_awaiting(value: str) -> bool:
+    value = value.lower()
+    if value in TRUE_VALUES:
+        return True
+    if value in FALSE_VALUES:
+        return False
+    raise forms.ValidationError("“Awaiting reply” takes 1 or nothing — ignored.", code="invalid")
+
+
+def _parse_order(value: str) -> str:
+    value = value.lower()
+    if value in ORDERS:
+        return value
+    raise forms.ValidationError(
+        f"“{value[:40]}” is not an order (newest or oldest first) — showing the newest first.", code="invalid"
     )
 
 
@@ -195,6 +217,10 @@ class InboxFilters:
         False, parse=_parse_unread, narrow=lambda qs, on, user: qs.filter(unread_condition(user)),
         param=lambda on: "1", facet=True, slug=lambda on: "unread",
     )
+    awaiting: bool = filter_field(
+        False, parse=_parse_awaiting, narrow=lambda qs, on, user: qs.filter(awaiting_reply=True),
+        param=lambda on: "1", facet=True, slug=lambda on: "awaiting-reply",
+    )
     direction: Direction | None = filter_field(
         None, parse=_parse_direction, narrow=lambda qs, d, user: qs.filter(incoming=d == "incoming"),
         facet=True, slug=str,
@@ -218,6 +244,9 @@ class InboxFilters:
     until: dt.date | None = filter_field(
         None, parse=_date_parser("to"), param=dt.date.isoformat, narrow=_narrow_until, control=False,
         slug=lambda day: f"until-{day:%Y-%m-%d}",
+    )
+    order: Order = filter_field(
+        "newest", parse=_parse_order, narrow=lambda qs, order, user: qs, sorts=True, slug=lambda o: f"{o}-first",
     )
 
     def without(self, *names: str) -> InboxFilters:
@@ -249,8 +278,18 @@ class InboxFilters:
 
     @property
     def base(self) -> InboxFilters:
-        """The view without its facets: what the counts count (each facet is counted per value)."""
-        return self.without(*FACETS)
+        """The view without its facets and its order: what the counts count (each facet is
+        counted per value)."""
+        return self.without(*FACETS, *SORTS)
+
+    @property
+    def unordered(self) -> InboxFilters:
+        """The view in the default order (``order`` changes no message of the view)."""
+        return self.without(*SORTS)
+
+    @property
+    def oldest_first(self) -> bool:
+        return self.order == "oldest"
 
     def filename_parts(self) -> list[str]:
         """What the view holds, in words for a file name: ``["unread", "incoming"]``."""
@@ -262,6 +301,7 @@ FILTERS: tuple[Filter, ...] = tuple(
 )
 FILTERS_BY_NAME = {spec.name: spec for spec in FILTERS}
 FACETS = tuple(spec.name for spec in FILTERS if spec.facet)
+SORTS = tuple(spec.name for spec in FILTERS if spec.sorts)
 #: The filter form's controls, in order: partials of templates/inbox/index.html.
 CONTROLS = tuple(f"inbox/index.html#filter-{spec.name}" for spec in FILTERS if spec.control)
 

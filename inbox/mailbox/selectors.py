@@ -34,14 +34,18 @@ def filter_messages(qs: QuerySet[CoworkerMessage], *, user, filters: InboxFilter
 
 
 def message_list(*, user, filters: InboxFilters) -> QuerySet[CoworkerMessage]:
-    """Live messages of the view, newest first ``(-created_on, -id)``, with ``is_unread`` for ``user``.
+    """Live messages of the view, newest first ``(-created_on, -id)`` (``order=oldest``: oldest
+    first), with ``is_unread`` for ``user``.
 
     ``user=None`` (or an anonymous user) is nobody: no marks apply, so ``is_unread`` and the
     unread filter are Nexudus's IsNewMessage alone (the command-line export)."""
     qs = filter_messages(live_messages(), user=user, filters=filters)
-    return qs.annotate(
-        is_unread=ExpressionWrapper(unread_condition(user), output_field=BooleanField())
-    ).order_by("-created_on", "-id")
+    qs = qs.annotate(is_unread=ExpressionWrapper(unread_condition(user), output_field=BooleanField()))
+    return qs.order_by(*ORDER_OLDEST) if filters.oldest_first else qs.order_by(*ORDER_NEWEST)
+
+
+ORDER_NEWEST = ("-created_on", "-id")
+ORDER_OLDEST = ("created_on", "id")
 
 
 def for_rows(qs: QuerySet[CoworkerMessage]) -> QuerySet[CoworkerMessage]:
@@ -66,10 +70,16 @@ def newer_than(qs: QuerySet, cursor: Cursor) -> QuerySet:
     )
 
 
+def after(qs: QuerySet, cursor: Cursor, *, oldest_first: bool = False) -> QuerySet:
+    """Rows after ``cursor`` in the view's order: older ones, or newer ones when oldest first."""
+    return newer_than(qs, cursor) if oldest_first else older_than(qs, cursor)
+
+
 @dataclass
 class Page:
     rows: list[CoworkerMessage]
     next_cursor: Cursor | None  # None: this is the last page
+    newest: Cursor | None = None  # the view's newest message, when the rows are oldest first
 
     @property
     def has_next(self) -> bool:
@@ -77,7 +87,9 @@ class Page:
 
     @property
     def newest_token(self) -> str:
-        """The cursor of the first row (what the live poll compares with), or ""."""
+        """The cursor of the view's newest message (what the live poll compares with), or ""."""
+        if self.newest is not None:
+            return self.newest.encode()
         return Cursor.of(self.rows[0]).encode() if self.rows else ""
 
 
@@ -85,16 +97,24 @@ def _older_than_row(qs: QuerySet, created_on, pk: int) -> QuerySet:
     return older_than(qs, Cursor(created_on=created_on, id=pk))
 
 
-def page_after(qs: QuerySet, cursor: Cursor | None, size: int) -> Page:
-    """One page of a newest-first queryset, after ``cursor`` (None: the first page). One query
-    (a common search word on SQLite: :func:`inbox.platform.search.first_rows`)."""
+def page_after(qs: QuerySet, cursor: Cursor | None, size: int, *, oldest_first: bool = False) -> Page:
+    """One page of the view (``qs`` in its order), after ``cursor`` (None: the first page). One
+    query (a common search word on SQLite, newest first: :func:`inbox.platform.search.first_rows`).
+    Oldest first, the first page also reads the view's newest message for the live poll."""
     if cursor is not None:
-        qs = older_than(qs, cursor)
-    rows = platform_search.first_rows(qs, size + 1, older_than=_older_than_row)
+        qs = after(qs, cursor, oldest_first=oldest_first)
+    if oldest_first:
+        rows = list(qs[: size + 1])
+    else:
+        rows = platform_search.first_rows(qs, size + 1, older_than=_older_than_row)
+    newest = None
+    if oldest_first and cursor is None and rows:
+        newest_row = qs.order_by(*ORDER_NEWEST).values_list("created_on", "id").first()
+        newest = Cursor(created_on=newest_row[0], id=newest_row[1]) if newest_row else None
     if len(rows) > size:
         rows = rows[:size]
-        return Page(rows=rows, next_cursor=Cursor.of(rows[-1]))
-    return Page(rows=rows, next_cursor=None)
+        return Page(rows=rows, next_cursor=Cursor.of(rows[-1]), newest=newest)
+    return Page(rows=rows, next_cursor=None, newest=newest)
 
 
 # --- The filter form's choices and the empty state ----------------------------------------------

@@ -52,7 +52,7 @@ def inbox_index(request: HttpRequest) -> HttpResponse:
     try:
         with search_budget(active=bool(form.filters.q)):
             rows = for_rows(message_list(user=request.user, filters=form.filters))
-            page = page_after(rows, form.cursor, settings.INBOX_PAGE_SIZE)
+            page = page_after(rows, form.cursor, settings.INBOX_PAGE_SIZE, oldest_first=form.filters.oldest_first)
     except SearchTooBroad as exc:
         page, too_broad = Page(rows=[], next_cursor=None), str(exc)
     template = _template(request)

@@ -177,9 +177,11 @@ class RunContext:
                 created, updated = apply_records(mirror, found)
                 deleted = 0
                 if missing:
+                    after = mirror.deleting(missing)
                     deleted = model.objects.live().filter(pk__in=missing).update(
                         deleted_at=timezone.now()
                     )
+                    after()
                 self.save_progress(
                     records_seen=self.run.records_seen + len(found),
                     records_created=self.run.records_created + created,

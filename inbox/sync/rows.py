@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import operator
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +16,7 @@ from django.db import models
 
 from inbox.models import Business, CoworkerMessage, EmailAccount
 from inbox.nexudus.records import BusinessRecord, CoworkerMessageRecord, EmailAccountRecord
+from inbox.sync import awaiting
 from inbox.sync.text import body_to_text
 
 from .cleaning import cleaner_for
@@ -78,14 +79,31 @@ class Mirror:
     def derive(self, record: Any, values: list) -> list:
         return []
 
+    def written(self, changes: Sequence[tuple[tuple | None, tuple]]) -> None:
+        """After rows were written, in the same transaction: ``(old values or None, new values)``."""
+
+    def deleting(self, pks: Sequence[int]) -> Callable[[], None]:
+        """Before live rows are marked deleted: returns what to do after (same transaction)."""
+        return lambda: None
+
 
 class MessageMirror(Mirror):
     def __init__(self) -> None:
         super().__init__(CoworkerMessage, CoworkerMessageRecord, derived=("body_text",))
         self.body_index = self.attnames.index("body")
+        self.coworker_index = self.columns.index("coworker_id")
 
     def derive(self, record: Any, values: list) -> list:
         return [body_to_text(values[self.body_index])]
+
+    def written(self, changes: Sequence[tuple[tuple | None, tuple]]) -> None:
+        # A customer's messages changed (or moved to another customer): their waits are recomputed.
+        at = self.coworker_index
+        awaiting.refresh({values[at] for pair in changes for values in pair if values is not None})
+
+    def deleting(self, pks: Sequence[int]) -> Callable[[], None]:
+        coworkers = awaiting.coworkers_of(pks)
+        return lambda: awaiting.refresh(coworkers)
 
 
 def _model_field(model: type[models.Model], name: str) -> models.Field:

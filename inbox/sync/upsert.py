@@ -45,6 +45,7 @@ def apply_prepared(mirror: Mirror, prepared: Prepared, *, now: datetime | None =
             existing[row[0]] = row[1:]
     defaults = tuple(field.get_default() for field in mirror.defaulted)
     changed = []
+    changes = []
     created = updated = 0
     for pk, (record, values) in prepared.items():
         old = existing.get(pk)
@@ -57,7 +58,10 @@ def apply_prepared(mirror: Mirror, prepared: Prepared, *, now: datetime | None =
         else:
             updated += 1
         changed.append(mirror.arrange((pk, *values, now, *defaults)))
+        changes.append((old, values))
     upsert_rows(model, mirror.fields, mirror.update_fields, changed)
+    if changes:
+        mirror.written(changes)
     return created, updated
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django import template
 from django.conf import settings
+from django.utils import timezone
 
 from inbox.mailbox.labels import message_account_label
 
@@ -26,3 +29,26 @@ def account_label(message, form: str = "") -> str:
     """The mail account a message went through (:func:`inbox.mailbox.labels.account_label`);
     ``{{ m|account_label:"with address" }}`` adds its address."""
     return message_account_label(message, with_address=form == "with address")
+
+
+@register.simple_tag
+def waiting(message, now: dt.datetime | None = None) -> dict:
+    """How long the customer of an awaiting message has waited: ``{"text": "waiting 3 h",
+    "late": bool, "hours": int, "target": int}`` (``late``: past ``HELPDESK_REPLY_TARGET_HOURS``)."""
+    now = now or timezone.now()
+    seconds = max(0, int((now - message.created_on).total_seconds()))
+    return {
+        "text": f"waiting {wait_length(seconds)}",
+        "late": seconds >= max(0, settings.HELPDESK_REPLY_TARGET_HOURS) * 3600,
+        "hours": seconds // 3600,
+        "target": settings.HELPDESK_REPLY_TARGET_HOURS,
+    }
+
+
+def wait_length(seconds: int) -> str:
+    """A wait in the largest whole unit: "5 min", "3 h", "2 d" (under a minute: "1 min")."""
+    if seconds < 3600:
+        return f"{max(1, seconds // 60)} min"
+    if seconds < 2 * 86400:
+        return f"{seconds // 3600} h"
+    return f"{seconds // 86400} d"

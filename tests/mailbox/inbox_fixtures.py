@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from inbox.models import CoworkerMessage, EmailAccount, MessageMark
+from inbox.sync import awaiting
 from inbox.mailbox.search import search_terms
 from inbox.mailbox.filters import InboxFilters
 from tests.factories import build_account, build_message
@@ -114,6 +115,7 @@ def inbox_data(db) -> InboxData:
                       deleted_at=BASE_TIME, created_on=BASE_TIME - dt.timedelta(days=2)),
     ]
     CoworkerMessage.objects.bulk_create(messages + deleted)
+    awaiting.rebuild()  # as the sync keeps it (bulk_create bypasses the sync)
     return InboxData(messages=messages, deleted=deleted)
 
 
@@ -141,8 +143,20 @@ def matches_search(message: CoworkerMessage, q: str, *, fold_accents: bool) -> b
     return all(any(w.startswith(fold(term)) for w in words) for term in search_terms(q))
 
 
+def awaits_reply(data: InboxData, message: CoworkerMessage) -> bool:
+    """Received from a customer, and no live message sent to them was created after it."""
+    if not message.incoming or message.coworker_id is None:
+        return False
+    return not any(
+        not other.incoming and other.coworker_id == message.coworker_id and other.created_on > message.created_on
+        for other in data.messages
+    )
+
+
 def matches(data: InboxData, user, message: CoworkerMessage, filters: InboxFilters, *, fold_accents: bool, zone=dt.UTC) -> bool:
     if filters.unread and not data.unread_for(user, message):
+        return False
+    if filters.awaiting and not awaits_reply(data, message):
         return False
     if filters.direction == "incoming" and not message.incoming:
         return False
@@ -166,5 +180,5 @@ def matches(data: InboxData, user, message: CoworkerMessage, filters: InboxFilte
 
 def expected_ids(data: InboxData, user, filters: InboxFilters, *, fold_accents: bool = True) -> list[int]:
     rows = [m for m in data.messages if matches(data, user, m, filters, fold_accents=fold_accents)]
-    rows.sort(key=lambda m: (m.created_on, m.pk), reverse=True)
+    rows.sort(key=lambda m: (m.created_on, m.pk), reverse=filters.order != "oldest")
     return [m.pk for m in rows]

@@ -46,16 +46,18 @@ def get(client, filters: InboxFilters, **headers):
 
 FILTER_SPACE = {
     "unread": [False, True],
+    "awaiting": [False, True],
     "direction": [None, "incoming", "outgoing"],
     "account": [None, ACCOUNT_A, ACCOUNT_UNKNOWN, "none"],
 }
 
 
 @pytest.mark.parametrize(
-    "unread,direction,account", list(itertools.product(*FILTER_SPACE.values()))
+    "unread,awaiting,direction,account", list(itertools.product(*FILTER_SPACE.values()))
 )
-def test_unread_direction_account_combinations(staff_client, staff_user, inbox_data, unread, direction, account):
-    filters = InboxFilters(unread=unread, direction=direction, account=account)
+def test_unread_direction_account_combinations(staff_client, staff_user, inbox_data, unread, awaiting, direction,
+                                               account):
+    filters = InboxFilters(unread=unread, awaiting=awaiting, direction=direction, account=account)
     expected = expected_ids(inbox_data, staff_user, filters)
     assert shown_ids(get(staff_client, filters)) == expected
     assert shown_ids(get(staff_client, filters, **HTMX)) == expected
@@ -84,6 +86,11 @@ def test_unread_direction_account_combinations(staff_client, staff_user, inbox_d
         InboxFilters(q="invoice", unread=True, direction="incoming"),
         InboxFilters(q="invoice", since=(BASE_TIME - dt.timedelta(days=4)).date()),
         InboxFilters(customer=7002, direction="outgoing", account=ACCOUNT_B),
+        InboxFilters(order="oldest"),
+        InboxFilters(awaiting=True, order="oldest"),
+        InboxFilters(awaiting=True, customer=7001),
+        InboxFilters(awaiting=True, q="invoice", since=(BASE_TIME - dt.timedelta(days=10)).date()),
+        InboxFilters(q="invoice", order="oldest"),
         InboxFilters(unread=True, direction="incoming", account=ACCOUNT_A, customer=7001,
                      since=(BASE_TIME - dt.timedelta(days=10)).date(), until=BASE_TIME.date(), q="body"),
     ],
@@ -106,6 +113,7 @@ def test_accent_folding_on_sqlite_only(staff_client, staff_user, inbox_data):
 def test_the_filters_have_results_to_check(staff_user, inbox_data):
     """Guard against a vacuous suite: the data gives every filter something to find and to drop."""
     for filters in [InboxFilters(unread=True), InboxFilters(direction="outgoing"), InboxFilters(account="none"),
+                    InboxFilters(awaiting=True), InboxFilters(awaiting=True, account=ACCOUNT_A),
                     InboxFilters(account=ACCOUNT_UNKNOWN), InboxFilters(q="invoice"), InboxFilters(customer=7001)]:
         ids = expected_ids(inbox_data, staff_user, filters)
         assert 0 < len(ids) < len(inbox_data.messages), filters

@@ -34,7 +34,10 @@ def ids_of(html: str) -> list[int]:
 # --- Keyset paging ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("filters", [InboxFilters(), InboxFilters(direction="incoming"), InboxFilters(q="invoice")])
+@pytest.mark.parametrize("filters", [
+    InboxFilters(), InboxFilters(direction="incoming"), InboxFilters(q="invoice"),
+    InboxFilters(order="oldest"), InboxFilters(awaiting=True, order="oldest"), InboxFilters(q="invoice", order="oldest"),
+], ids=lambda f: f.querystring() or "all")
 def test_pages_cover_every_row_exactly_once(staff_client, staff_user, inbox_data, settings, filters):
     """Follow the infinite-scroll sentinel (htmx) page after page: every row once, in order."""
     settings.INBOX_PAGE_SIZE = 7
@@ -269,9 +272,9 @@ def test_the_tally_follows_every_kind_of_write(staff_user, inbox_data):
 
     def real() -> dict:
         groups = {}
-        for account, incoming, is_new in CoworkerMessage.objects.filter(deleted_at__isnull=True).values_list(
-                "email_account_id", "incoming", "is_new_message"):
-            groups[(account, incoming, is_new)] = groups.get((account, incoming, is_new), 0) + 1
+        for key in CoworkerMessage.objects.filter(deleted_at__isnull=True).values_list(
+                "email_account_id", "incoming", "is_new_message", "awaiting_reply"):
+            groups[key] = groups.get(key, 0) + 1
         return groups
 
     assert _tally() == real()
@@ -286,6 +289,9 @@ def test_the_tally_follows_every_kind_of_write(staff_user, inbox_data):
     CoworkerMessage.objects.filter(pk=inbox_data.deleted[0].pk).update(deleted_at=None)
     CoworkerMessage.objects.filter(pk=third.pk).delete()
     CoworkerMessage.objects.filter(pk=777777).update(subject="no counted column changed")
+    assert _tally() == real()
+    CoworkerMessage.objects.filter(pk=inbox_data.messages[4].pk).update(awaiting_reply=True)
+    CoworkerMessage.objects.filter(pk=inbox_data.messages[5].pk).update(awaiting_reply=True, deleted_at=BASE_TIME)
     assert _tally() == real()
     assert _flag_sample(InboxFilters()).groups == real()
     rebuild_tally()
