@@ -90,4 +90,5 @@ def rebuild() -> int:
                     WHERE reply.coworker_id = {table}.coworker_id AND NOT reply.incoming
                       AND reply.deleted_at IS NULL AND reply.created_on > {table}.created_on)"""
         )
-    return changed + max(cursor.rowcount, 0)
+        changed += cursor.rowcount
+    return changed

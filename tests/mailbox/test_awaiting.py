@@ -19,7 +19,8 @@ from inbox.models import CoworkerMessage
 from inbox.sync import awaiting
 from inbox.templatetags.inbox_list import wait_length, waiting
 from tests.exports.fixtures import read_csv, response_bytes
-from tests.mailbox.inbox_fixtures import ACCOUNT_A, ACCOUNT_B, make_message
+from tests.factories import build_message
+from tests.mailbox.inbox_fixtures import ACCOUNT_A, ACCOUNT_B
 
 pytestmark = pytest.mark.django_db
 
@@ -40,15 +41,15 @@ def waits():
     now = timezone.now()
     hours = lambda h: now - dt.timedelta(hours=h)  # noqa: E731
     rows = [
-        make_message(id=1, coworker_id=ANNA, incoming=True, created_on=hours(50), email_account_id=ACCOUNT_A),
-        make_message(id=2, coworker_id=ANNA, incoming=False, created_on=hours(40), email_account_id=ACCOUNT_B),
-        make_message(id=3, coworker_id=ANNA, incoming=True, created_on=hours(30), email_account_id=ACCOUNT_A,
+        build_message(id=1, coworker_id=ANNA, incoming=True, created_on=hours(50), email_account_id=ACCOUNT_A),
+        build_message(id=2, coworker_id=ANNA, incoming=False, created_on=hours(40), email_account_id=ACCOUNT_B),
+        build_message(id=3, coworker_id=ANNA, incoming=True, created_on=hours(30), email_account_id=ACCOUNT_A,
                      is_new_message=True),
-        make_message(id=4, coworker_id=BORIS, incoming=True, created_on=hours(5), email_account_id=ACCOUNT_B),
-        make_message(id=5, coworker_id=BORIS, incoming=False, created_on=hours(4), email_account_id=ACCOUNT_B),
-        make_message(id=6, coworker_id=CLEO, incoming=True, created_on=hours(3), email_account_id=ACCOUNT_B),
-        make_message(id=7, coworker_id=CLEO, incoming=False, created_on=hours(2), deleted_at=hours(1)),
-        make_message(id=8, coworker_id=None, incoming=True, created_on=hours(1)),
+        build_message(id=4, coworker_id=BORIS, incoming=True, created_on=hours(5), email_account_id=ACCOUNT_B),
+        build_message(id=5, coworker_id=BORIS, incoming=False, created_on=hours(4), email_account_id=ACCOUNT_B),
+        build_message(id=6, coworker_id=CLEO, incoming=True, created_on=hours(3), email_account_id=ACCOUNT_B),
+        build_message(id=7, coworker_id=CLEO, incoming=False, created_on=hours(2), deleted_at=hours(1)),
+        build_message(id=8, coworker_id=None, incoming=True, created_on=hours(1)),
     ]
     CoworkerMessage.objects.bulk_create(rows)
     awaiting.rebuild()
@@ -80,7 +81,7 @@ def test_wait_lengths_read_naturally():
     assert [wait_length(s) for s in (0, 59, 60, 3599, 3600, 47 * 3600, 48 * 3600, 400 * 86400)] == [
         "1 min", "1 min", "1 min", "59 min", "1 h", "47 h", "2 d", "400 d"
     ]
-    message = make_message(created_on=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    message = build_message(created_on=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
     assert waiting(message, now=dt.datetime(2026, 1, 2, 0, 0, tzinfo=dt.UTC))["late"] is True
     assert waiting(message, now=dt.datetime(2026, 1, 1, 23, 59, tzinfo=dt.UTC))["late"] is False
 
@@ -142,8 +143,8 @@ def test_the_live_banner_counts_new_waits_in_either_order(staff_client, waits):
         assert Cursor.decode(token) == Cursor.of(waits[5])  # the view's newest, whatever the order
     newest = Cursor.of(waits[5]).encode()
     CoworkerMessage.objects.bulk_create([
-        make_message(id=20, coworker_id=BORIS, incoming=True, created_on=timezone.now()),
-        make_message(id=21, coworker_id=ANNA, incoming=False, created_on=timezone.now() - dt.timedelta(minutes=1)),
+        build_message(id=20, coworker_id=BORIS, incoming=True, created_on=timezone.now()),
+        build_message(id=21, coworker_id=ANNA, incoming=False, created_on=timezone.now() - dt.timedelta(minutes=1)),
     ])
     awaiting.refresh([BORIS, ANNA])
     html = staff_client.get("/inbox/live/", {"awaiting": "1", "newest": newest}, HTTP_HX_REQUEST="true").content.decode()
