@@ -159,3 +159,10 @@ def test_the_csv_holds_the_view_in_its_order_and_says_so_in_its_name(staff_clien
     assert 'filename="messages-awaiting-reply-oldest-first-' in response["Content-Disposition"]
     newest = read_csv(response_bytes(staff_client.get("/export.csv", {"order": "oldest"})))
     assert [r[0] for r in newest[1:]] == ["1", "2", "3", "4", "5", "6", "8"]
+
+
+def test_the_message_says_it_awaits_a_reply_until_one_is_sent(staff_client, waits):
+    html = staff_client.get("/messages/3/").content.decode()
+    assert re.search(r'<span class="waiting late">Awaiting reply · waiting 30 h</span>', html)
+    assert "Awaiting reply ·" not in staff_client.get("/messages/4/").content.decode()  # Boris was answered
+    assert "Awaiting reply ·" not in staff_client.get("/messages/2/").content.decode()  # a sent message
