@@ -1,0 +1,210 @@
+/* The customer field: a combobox with a list of suggestions (WAI-ARIA APG "list autocomplete"
+   https://www.w3.org/WAI/ARIA/apg/patterns/combobox/). The markup is the partial filter-customer of
+   templates/inbox/index.html; htmx fetches the options (GET /customers/lookup/?q=, debounced) into
+   #customer-results; this file adds the typed text to that request, the keyboard (Down / Up move,
+   Enter chooses, Esc closes then restores the text), the polite status of how many match, and puts
+   the chosen customer's number in the hidden input the filter form sends (customer=<CoworkerId>),
+   then tells the form (a "change" event), which applies it as any filter. The text input itself is
+   never sent with the filters (its own "change" is stopped here): the URL carries the number only.
+   Without this file the text input is customer=<number>, as before. No inline handlers (CSP). */
+(function () {
+  "use strict";
+
+  var SELECTOR = 'input[role="combobox"][data-combo-input]';
+
+  function isCombo(el) { return !!(el && el.matches && el.matches(SELECTOR)); }
+  function field(input) { return input.closest("[data-combo]"); }
+  function hidden(input) { return field(input).querySelector('input[type="hidden"]'); }
+  function panel(input) { return document.getElementById(input.getAttribute("hx-target").replace("#", "")); }
+  function listbox(input) { return document.getElementById(input.getAttribute("aria-controls")); }
+  function status(input) { return field(input).querySelector('[role="status"]'); }
+  function options(input) {
+    var box = listbox(input);
+    return box ? Array.prototype.slice.call(box.querySelectorAll('[role="option"]')) : [];
+  }
+  function active(input) {
+    var id = input.getAttribute("aria-activedescendant");
+    return id ? document.getElementById(id) : null;
+  }
+  function isOpen(input) { var p = panel(input); return !!p && !p.hidden; }
+
+  /* The page as served works without JavaScript (the text input is customer=<number>); from here on
+     the hidden input carries the number and the text input shows the customer's name. */
+  function enhance(input) {
+    if (input.dataset.enhanced) return;
+    input.dataset.enhanced = "1";
+    var value = hidden(input);
+    value.name = input.getAttribute("name") || "customer";
+    value.disabled = false;
+    value.value = input.dataset.value || "";
+    input.removeAttribute("name");
+    if (input.dataset.value) input.value = input.dataset.label || input.dataset.value;
+    remember(input, input.value, value.value);
+  }
+  function enhanceAll(root) {
+    if (!root || !root.querySelectorAll) return;
+    if (isCombo(root)) enhance(root);
+    root.querySelectorAll(SELECTOR).forEach(enhance);
+  }
+  /* What the field shows for the filter in force, kept in attributes too: htmx's history snapshots
+     copy the markup, not the inputs' live values. */
+  function remember(input, label, number) {
+    input.dataset.chosen = label;
+    input.setAttribute("value", label);
+    input.dataset.label = label;
+    input.dataset.value = number;
+    var value = hidden(input);
+    value.value = number;
+    value.setAttribute("value", number);
+  }
+
+  function say(input, text) {
+    var region = status(input);
+    if (region && region.textContent !== text) region.textContent = text;
+  }
+  function setActive(input, option) {
+    options(input).forEach(function (o) {
+      o.setAttribute("aria-selected", o === option ? "true" : "false");
+      o.classList.toggle("active", o === option);
+    });
+    if (option) {
+      input.setAttribute("aria-activedescendant", option.id);
+      option.scrollIntoView({ block: "nearest" });
+    } else {
+      input.removeAttribute("aria-activedescendant");
+    }
+  }
+  function open(input) {
+    var p = panel(input);
+    if (!p) return;
+    p.hidden = false;
+    input.setAttribute("aria-expanded", options(input).length ? "true" : "false");
+  }
+  function close(input) {
+    var p = panel(input);
+    if (p) p.hidden = true;
+    input.setAttribute("aria-expanded", "false");
+    setActive(input, null);
+  }
+  function lookup(input) { if (window.htmx) htmx.trigger(input, "customerLookup"); }
+
+  /* The filter form applies the number (its hx-trigger listens for "change"). */
+  function apply(input, label, number) {
+    var changed = hidden(input).value !== number;
+    remember(input, label, number);
+    input.value = label;
+    if (changed) hidden(input).dispatchEvent(new Event("change", { bubbles: true }));
+  }
+  function choose(input, option) {
+    if (window.htmx) htmx.trigger(input, "htmx:abort"); // a suggestion still on its way is stale now
+    close(input);
+    apply(input, option.dataset.label, option.dataset.value);
+    say(input, option.dataset.label + " chosen");
+  }
+  /* Typed text that no option was chosen for: a number (or nothing) is the filter; anything else
+     goes back to what the filter is (returns false: the text still needs a choice). */
+  function commitText(input, revert) {
+    var text = input.value.trim();
+    var number = /^#?(\d{1,19})$/.exec(text);
+    if (text === "") { apply(input, "", ""); return true; }
+    if (number) { apply(input, number[1], number[1]); return true; }
+    if (text === input.dataset.chosen) return true;
+    if (revert) input.value = input.dataset.chosen || "";
+    return false;
+  }
+
+  /* The options' request carries the typed text (the text input has no name: never a filter). */
+  document.addEventListener("htmx:configRequest", function (event) {
+    var input = event.detail.elt;
+    if (!isCombo(input)) return;
+    var text = input.value.trim();
+    if (!text) { event.preventDefault(); close(input); say(input, ""); return; }
+    // A debounced request that fires after a choice (the text is now the chosen name): not asked for.
+    var asked = event.detail.triggeringEvent && event.detail.triggeringEvent.type === "customerLookup";
+    if (text === input.dataset.chosen && !asked) { event.preventDefault(); return; }
+    var params = event.detail.parameters;
+    if (params instanceof FormData) params.set("q", text); else params.q = text;
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail.target;
+    var input = target && document.querySelector(SELECTOR + '[hx-target="#' + target.id + '"]');
+    if (!input) return;
+    var box = listbox(input);
+    if (!box || box.dataset.query !== input.value.trim().slice(0, 100)) return close(input); // stale
+    say(input, box.dataset.status || "");
+    setActive(input, null);
+    if (document.activeElement === input) open(input); else close(input);
+  });
+
+  document.addEventListener("keydown", function (event) {
+    var input = event.target;
+    if (!isCombo(input) || event.ctrlKey || event.metaKey) return;
+    var all = options(input), current = active(input), at = all.indexOf(current);
+    switch (event.key) {
+      case "ArrowDown":
+      case "ArrowUp": {
+        event.preventDefault();
+        event.stopPropagation();
+        if (!isOpen(input) || !all.length) {
+          if (all.length && input.value.trim()) open(input); else { lookup(input); return; }
+          if (event.altKey) return; // Alt+Down opens without moving
+        }
+        var down = event.key === "ArrowDown";
+        var next = at < 0 ? (down ? 0 : all.length - 1) : (at + (down ? 1 : -1) + all.length) % all.length;
+        setActive(input, all[next]);
+        return;
+      }
+      case "Enter":
+        event.preventDefault(); // never the form's own submit: the filter is applied by apply()
+        event.stopPropagation();
+        if (isOpen(input) && all.length && !/^#?\d+$/.test(input.value.trim())) {
+          choose(input, current || all[0]);
+        } else if (!commitText(input, false)) {
+          lookup(input);
+        } else {
+          close(input);
+        }
+        return;
+      case "Escape":
+        if (isOpen(input)) {
+          close(input);
+        } else if (input.value !== (input.dataset.chosen || "")) {
+          input.value = input.dataset.chosen || "";
+        } else {
+          return; // nothing of ours to undo: the page's Esc (close the reader) applies
+        }
+        event.preventDefault();
+        event.stopPropagation();
+        return;
+      case "Tab":
+        close(input);
+        return;
+      default:
+    }
+  }, true);
+
+  /* Choosing with the pointer: the press keeps the focus in the text input. */
+  document.addEventListener("mousedown", function (event) {
+    if (event.target.closest && event.target.closest("[data-combo] .combo-panel")) event.preventDefault();
+  });
+  document.addEventListener("click", function (event) {
+    var option = event.target.closest && event.target.closest('[data-combo] [role="option"]');
+    if (!option) return;
+    var input = field(option).querySelector(SELECTOR);
+    if (input) { choose(input, option); input.focus(); }
+  });
+  /* The text input's own "change" (on leaving it after typing) is not a filter change. */
+  document.addEventListener("change", function (event) {
+    if (isCombo(event.target)) event.stopPropagation();
+  }, true);
+  document.addEventListener("focusout", function (event) {
+    var input = event.target;
+    if (!isCombo(input)) return;
+    close(input);
+    commitText(input, true);
+  });
+
+  document.addEventListener("htmx:load", function (event) { enhanceAll(event.detail.elt); });
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", function () { enhanceAll(document); });
+  else enhanceAll(document);
+})();
