@@ -69,10 +69,17 @@
     });
     if (option) {
       input.setAttribute("aria-activedescendant", option.id);
-      option.scrollIntoView({ block: "nearest" });
+      keepInView(panel(input), option);
     } else {
       input.removeAttribute("aria-activedescendant");
     }
+  }
+  /* Scroll the suggestions (only them, never the filters or the page) to show the active one. */
+  function keepInView(box, option) {
+    if (!box || box.scrollHeight <= box.clientHeight) return;
+    var outer = box.getBoundingClientRect(), inner = option.getBoundingClientRect();
+    if (inner.top < outer.top) box.scrollTop -= outer.top - inner.top;
+    else if (inner.bottom > outer.bottom) box.scrollTop += inner.bottom - outer.bottom;
   }
   function open(input) {
     var p = panel(input);

@@ -108,6 +108,25 @@ def test_word_starts_come_first_then_the_most_recent(people):
     assert found("example") == [2, 6, 5, 4, 3, 8, 1, 7]
 
 
+def test_one_or_two_letters_match_the_start_of_a_word(people):
+    assert found("vi") == [1]  # Virtanen
+    assert found("an") == [1]  # Anna, not Joanna
+    assert found("jo sm") == [2]
+    assert found("z") == [3]
+    assert found("村") == [6]  # but a script without spaces: anywhere
+
+
+def test_postgresql_indexes_the_key_for_parts_of_words():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL index (SQLite reads the table)")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'customer_search_trgm'")
+        (definition,) = cursor.fetchone()
+    assert "gin" in definition and "gin_trgm_ops" in definition
+
+
 def test_no_match_and_nonsense(people):
     lookup = lookup_customers(query="nobody-like-this")
     assert (lookup.matches, lookup.total) == ([], 0)
