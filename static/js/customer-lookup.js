@@ -74,12 +74,11 @@
       input.removeAttribute("aria-activedescendant");
     }
   }
-  /* Scroll the suggestions (only them, never the filters or the page) to show the active one. */
+  /* The suggestions never scroll themselves (static/css/app.css): bring the active one into the
+     window if it is out of it (a short screen), vertically only. */
   function keepInView(box, option) {
-    if (!box || box.scrollHeight <= box.clientHeight) return;
-    var outer = box.getBoundingClientRect(), inner = option.getBoundingClientRect();
-    if (inner.top < outer.top) box.scrollTop -= outer.top - inner.top;
-    else if (inner.bottom > outer.bottom) box.scrollTop += inner.bottom - outer.bottom;
+    var rect = option.getBoundingClientRect();
+    if (rect.top < 0 || rect.bottom > window.innerHeight) option.scrollIntoView({ block: "nearest", inline: "nearest" });
   }
   function open(input) {
     var p = panel(input);
