@@ -56,6 +56,8 @@
     var value = hidden(input);
     value.value = number;
     value.setAttribute("value", number);
+    var clear = field(input).querySelector("[data-combo-clear]");
+    if (clear) clear.hidden = !number;
   }
 
   function say(input, text) {
@@ -194,6 +196,12 @@
     if (event.target.closest && event.target.closest("[data-combo] .combo-panel")) event.preventDefault();
   });
   document.addEventListener("click", function (event) {
+    var clear = event.target.closest && event.target.closest("[data-combo] [data-combo-clear]");
+    if (clear) {
+      var box = field(clear).querySelector(SELECTOR);
+      if (box) { close(box); apply(box, "", ""); say(box, "Customer cleared"); box.focus(); }
+      return;
+    }
     var option = event.target.closest && event.target.closest('[data-combo] [role="option"]');
     if (!option) return;
     var input = field(option).querySelector(SELECTOR);

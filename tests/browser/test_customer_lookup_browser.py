@@ -132,6 +132,14 @@ def test_choosing_with_the_pointer(signed_in_page, customers):
     expect(page).to_have_url(re.compile(r"customer=34"))
     expect(page).to_have_url(re.compile(r"direction=incoming"))  # composes with the other filters
     expect(page.locator("h1.list-title")).to_have_text("Борис Пастернак")
+    # The clear button drops the customer and keeps the rest.
+    page.get_by_role("button", name="Clear the customer").click()
+    expect(page).not_to_have_url(re.compile(r"customer="))
+    expect(page).to_have_url(re.compile(r"direction=incoming"))
+    expect(page.locator("h1.list-title")).not_to_have_text("Борис Пастернак")
+    expect(field(page)).to_have_value("")
+    expect(field(page)).to_be_focused()
+    expect(page.get_by_role("button", name="Clear the customer")).to_be_hidden()
 
 
 def test_without_javascript_the_field_takes_a_number(new_page, staff_user, customers):

@@ -214,6 +214,14 @@ def test_the_lookup_answers_options_for_htmx(staff_client, people):
     assert "<html" not in html
 
 
+def test_the_lookup_costs_the_same_queries_however_many_match(staff_client, people, django_assert_num_queries):
+    staff_client.get("/customers/lookup/", {"q": "x"}, HTTP_HX_REQUEST="true")  # the session, warmed
+    with django_assert_num_queries(3):  # the session, the user, the customers
+        staff_client.get("/customers/lookup/", {"q": "example"}, HTTP_HX_REQUEST="true")
+    with django_assert_num_queries(3):
+        staff_client.get("/customers/lookup/", {"q": "qwxz"}, HTTP_HX_REQUEST="true")
+
+
 def test_the_lookup_says_when_nothing_matches(staff_client, people):
     html = staff_client.get("/customers/lookup/", {"q": "qwxz"}, HTTP_HX_REQUEST="true").content.decode()
     assert OPTION.findall(html) == []
