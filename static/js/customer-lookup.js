@@ -141,23 +141,40 @@
     if (!box || box.dataset.query !== input.value.trim().slice(0, 100)) return close(input); // stale
     say(input, box.dataset.status || "");
     setActive(input, null);
-    if (document.activeElement === input) open(input); else close(input);
+    var pending = input.dataset.pending, all = options(input);
+    delete input.dataset.pending;
+    if (document.activeElement !== input) return close(input);
+    if (pending === "choose" && all.length) return choose(input, all[0]);
+    open(input);
+    if ((pending === "first" || pending === "last") && all.length) setActive(input, all[pending === "first" ? 0 : all.length - 1]);
   });
+
+  /* Whether the options on show answer the text in the field now (typing makes them stale until
+     the next answer: a key pressed meanwhile waits for it, see "pending"). */
+  function fresh(input) {
+    var box = listbox(input);
+    return !!box && box.dataset.query === input.value.trim().slice(0, 100);
+  }
+  function whenAnswered(input, action) {
+    input.dataset.pending = action;
+    lookup(input);
+  }
 
   document.addEventListener("keydown", function (event) {
     var input = event.target;
     if (!isCombo(input) || event.ctrlKey || event.metaKey) return;
-    var all = options(input), current = active(input), at = all.indexOf(current);
+    var upToDate = fresh(input), all = upToDate ? options(input) : [], current = upToDate ? active(input) : null;
+    var at = all.indexOf(current), text = input.value.trim();
     switch (event.key) {
       case "ArrowDown":
       case "ArrowUp": {
         event.preventDefault();
         event.stopPropagation();
-        if (!isOpen(input) || !all.length) {
-          if (all.length && input.value.trim()) open(input); else { lookup(input); return; }
-          if (event.altKey) return; // Alt+Down opens without moving
-        }
         var down = event.key === "ArrowDown";
+        if (!text) return;
+        if (!upToDate) { whenAnswered(input, down ? "first" : "last"); return; }
+        if (!all.length) return;
+        if (!isOpen(input)) { open(input); if (event.altKey) return; } // Alt+Down opens without moving
         var next = at < 0 ? (down ? 0 : all.length - 1) : (at + (down ? 1 : -1) + all.length) % all.length;
         setActive(input, all[next]);
         return;
@@ -165,13 +182,10 @@
       case "Enter":
         event.preventDefault(); // never the form's own submit: the filter is applied by apply()
         event.stopPropagation();
-        if (isOpen(input) && all.length && !/^#?\d+$/.test(input.value.trim())) {
-          choose(input, current || all[0]);
-        } else if (!commitText(input, false)) {
-          lookup(input);
-        } else {
-          close(input);
-        }
+        if (isOpen(input) && current) choose(input, current);
+        else if (!text || /^#?\d+$/.test(text) || text === input.dataset.chosen) { close(input); commitText(input, false); }
+        else if (upToDate && all.length) choose(input, all[0]);
+        else if (!upToDate) whenAnswered(input, "choose");
         return;
       case "Escape":
         if (isOpen(input)) {
@@ -216,6 +230,33 @@
     if (!isCombo(input)) return;
     close(input);
     commitText(input, true);
+  });
+
+  /* Back / Forward: htmx puts back a snapshot of the page taken when it was left, and the field
+     may show another customer than the address names. The address wins; the name is asked of the
+     lookup (the customer's number finds them first). */
+  function followAddress(input) {
+    var number = new URLSearchParams(location.search).get("customer") || "";
+    if (!/^\d*$/.test(number)) number = "";
+    close(input);
+    if (number === hidden(input).value && number === (input.dataset.value || "")) return;
+    remember(input, number, number);
+    input.value = number;
+    if (!number || !window.fetch) return;
+    fetch(input.getAttribute("hx-get") + "?q=" + encodeURIComponent(number), { headers: { "HX-Request": "true" } })
+      .then(function (response) { return response.ok ? response.text() : ""; })
+      .then(function (html) {
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        var option = doc.querySelector('[role="option"][data-value="' + number + '"]');
+        if (option && hidden(input).value === number && input.value === number) {
+          remember(input, option.dataset.label, number);
+          input.value = option.dataset.label;
+        }
+      })
+      .catch(function () { /* the number stays: it is the filter */ });
+  }
+  document.addEventListener("htmx:historyRestore", function () {
+    document.querySelectorAll(SELECTOR).forEach(function (input) { enhance(input); followAddress(input); });
   });
 
   document.addEventListener("htmx:load", function (event) { enhanceAll(event.detail.elt); });

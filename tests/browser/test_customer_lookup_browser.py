@@ -154,3 +154,49 @@ def test_without_javascript_the_field_takes_a_number(new_page, staff_user, custo
     page.click("button:text('Find')")
     page.click("text=Joanna Smith")
     expect(page).to_have_url(re.compile(r"customer=32"))
+
+
+def test_back_and_forward_show_the_customer_of_the_address(signed_in_page, customers):
+    page = signed_in_page
+    page.goto("/")
+    box = field(page)
+    for typed, pk, name in (("zoe", 33, "Zoë Ærøskøbing"), ("борис", 34, "Борис Пастернак")):
+        box.click()
+        box.fill("")
+        box.type(typed, delay=30)
+        expect(listbox(page).locator("[role=option]")).to_have_count(1)
+        page.keyboard.press("ArrowDown")
+        page.keyboard.press("Enter")
+        expect(page).to_have_url(re.compile(rf"customer={pk}"))
+        expect(page.locator("h1.list-title")).to_have_text(name)
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"customer=33"))
+    expect(page.locator("h1.list-title")).to_have_text("Zoë Ærøskøbing")
+    expect(field(page)).to_have_value("Zoë Ærøskøbing")
+    expect(page.locator("#id_customer_value")).to_have_value("33")
+    page.go_back()
+    expect(page).not_to_have_url(re.compile(r"customer="))
+    expect(field(page)).to_have_value("")
+    expect(page.locator("#id_customer_value")).to_have_value("")
+    page.go_forward()
+    expect(page).to_have_url(re.compile(r"customer=33"))
+    expect(field(page)).to_have_value("Zoë Ærøskøbing")
+    assert page.errors == []
+
+
+def test_a_key_pressed_before_the_suggestions_arrive_waits_for_them(signed_in_page, customers):
+    page = signed_in_page
+    page.goto("/?customer=33")
+    box = field(page)
+    expect(box).to_have_value("Zoë Ærøskøbing")
+    box.click()
+    box.fill("")
+    page.keyboard.type("пастер")  # no pause: the suggestions for it are not there yet
+    page.keyboard.press("Enter")  # the best match, once they are
+    expect(page).to_have_url(re.compile(r"customer=34"))
+    expect(page.locator("h1.list-title")).to_have_text("Борис Пастернак")
+    box.fill("")
+    page.keyboard.type("virt")
+    page.keyboard.press("ArrowDown")  # the first suggestion, once they are there
+    expect(box).to_have_attribute("aria-activedescendant", "customer-option-31")
+    assert "customer=34" in page.url  # nothing chosen yet
