@@ -104,7 +104,8 @@
     if (changed) hidden(input).dispatchEvent(new Event("change", { bubbles: true }));
   }
   function choose(input, option) {
-    if (window.htmx) htmx.trigger(input, "htmx:abort"); // a suggestion still on its way is stale now
+    // A suggestion still on its way is stale now (the event must not bubble: it would abort the form's request).
+    input.dispatchEvent(new CustomEvent("htmx:abort", { bubbles: false }));
     close(input);
     apply(input, option.dataset.label, option.dataset.value);
     say(input, option.dataset.label + " chosen");

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from inbox.models import CoworkerMessage
 from inbox.sync.customers import refresh_customers
-from tests.mailbox.inbox_fixtures import BASE_TIME, make_message
+from tests.mailbox.test_customer_lookup import BASE_TIME, make_message
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -181,7 +181,8 @@ def test_back_and_forward_show_the_customer_of_the_address(signed_in_page, custo
     page.go_forward()
     expect(page).to_have_url(re.compile(r"customer=33"))
     expect(field(page)).to_have_value("Zoë Ærøskøbing")
-    assert page.errors == []
+    # htmx reports the requests that Back cut short (the live poll's) as errors: nothing else may appear.
+    assert [e for e in page.errors if not re.match(r"htmx:(sendAbort|afterRequest), \[object HTMLDivElement\]", e)] == []
 
 
 def test_a_key_pressed_before_the_suggestions_arrive_waits_for_them(signed_in_page, customers):
