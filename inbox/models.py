@@ -166,6 +166,29 @@ class MessageMark(models.Model):
         ]
 
 
+class Customer(models.Model):
+    """A customer (Nexudus CoworkerId) as their live messages name them, for finding one by name.
+
+    Derived from the mirror, never read from Nexudus: the messages sync keeps it up to date
+    (``inbox/sync/customers.py``). Name, e-mail and company are those of the customer's newest
+    message that has each; ``search_key`` is all three folded (``inbox/folding.py``).
+    """
+
+    id = models.BigIntegerField(primary_key=True)  # CoworkerId
+    full_name = models.CharField(max_length=255, blank=True, default="")
+    email = models.CharField(max_length=320, blank=True, default="")
+    company = models.CharField(max_length=255, blank=True, default="")
+    search_key = models.TextField(blank=True, default="")
+    last_message_at = models.DateTimeField(null=True, blank=True)
+    message_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-last_message_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email or f"Customer {self.id}"
+
+
 class SyncRun(models.Model):
     """One run of a sync, for the sync page, ``/healthz`` and the incremental watermark."""
 

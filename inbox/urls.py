@@ -3,6 +3,7 @@
 from inbox.accounts import views as accounts
 from inbox.auth import views as auth
 from inbox.exports import views as export
+from inbox.mailbox import customer_views as customers
 from inbox.mailbox import message_views as message
 from inbox.mailbox import views as mailbox
 from inbox.ops import healthz
@@ -12,6 +13,7 @@ urlpatterns = [
     *auth.urlpatterns,
     *mailbox.urlpatterns,
     *message.urlpatterns,
+    *customers.urlpatterns,
     *export.urlpatterns,
     *accounts.urlpatterns,
     *sync.urlpatterns,

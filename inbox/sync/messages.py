@@ -15,6 +15,7 @@ from django.utils import timezone
 from inbox.models import SyncRun
 
 from .context import RunContext
+from .customers import refresh_after_messages_sync
 from .rows import MESSAGES
 
 logger = logging.getLogger(__name__)
@@ -75,6 +76,7 @@ def messages_work(ctx: RunContext, mode: str) -> None:
         server_clock.close()
     if mode == Mode.FULL:
         ctx.soft_delete_unseen(MESSAGES, seen, client.get_messages)
+    refresh_after_messages_sync(seen.ids, full=mode == Mode.FULL)  # the customers table (sync/customers.py)
     ctx.save_progress(
         watermark=_next_watermark(
             local_start=local_start, server_start=server_clock.at,

@@ -1,0 +1,101 @@
+"""Finding a customer by name, e-mail, company or number: the suggestions of the customer field.
+
+Reads the customers table (``Customer``, kept by the messages sync: ``inbox/sync/customers.py``).
+Both the typed text and the table's ``search_key`` are folded the same way (``inbox/folding.py``),
+so matching ignores letter case and accents in any script, and is a plain substring test that
+both databases answer alike (``LIKE '%...%'``, escaped by Django): CJK names have no spaces to
+split words on, so a part of a name must be found anywhere.
+
+A word of one or two letters matches only the start of a word ("mu": Müller, not Samuel), save in
+scripts written without spaces. Ordered usefully: the customer whose number was typed, then the
+customers with a word starting with the text ("ann" → Anna before Joanna), then the rest; within
+each, the most recently written to first. One query: the matches, their order, the first ``limit`` and how many match
+(a window count) in one pass over the table (20,000 customers: 2-4 ms on SQLite), or over
+PostgreSQL's trigram index of the key (``inbox/platform/customer_search.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Case, Count, IntegerField, Q, Value, When, Window
+
+from inbox.folding import fold
+from inbox.models import Customer
+
+LOOKUP_LIMIT = 8
+MAX_LOOKUP_LENGTH = 100  # characters of the typed text that are used
+MAX_ID = 2**63 - 1
+MAX_WORDS = 6
+MIN_ANYWHERE = 3  # shorter words match the start of a word only
+
+
+@dataclass(frozen=True)
+class CustomerLookup:
+    """What a person typed, the first matches (best first) and how many customers match in all."""
+
+    query: str
+    matches: list[Customer] = field(default_factory=list)
+    total: int = 0
+    number: int | None = None  # the text is a customer number (Enter filters by it, matched or not)
+
+    @property
+    def more(self) -> int:
+        return max(0, self.total - len(self.matches))
+
+
+def _unspaced(char: str) -> bool:
+    """A letter of a script written without spaces between words (CJK, kana, Thai, Khmer ...)."""
+    code = ord(char)
+    return (0x0E00 <= code <= 0x109F or 0x1780 <= code <= 0x17FF or 0x3040 <= code <= 0x30FF
+            or 0x3400 <= code <= 0x9FFF or 0xF900 <= code <= 0xFAFF or code >= 0x20000)
+
+
+def _anywhere(word: str) -> bool:
+    """Whether ``word`` is looked for anywhere, or only at the start of a word: one or two letters
+    start too many words' insides to be useful ("mu" is Müller, not Samuel), and a trigram index
+    serves only word starts for them. Scripts without spaces are always looked for anywhere."""
+    return len(word) >= MIN_ANYWHERE or any(_unspaced(c) for c in word)
+
+
+def _number(text: str) -> int | None:
+    text = text.strip().lstrip("#")
+    if text.isascii() and text.isdigit() and 0 < int(text) <= MAX_ID:
+        return int(text)
+    return None
+
+
+def lookup_customers(*, query: str, limit: int = LOOKUP_LIMIT) -> CustomerLookup:
+    """The customers matching ``query`` (every word of it, in name, e-mail or company)."""
+    query = (query or "").strip()[:MAX_LOOKUP_LENGTH]
+    folded = fold(query)
+    number = _number(query)
+    if not folded and number is None:
+        return CustomerLookup(query=query)
+    matching = Q()
+    for word in folded.split()[:MAX_WORDS]:
+        matching &= Q(search_key__contains=word if _anywhere(word) else " " + word)
+    rank = [When(search_key__contains=" " + folded, then=Value(1))] if folded else []
+    if number is not None:
+        matching |= Q(pk=number)
+        rank.insert(0, When(pk=number, then=Value(2)))
+    rows = list(
+        Customer.objects.filter(matching)
+        .annotate(
+            rank=Case(*rank, default=Value(0), output_field=IntegerField()),
+            total=Window(Count("pk")),
+        )
+        .only("id", "full_name", "email", "company", "last_message_at", "message_count")
+        .order_by("-rank", "-last_message_at", "-id")[:limit]
+    )
+    return CustomerLookup(query=query, matches=rows, total=rows[0].total if rows else 0, number=number)
+
+
+def customer_name(coworker_id: int | None) -> str:
+    """What to call customer ``coworker_id`` in a heading: their name, else e-mail, else their number."""
+    if coworker_id is None:
+        return ""
+    row = Customer.objects.filter(pk=coworker_id).values_list("full_name", "email").first()
+    if row and (row[0] or row[1]):
+        return row[0] or row[1]
+    return f"Customer {coworker_id}"
