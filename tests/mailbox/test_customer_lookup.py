@@ -4,7 +4,6 @@ customers table behind it, and the inbox naming the customer it is filtered by."
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import re
 
 import pytest
@@ -12,23 +11,21 @@ import pytest
 from inbox.folding import fold, search_key
 from inbox.mailbox.customers import LOOKUP_LIMIT, customer_name, lookup_customers
 from inbox.models import CoworkerMessage, Customer
+from tests.factories import build_message
 from inbox.sync.customers import customers_of_messages, refresh_after_messages_sync, refresh_customers
 
 pytestmark = pytest.mark.django_db
 
 BASE_TIME = dt.datetime(2025, 3, 10, 9, 0, tzinfo=dt.UTC)
-_ids = itertools.count(900_000)
 
 
 def make_message(**fields) -> CoworkerMessage:
-    """An unsaved message to or from a customer: the fields these tests are about, given by each."""
-    pk = next(_ids)
+    """An unsaved message (tests/factories.py) with the customer fields these tests are about."""
     defaults = dict(
-        id=pk, coworker_id=7001, coworker_full_name="Zoë Ærøskøbing", coworker_email="zoe@example.dk",
-        coworker_company_name="Kōbō KK", email_account_id=None, subject=f"Message {pk}",
-        body=f"<p>Body of {pk}</p>", body_text=f"Body of {pk}", incoming=True, created_on=BASE_TIME,
+        coworker_id=7001, coworker_full_name="Zoë Ærøskøbing", coworker_email="zoe@example.dk",
+        coworker_company_name="Kōbō KK", email_account=None, created_on=BASE_TIME,
     )
-    return CoworkerMessage(**{**defaults, **fields})
+    return build_message(**{**defaults, **fields})
 
 # (CoworkerId, name, e-mail, company, minutes after BASE_TIME of their newest message)
 PEOPLE = [
