@@ -246,6 +246,43 @@
       htmx.ajax("GET", url, { source: reader, target: reader, swap: "innerHTML" });
     }
   }
+  /* Marks made since a snapshot was taken (opening, the buttons, u, bulk; in any page of this tab):
+     a restored list shows every row as read or unread as it is now. Newest last, at most 2,000. */
+  var MARKS_KEY = "helpdesk-marks";
+  function storedMarks() {
+    try { return JSON.parse(sessionStorage.getItem(MARKS_KEY) || "[]"); } catch (e) { return []; }
+  }
+  function rememberMarks(ids, unread) {
+    var wanted = ids.map(String);
+    var marks = storedMarks().filter(function (m) { return wanted.indexOf(m[0]) < 0; });
+    wanted.forEach(function (id) { marks.push([id, unread ? 1 : 0]); });
+    try { sessionStorage.setItem(MARKS_KEY, JSON.stringify(marks.slice(-2000))); } catch (e) { /* full or private */ }
+  }
+  function applyMarks() {
+    storedMarks().forEach(function (m) {
+      var item = row(m[0]);
+      if (item && item.dataset.unread !== String(m[1])) setRowUnread(item, m[1] === 1);
+    });
+  }
+  document.body.addEventListener("messageMarked", function (event) {
+    var detail = event.detail || {};
+    if (detail.id) rememberMarks([detail.id], !!detail.unread);
+  });
+  document.body.addEventListener("messagesMarked", function (event) {
+    var detail = event.detail || {};
+    if (detail.ids) rememberMarks(detail.ids, !!detail.unread);
+  });
+  // "Mark all" changes rows no snapshot can know: the views held for Back are asked of the server again.
+  document.addEventListener("submit", function (event) {
+    if (event.target.closest && event.target.closest("form.mark-all")) {
+      try { sessionStorage.removeItem("htmx-history-cache"); } catch (e) { /* private mode */ }
+    }
+  });
+  // A page the browser kept whole (back-forward cache) is brought up to date the same way.
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) applyMarks();
+  });
+
   // The list scrolls in its own pane at wide screens: its place is kept with the snapshot.
   document.body.addEventListener("htmx:historyItemCreated", function (event) {
     var pane = document.querySelector(".list-pane");
@@ -256,6 +293,7 @@
     currentId = current ? current.dataset.id : null;
     openId = null;
     filtersFromUrl();
+    applyMarks();
     if (document.getElementById("reader") && document.getElementById("reader").dataset.openUrl) loadOpenMessage();
     else readerFromUrl();
     var item = event.detail && event.detail.item, pane = document.querySelector(".list-pane");
@@ -387,6 +425,9 @@
 
   function start() {
     renderTimes(document);
+    // A page loaded again by Back (after another page) may get the browser's remembered form state
+    // of another entry: the address decides.
+    if (document.getElementById("filters")) filtersFromUrl();
     var open = document.querySelector("#rows > li.open");
     if (open) { openId = open.dataset.id; currentId = openId; }
     loadOpenMessage();

@@ -54,15 +54,22 @@ def eventually(read, wanted, timeout: float = 5.0):
         time.sleep(0.05)
 
 
-def assert_view(page, mirror, user, filters: InboxFilters, *, more_rows: bool = False) -> None:  # noqa: F811
+def assert_view(page, mirror, user, filters: InboxFilters, *, more_rows: bool = False,  # noqa: F811
+                read_since: int | None = None) -> None:
     """The address, the form, the list (its rows are the view's, in order), the heading, the counts
-    and the title all say the same view."""
+    and the title all say the same view. ``read_since``: a message opened (so read) after this list
+    was drawn; like the live list, the restored one still shows it (as read) until the view reloads,
+    while the counts are fresh."""
     wanted = {name: [value] for name, value in filters.to_params().items()}
     page.wait_for_url(lambda url: urlsplit(url).path == "/" and parse_qs(urlsplit(url).query) == wanted)
     wanted_form = {"unread": filters.unread, "direction": filters.direction or "", "q": filters.q or "",
                    "account": "", "customer": ""}
     eventually(lambda: page.evaluate(FORM_STATE), wanted_form)
+    mark = mirror.marks.pop((user.pk, read_since), None) if read_since else None
     expected = expected_ids(mirror, user, filters)
+    if read_since:
+        mirror.marks[(user.pk, read_since)] = mark
+        eventually(lambda: page.locator(f"#msg-{read_since}").get_attribute("data-unread"), "0")
     if more_rows:
         eventually(lambda: row_ids(page), expected)  # every page that infinite scroll had loaded is back
     else:
@@ -244,4 +251,33 @@ def test_the_title_names_the_view_and_its_unread_count(new_page, staff_user, mir
     page.wait_for_load_state("networkidle")
     page.uncheck("input[name=unread]")
     expect(page).to_have_title("Search · Help desk")
+    assert page.errors == [], page.errors
+
+
+@VIEWPORTS
+def test_back_across_another_page(new_page, staff_user, mirror, viewport):  # noqa: F811
+    """Views left for a page of its own (a message's full page) come back as their addresses say."""
+    page = new_page(staff_user, viewport=viewport)
+    page.goto("/")
+    show_filters(page)
+    page.check("input[name=unread]")
+    assert_view(page, mirror, staff_user, InboxFilters(unread=True))
+    page.check("input[name=direction][value=incoming]")
+    assert_view(page, mirror, staff_user, InboxFilters(unread=True, direction="incoming"))
+    first = row_ids(page)[0]
+    page.locator(f"#msg-{first} .msg-link").click()
+    assert_open(page, first, mirror, staff_user)
+    page.click("#reader a.message-nav-full")  # another document
+    expect(page.locator("h1.message-subject")).to_be_visible()
+    page.go_back()  # drawn again by the server: read now, the message is out of the unread list but in the reader
+    expect(page).to_have_url(re.compile(rf"open={first}$"))
+    expect(page.locator(f'#reader .message[data-message-id="{first}"]')).to_be_visible()
+    expect(page.locator("#inbox")).to_have_class(re.compile(r"\breading\b"))
+    assert page.evaluate(FORM_STATE) == {"unread": True, "direction": "incoming", "q": "", "account": "", "customer": ""}
+    page.go_back()
+    assert_view(page, mirror, staff_user, InboxFilters(unread=True, direction="incoming"), read_since=first)
+    page.go_back()
+    assert_view(page, mirror, staff_user, InboxFilters(unread=True), read_since=first)
+    page.go_back()
+    assert_view(page, mirror, staff_user, InboxFilters())
     assert page.errors == [], page.errors
