@@ -71,8 +71,10 @@ def inbox_counts(request: HttpRequest) -> HttpResponse:
             counts = cached_message_counts(user=request.user, filters=form.filters)
     except SearchTooBroad as exc:
         return HttpResponse(render_to_string("inbox/counts.html#too-broad", {"reason": str(exc)}))
-    template = "inbox/counts.html#counts" if is_fragment(request) else "inbox/counts.html"
-    return render(request, template, {"counts": counts, "filters": form.filters})
+    fragment = is_fragment(request)
+    template = "inbox/counts.html#counts" if fragment else "inbox/counts.html"
+    # In the inbox's sidebar the fragment also names the page: "(12) Unread · Help desk".
+    return render(request, template, {"counts": counts, "filters": form.filters, "in_inbox": fragment})
 
 
 @require_GET

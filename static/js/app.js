@@ -120,14 +120,17 @@
     // htmx 2 files its next history snapshot under this key: keep it in step with the address.
     try { sessionStorage.setItem("htmx-current-path-for-history", url); } catch (e) { /* private mode */ }
   }
+  /* Closing always leaves no pane behind (a history snapshot may hold a half-open one): no
+     "reading" class, an empty pane, no open row. True when a message was open. */
   function closeReader(keepUrl) {
     var box = inbox(), reader = document.getElementById("reader");
-    if (!box || !box.classList.contains("reading")) return false;
+    if (!box) return false;
+    var wasOpen = box.classList.contains("reading");
     box.classList.remove("reading");
-    if (reader) reader.innerHTML = "";
+    if (reader) { reader.innerHTML = ""; delete reader.dataset.openUrl; }
     markOpen(null);
-    if (!keepUrl) replaceUrl(urlWithOpen(null));
-    return true;
+    if (!keepUrl && wasOpen) replaceUrl(urlWithOpen(null));
+    return wasOpen;
   }
   /* ?open=<Id> on a page load (or a history restore the server answered): fill the pane. */
   function loadOpenMessage() {
@@ -189,12 +192,123 @@
     var message = document.querySelector("#reader .message[data-message-id]");
     if (message && message.dataset.messageId !== openId) markOpen(message.dataset.messageId);
   });
-  document.addEventListener("htmx:historyRestore", function () {
-    var open = document.querySelector("#rows > li.open");
-    openId = open ? open.dataset.id : null;
+  /* --- History: Back / Forward restore a view that agrees with its address ------------------
+     htmx restores the body from its snapshot (taken when the next address was pushed, so it holds
+     the list, heading and counts of this view), but a snapshot is innerHTML: the filters' ticked
+     boxes, radios and typed values are properties it cannot hold, and the reader pane is caught
+     as it was while the next message loaded. So after every restore the form is set from the
+     address, the pane follows ?open= (closed, or showing that message), the counts reload (the
+     section's "load" trigger) and the title follows them. A restore the server answered (cache
+     miss) is already right; the same steps are harmless there. */
+  function filtersFromUrl() {
+    var form = document.getElementById("filters");
+    if (!form) return;
+    var params = new URLSearchParams(location.search);
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name || el.type === "submit" || el.type === "button" || el.type === "reset") return;
+      var values = params.getAll(el.name);
+      if (el.type === "checkbox") el.checked = values.indexOf(el.value) >= 0;
+      else if (el.type === "radio") el.checked = (values[0] || "") === el.value;
+      else if (el.tagName === "SELECT") {
+        el.value = values[0] || "";
+        if (el.selectedIndex < 0) el.selectedIndex = 0;
+      } else el.value = values[0] || "";
+    });
+    // Controls whose shown state is more than their value (a combobox's label) listen for this.
+    form.dispatchEvent(new CustomEvent("filtersRestored", { bubbles: true }));
+  }
+  function openFromUrl() {
+    var id = new URLSearchParams(location.search).get("open");
+    return id && /^\d{1,19}$/.test(id) ? id : null;
+  }
+  /* The reader's address for message `id` in the view of the current address. */
+  function messageUrl(id) {
+    var reader = document.getElementById("reader");
+    var base = reader && reader.dataset.messageUrl; // /messages/0/
+    if (!base) return null;
+    var params = new URLSearchParams(location.search);
+    params.delete("open");
+    params.delete("after");
+    var query = params.toString();
+    return base.replace(/0\/$/, id + "/") + (query ? "?" + query : "");
+  }
+  function readerFromUrl() {
+    var reader = document.getElementById("reader"), box = inbox();
+    if (!reader || !box) return;
+    var id = openFromUrl();
+    if (!id) { closeReader(true); return; }
+    box.classList.add("reading");
+    markOpen(id);
+    if (reader.querySelector('.message[data-message-id="' + id + '"]')) return;
+    var url = messageUrl(id);
+    if (url && window.htmx) {
+      reader.innerHTML = "";
+      htmx.ajax("GET", url, { source: reader, target: reader, swap: "innerHTML" });
+    }
+  }
+  /* Marks made since a snapshot was taken (opening, the buttons, u, bulk; in any page of this tab):
+     a restored list shows every row as read or unread as it is now. Newest last, at most 2,000. */
+  var MARKS_KEY = "helpdesk-marks";
+  function storedMarks() {
+    try { return JSON.parse(sessionStorage.getItem(MARKS_KEY) || "[]"); } catch (e) { return []; }
+  }
+  function rememberMarks(ids, unread) {
+    var wanted = ids.map(String);
+    var marks = storedMarks().filter(function (m) { return wanted.indexOf(m[0]) < 0; });
+    wanted.forEach(function (id) { marks.push([id, unread ? 1 : 0]); });
+    try { sessionStorage.setItem(MARKS_KEY, JSON.stringify(marks.slice(-2000))); } catch (e) { /* full or private */ }
+  }
+  function applyMarks() {
+    storedMarks().forEach(function (m) {
+      var item = row(m[0]);
+      if (item && item.dataset.unread !== String(m[1])) setRowUnread(item, m[1] === 1);
+    });
+  }
+  document.body.addEventListener("messageMarked", function (event) {
+    var detail = event.detail || {};
+    if (detail.id) rememberMarks([detail.id], !!detail.unread);
+  });
+  document.body.addEventListener("messagesMarked", function (event) {
+    var detail = event.detail || {};
+    if (detail.ids) rememberMarks(detail.ids, !!detail.unread);
+  });
+  // "Mark all" changes rows no snapshot can know: the views held for Back are asked of the server again.
+  document.addEventListener("submit", function (event) {
+    if (event.target.closest && event.target.closest("form.mark-all")) {
+      try { sessionStorage.removeItem("htmx-history-cache"); } catch (e) { /* private mode */ }
+    }
+  });
+  // A page the browser kept whole (back-forward cache) is brought up to date the same way.
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) applyMarks();
+  });
+
+  // The list scrolls in its own pane at wide screens: its place is kept with the snapshot.
+  document.body.addEventListener("htmx:historyItemCreated", function (event) {
+    var pane = document.querySelector(".list-pane");
+    if (pane && event.detail.item) event.detail.item.listScroll = pane.scrollTop;
+  });
+  document.addEventListener("htmx:historyRestore", function (event) {
     var current = document.querySelector("#rows > li.current");
     currentId = current ? current.dataset.id : null;
-    loadOpenMessage();
+    openId = null;
+    filtersFromUrl();
+    applyMarks();
+    if (document.getElementById("reader") && document.getElementById("reader").dataset.openUrl) loadOpenMessage();
+    else readerFromUrl();
+    var item = event.detail && event.detail.item, pane = document.querySelector(".list-pane");
+    if (item && pane && item.listScroll) pane.scrollTop = item.listScroll;
+    // The row last worked on stays in sight (the layout may have changed with the pane closed);
+    // after htmx puts the window's scroll back (its own next tick).
+    if (current && !openId) window.setTimeout(function () { if (current.isConnected) current.scrollIntoView({ block: "nearest" }); }, 0);
+  });
+  // A view htmx no longer holds is asked of the server: meanwhile the form already says the address.
+  document.body.addEventListener("htmx:historyCacheMiss", filtersFromUrl);
+  // A counts answer for a view already left (its section was replaced meanwhile) is dropped:
+  // it would put the old view's numbers in the title.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    if (target && target.id === "counts" && !document.body.contains(target)) event.detail.shouldSwap = false;
   });
 
   /* Send only the filters that are set: the URL stays short and readable (?unread=1&q=x). */
@@ -229,12 +343,41 @@
       document.querySelectorAll("#rows input.select").forEach(function (box) { box.checked = event.target.checked; });
     }
   });
+  // The reader's Close (and Esc): back to the list, focus on the row that was open.
+  document.addEventListener("click", function (event) {
+    var close = event.target.closest && event.target.closest("#reader [data-close-reader]");
+    if (!close) return;
+    var was = openId;
+    if (!closeReader()) return;
+    var item = was && row(was), link = item && item.querySelector(".msg-link");
+    if (link) { setCurrent(item); link.focus({ preventScroll: false }); }
+  });
   document.addEventListener("click", function (event) {
     var button = event.target.closest && event.target.closest("button[data-confirm]");
     if (button && !window.confirm(button.dataset.confirm)) {
       event.preventDefault();
       event.stopPropagation();
     }
+  }, true);
+
+  /* --- Top bar menu (phones): a button with aria-expanded; Esc or a tap elsewhere closes it ---- */
+  function menuOpen(open, focusToggle) {
+    var toggle = document.getElementById("menu-toggle"), bar = toggle && toggle.closest(".topbar");
+    if (!bar) return false;
+    var was = toggle.getAttribute("aria-expanded") === "true";
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    bar.classList.toggle("menu-open", open);
+    if (!open && was && focusToggle) toggle.focus();
+    return was !== open;
+  }
+  document.addEventListener("click", function (event) {
+    var toggle = document.getElementById("menu-toggle");
+    if (!toggle || !event.target.closest) return;
+    if (event.target.closest("#menu-toggle")) menuOpen(toggle.getAttribute("aria-expanded") !== "true");
+    else if (!event.target.closest("#topbar-menu")) menuOpen(false);
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && menuOpen(false, true)) { event.preventDefault(); event.stopImmediatePropagation(); }
   }, true);
 
   /* --- Keyboard ----------------------------------------------------------------------------- */
@@ -282,6 +425,9 @@
 
   function start() {
     renderTimes(document);
+    // A page loaded again by Back (after another page) may get the browser's remembered form state
+    // of another entry: the address decides.
+    if (document.getElementById("filters")) filtersFromUrl();
     var open = document.querySelector("#rows > li.open");
     if (open) { openId = open.dataset.id; currentId = openId; }
     loadOpenMessage();

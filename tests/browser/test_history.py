@@ -1,0 +1,283 @@
+"""Back and Forward in a real Chromium, at 1440 and 390 px: every view restored is one whose filter
+form, address, list, heading, counts and title agree (htmx's history snapshot holds no ticked boxes,
+and caught the reader pane half-open); the reader never leaves a blank pane behind."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import time
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from playwright.sync_api import expect
+
+from inbox.mailbox.filters import InboxFilters
+from tests.browser.test_inbox_browser import mirror, row_ids, wait_rows  # noqa: F401 (fixture)
+from tests.mailbox.inbox_fixtures import expected_ids
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+WIDE, PHONE = {"width": 1440, "height": 900}, {"width": 390, "height": 844}
+VIEWPORTS = pytest.mark.parametrize("viewport", [WIDE, PHONE], ids=["1440", "390"])
+
+
+def heading(filters: InboxFilters) -> str:
+    if filters == InboxFilters():
+        return "Inbox"
+    if filters.unread:
+        return "Unread received" if filters.direction == "incoming" else "Unread"
+    return "Search" if filters.q else "Filtered"
+
+
+FORM_STATE = """() => {
+  const form = document.getElementById("filters");
+  const radio = form.querySelector("input[name=direction]:checked");
+  return {unread: form.querySelector("input[name=unread]").checked, direction: radio ? radio.value : null,
+          q: form.querySelector("#id_q").value, account: form.querySelector("#id_account").value,
+          customer: form.querySelector("#id_customer").value};
+}"""
+
+
+def show_filters(page) -> None:
+    """On a phone the filters fold under "Filters" while none is set."""
+    more = page.locator("#more-filters")
+    if not more.evaluate("el => el.open"):
+        page.locator("#more-filters > summary").click()
+
+
+def eventually(read, wanted, timeout: float = 5.0):
+    """What ``read()`` says equals ``wanted`` within ``timeout`` (a restore the server answers takes a moment)."""
+    deadline = time.monotonic() + timeout
+    while (got := read()) != wanted:
+        assert time.monotonic() < deadline, f"{got} != {wanted}"
+        time.sleep(0.05)
+
+
+def assert_view(page, mirror, user, filters: InboxFilters, *, more_rows: bool = False,  # noqa: F811
+                read_since: int | None = None) -> None:
+    """The address, the form, the list (its rows are the view's, in order), the heading, the counts
+    and the title all say the same view. ``read_since``: a message opened (so read) after this list
+    was drawn; like the live list, the restored one still shows it (as read) until the view reloads,
+    while the counts are fresh."""
+    wanted = {name: [value] for name, value in filters.to_params().items()}
+    page.wait_for_url(lambda url: urlsplit(url).path == "/" and parse_qs(urlsplit(url).query) == wanted)
+    wanted_form = {"unread": filters.unread, "direction": filters.direction or "", "q": filters.q or "",
+                   "account": "", "customer": ""}
+    eventually(lambda: page.evaluate(FORM_STATE), wanted_form)
+    mark = mirror.marks.pop((user.pk, read_since), None) if read_since else None
+    expected = expected_ids(mirror, user, filters)
+    if read_since:
+        mirror.marks[(user.pk, read_since)] = mark
+        eventually(lambda: page.locator(f"#msg-{read_since}").get_attribute("data-unread"), "0")
+    if more_rows:
+        eventually(lambda: row_ids(page), expected)  # every page that infinite scroll had loaded is back
+    else:
+        eventually(lambda: row_ids(page)[:12], expected[:12])  # the first page (12 rows), maybe more
+    name = heading(filters)
+    expect(page.locator("h1.list-title")).to_have_text(name)
+    unread = len(expected_ids(mirror, user, dataclasses.replace(filters, unread=True)))
+    expect(page.locator('#counts [data-count="unread"]')).to_have_text(f"{unread:,}")
+    expect(page).to_have_title(f"({unread:,}) {name} · Help desk" if unread else f"{name} · Help desk")
+    expect(page.locator("#inbox")).not_to_have_class(re.compile(r"\breading\b"))
+    expect(page.locator("#reader")).to_be_hidden()
+
+
+def assert_open(page, pk: int, mirror, user) -> None:  # noqa: F811
+    """Message ``pk`` is in the reader (and, opened, read for ``user``: the expected counts follow)."""
+    mirror.marks[(user.pk, pk)] = True
+    expect(page.locator(f'#reader .message[data-message-id="{pk}"]')).to_be_visible()
+    expect(page.locator("#inbox")).to_have_class(re.compile(r"\breading\b"))
+    expect(page.locator(f"#msg-{pk}")).to_have_class(re.compile(r"\bopen\b"))
+    assert page.locator("#reader .message").count() == 1
+
+
+def assert_list_takes_the_room(page, viewport) -> None:
+    """No squeezed list beside an empty pane: the list runs to the right edge."""
+    pane = page.locator(".list-pane").bounding_box()
+    assert abs(pane["x"] + pane["width"] - viewport["width"]) <= 1, pane
+
+
+def scroll_to_the_end(page) -> None:
+    for _ in range(40):
+        if not page.locator("#more").count():
+            return
+        page.eval_on_selector(".list-pane", "el => { el.scrollTop = el.scrollHeight; }")
+        page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+        page.wait_for_timeout(200)
+    raise AssertionError("the list never finished loading")
+
+
+@VIEWPORTS
+def test_filter_filter_back_back_forward(new_page, staff_user, mirror, viewport):  # noqa: F811
+    page = new_page(staff_user, viewport=viewport)
+    page.goto("/")
+    assert_view(page, mirror, staff_user, InboxFilters())
+    show_filters(page)
+    page.check("input[name=unread]")
+    assert_view(page, mirror, staff_user, InboxFilters(unread=True))
+    page.check("input[name=direction][value=incoming]")
+    assert_view(page, mirror, staff_user, InboxFilters(unread=True, direction="incoming"))
+
+    page.go_back()
+    assert_view(page, mirror, staff_user, InboxFilters(unread=True))
+    page.go_back()
+    assert_view(page, mirror, staff_user, InboxFilters())
+    page.go_forward()
+    assert_view(page, mirror, staff_user, InboxFilters(unread=True))
+
+    show_filters(page)  # the next change keeps what the restored form shows (the unread box too)
+    page.check("input[name=direction][value=outgoing]")
+    assert_view(page, mirror, staff_user, InboxFilters(unread=True, direction="outgoing"))
+    page.go_back()
+    assert_view(page, mirror, staff_user, InboxFilters(unread=True))
+    page.fill("#id_q", "invoice")  # typed values follow the address too
+    assert_view(page, mirror, staff_user, InboxFilters(unread=True, q="invoice"))
+    page.go_back()
+    assert_view(page, mirror, staff_user, InboxFilters(unread=True))
+    assert page.errors == [] and page.outside == []
+
+
+@VIEWPORTS
+def test_a_view_htmx_no_longer_holds_comes_from_the_server(new_page, staff_user, mirror, viewport):  # noqa: F811
+    page = new_page(staff_user, viewport=viewport)
+    page.goto("/")
+    show_filters(page)
+    page.check("input[name=unread]")
+    assert_view(page, mirror, staff_user, InboxFilters(unread=True))
+    page.check("input[name=direction][value=incoming]")
+    assert_view(page, mirror, staff_user, InboxFilters(unread=True, direction="incoming"))
+    page.evaluate("sessionStorage.removeItem('htmx-history-cache')")  # as after many views
+    page.go_back()
+    assert_view(page, mirror, staff_user, InboxFilters(unread=True))
+    page.go_forward()
+    assert_view(page, mirror, staff_user, InboxFilters(unread=True, direction="incoming"))
+    assert page.errors == [], page.errors
+
+
+@VIEWPORTS
+def test_open_back_forward_never_leaves_a_blank_pane(new_page, staff_user, mirror, viewport):  # noqa: F811
+    page = new_page(staff_user, viewport=viewport)
+    filters = InboxFilters(direction="incoming")
+    page.goto("/?direction=incoming")
+    assert_view(page, mirror, staff_user, filters)
+    ids = expected_ids(mirror, staff_user, filters)
+    page.locator(f"#msg-{ids[1]} .msg-link").click()
+    expect(page).to_have_url(re.compile(rf"/\?direction=incoming&open={ids[1]}$"))
+    assert_open(page, ids[1], mirror, staff_user)
+
+    page.go_back()
+    assert_view(page, mirror, staff_user, filters)
+    if viewport is WIDE:
+        assert_list_takes_the_room(page, viewport)
+    page.locator(f"#msg-{ids[2]} .msg-link").click()  # the list takes clicks and taps
+    assert_open(page, ids[2], mirror, staff_user)
+    expect(page).to_have_url(re.compile(rf"/\?direction=incoming&open={ids[2]}$"))
+    page.go_back()
+    assert_view(page, mirror, staff_user, filters)
+    page.go_forward()  # forward reopens the message
+    expect(page).to_have_url(re.compile(rf"/\?direction=incoming&open={ids[2]}$"))
+    assert_open(page, ids[2], mirror, staff_user)
+    assert page.evaluate(FORM_STATE)["direction"] == "incoming"
+    page.reload()
+    assert_open(page, ids[2], mirror, staff_user)
+    assert page.errors == [], page.errors
+
+
+@VIEWPORTS
+def test_open_close_then_back(new_page, staff_user, mirror, viewport):  # noqa: F811
+    page = new_page(staff_user, viewport=viewport)
+    filters = InboxFilters(direction="incoming")
+    page.goto("/?direction=incoming")
+    ids = expected_ids(mirror, staff_user, filters)
+    wait_rows(page, ids)
+    page.locator(f"#msg-{ids[0]} .msg-link").click()
+    assert_open(page, ids[0], mirror, staff_user)
+    page.click("#reader [data-close-reader]")
+    assert_view(page, mirror, staff_user, filters)
+    if viewport is WIDE:
+        assert_list_takes_the_room(page, viewport)
+    expect(page.locator(f"#msg-{ids[0]}")).not_to_have_class(re.compile(r"\bopen\b"))
+
+    page.locator(f"#msg-{ids[3]} .msg-link").click()
+    assert_open(page, ids[3], mirror, staff_user)
+    page.go_back()  # the entry the first message was opened from (then closed): the list alone
+    assert_view(page, mirror, staff_user, filters)
+    page.go_forward()
+    assert_open(page, ids[3], mirror, staff_user)
+    page.keyboard.press("Escape")
+    assert_view(page, mirror, staff_user, filters)
+    assert page.errors == [], page.errors
+
+
+@VIEWPORTS
+def test_infinite_scroll_then_back(new_page, staff_user, mirror, viewport):  # noqa: F811
+    page = new_page(staff_user, viewport=viewport)
+    page.goto("/")
+    ids = expected_ids(mirror, staff_user, InboxFilters())
+    assert len(ids) > 24  # three pages of 12
+    wait_rows(page, ids)
+    scroll_to_the_end(page)
+    assert row_ids(page) == ids
+
+    far = ids[-3]
+    page.locator(f"#msg-{far} .msg-link").click()  # open one far down, then Back
+    assert_open(page, far, mirror, staff_user)
+    page.go_back()
+    assert_view(page, mirror, staff_user, InboxFilters(), more_rows=True)
+    expect(page.locator(f"#msg-{far}")).to_be_in_viewport()  # where the person was in the list
+
+    show_filters(page)
+    page.check("input[name=unread]")  # another view, then Back: every row loaded is still there
+    assert_view(page, mirror, staff_user, InboxFilters(unread=True))
+    page.go_back()
+    assert_view(page, mirror, staff_user, InboxFilters(), more_rows=True)
+    assert page.errors == [], page.errors
+
+
+def test_the_title_names_the_view_and_its_unread_count(new_page, staff_user, mirror):  # noqa: F811
+    page = new_page(staff_user, viewport=WIDE)
+    page.goto("/?unread=1")
+    unread = len(expected_ids(mirror, staff_user, InboxFilters(unread=True)))
+    expect(page).to_have_title(f"({unread}) Unread · Help desk")
+    first = row_ids(page)[0]
+    page.locator(f"#msg-{first} .msg-link").click()  # reading it: one fewer unread
+    expect(page).to_have_title(f"({unread - 1}) Unread · Help desk")
+    page.click("#reader #message-actions button:has-text('Mark unread')")
+    expect(page).to_have_title(f"({unread}) Unread · Help desk")
+    page.fill("#id_q", "zzzz-nothing")  # no unread message in this view: no number
+    expect(page).to_have_title("Unread · Help desk")
+    page.locator("#id_q").blur()  # its change event asks again (before the box below would cancel it)
+    page.wait_for_load_state("networkidle")
+    page.uncheck("input[name=unread]")
+    expect(page).to_have_title("Search · Help desk")
+    assert page.errors == [], page.errors
+
+
+@VIEWPORTS
+def test_back_across_another_page(new_page, staff_user, mirror, viewport):  # noqa: F811
+    """Views left for a page of its own (a message's full page) come back as their addresses say."""
+    page = new_page(staff_user, viewport=viewport)
+    page.goto("/")
+    show_filters(page)
+    page.check("input[name=unread]")
+    assert_view(page, mirror, staff_user, InboxFilters(unread=True))
+    page.check("input[name=direction][value=incoming]")
+    assert_view(page, mirror, staff_user, InboxFilters(unread=True, direction="incoming"))
+    first = row_ids(page)[0]
+    page.locator(f"#msg-{first} .msg-link").click()
+    assert_open(page, first, mirror, staff_user)
+    page.click("#reader a.message-nav-full")  # another document
+    expect(page.locator("h1.message-subject")).to_be_visible()
+    page.go_back()  # drawn again by the server: read now, the message is out of the unread list but in the reader
+    expect(page).to_have_url(re.compile(rf"open={first}$"))
+    expect(page.locator(f'#reader .message[data-message-id="{first}"]')).to_be_visible()
+    expect(page.locator("#inbox")).to_have_class(re.compile(r"\breading\b"))
+    assert page.evaluate(FORM_STATE) == {"unread": True, "direction": "incoming", "q": "", "account": "", "customer": ""}
+    page.go_back()
+    assert_view(page, mirror, staff_user, InboxFilters(unread=True, direction="incoming"), read_since=first)
+    page.go_back()
+    assert_view(page, mirror, staff_user, InboxFilters(unread=True), read_since=first)
+    page.go_back()
+    assert_view(page, mirror, staff_user, InboxFilters())
+    assert page.errors == [], page.errors

@@ -1,0 +1,234 @@
+"""Phones in a real Chromium (320, 390 and 430 px wide): no page scrolls sideways, the top bar is a
+compact menu whose links are inside the screen, the open reader covers the screen with a Close
+that works (and Esc), targets are at least 24 x 24 px; and a keyboard-only flow from sign-in to
+marking a message unread."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from inbox.models import MessageMark, SyncRun
+from inbox.mailbox.filters import InboxFilters
+from tests.browser.test_inbox_browser import mirror, row_ids, wait_rows  # noqa: F401 (fixture)
+from tests.mailbox.inbox_fixtures import expected_ids
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+WIDTHS = [320, 390, 430]
+PHONE = {"width": 390, "height": 844}
+
+# Whatever sticks out past the right edge of the screen (for the failure message).
+WIDER_THAN_SCREEN = """() => {
+  const width = document.documentElement.clientWidth, out = [];
+  const clipped = el => { for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+    if (getComputedStyle(p).overflowX !== "visible") return true; } return false; };
+  for (const el of document.querySelectorAll("body *")) {
+    const box = el.getBoundingClientRect();
+    if (clipped(el)) continue;  // inside a box that scrolls (a wide table) or clips it
+    if (box.width && box.right > width + 0.5 && getComputedStyle(el).position !== "fixed") {
+      out.push(`${el.tagName.toLowerCase()}${el.id ? "#" + el.id : ""}.${[...el.classList].join(".")} right=${Math.round(box.right)}`);
+    }
+  }
+  return out.slice(0, 8);
+}"""
+
+
+def assert_fits(page, what: str) -> None:
+    page.wait_for_load_state("networkidle")
+    scroll, client = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert scroll <= client, f"{what} scrolls sideways at {client} px: {page.evaluate(WIDER_THAN_SCREEN)}"
+
+
+def small_targets(page, selector: str) -> list[str]:
+    """Visible targets under 24 x 24 px (WCAG 2.5.8)."""
+    return page.eval_on_selector_all(selector, """els => els.filter(el => {
+        const box = el.getBoundingClientRect();
+        return box.width > 0 && box.height > 0 && (box.width < 23.5 || box.height < 23.5);
+      }).map(el => `${el.tagName.toLowerCase()}.${[...el.classList].join(".")} ${el.textContent.trim().slice(0, 20)} ${Math.round(el.getBoundingClientRect().width)}x${Math.round(el.getBoundingClientRect().height)}`)""")
+
+
+@pytest.fixture
+def sync_runs(db):
+    now = timezone.now()
+    SyncRun.objects.create(resource="messages", mode="incremental", status="success", trigger="beat",
+                           started_at=now - dt.timedelta(minutes=3), finished_at=now - dt.timedelta(minutes=2))
+    SyncRun.objects.create(resource="accounts", mode="full", status="failed", trigger="admin",
+                           started_at=now - dt.timedelta(hours=2), finished_at=now - dt.timedelta(hours=2),
+                           error="ConnectionError: the Nexudus API did not answer within 30 seconds " * 3)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_no_page_scrolls_sideways(new_page, admin_user, staff_user, mirror, sync_runs, width):  # noqa: F811
+    viewport = {"width": width, "height": 800}
+    anonymous = new_page(viewport=viewport)
+    anonymous.goto("/login/")
+    assert_fits(anonymous, "the sign-in page")
+
+    page = new_page(admin_user, viewport=viewport)
+    ids = expected_ids(mirror, admin_user, InboxFilters())
+    page.goto("/")
+    wait_rows(page, ids)
+    assert_fits(page, "the inbox")
+    page.goto("/?unread=1&direction=incoming&q=inv")
+    assert_fits(page, "a filtered inbox")
+    page.goto("/")
+    page.locator(f"#msg-{ids[0]} .msg-link").click()
+    expect(page.locator(f'#reader .message[data-message-id="{ids[0]}"]')).to_be_visible()
+    assert_fits(page, "the open reader")
+    message = next(m for m in mirror.messages if m.pk == ids[0])
+    for url, what in [
+        (f"/messages/{ids[0]}/", "a message"),
+        (f"/customers/{message.coworker_id or 7001}/", "a customer"),
+        ("/accounts/", "the mail accounts"),
+        ("/sync/", "the sync page"),
+        ("/lockouts/", "the lock-outs"),
+        ("/messages/1/", "a missing message"),
+        ("/no-such-page/", "the 404 page"),
+    ]:
+        page.goto(url)
+        assert_fits(page, what)
+
+    staff = new_page(staff_user, viewport=viewport)
+    response = staff.goto("/accounts/")
+    assert response.status == 403
+    assert_fits(staff, "the 403 page")
+    assert page.errors == [] or all("404" in e or "403" in e for e in page.errors)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_top_bar_is_a_menu_whose_links_are_on_screen(new_page, admin_user, mirror, width):  # noqa: F811
+    page = new_page(admin_user, viewport={"width": width, "height": 800})
+    page.goto("/")
+    toggle = page.locator("#menu-toggle")
+    expect(toggle).to_be_visible()
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    expect(page.locator("#topbar-menu")).to_be_hidden()
+    bar = page.locator(".topbar").bounding_box()
+    box = toggle.bounding_box()
+    assert box["y"] >= bar["y"] and box["y"] + box["height"] <= bar["y"] + bar["height"]  # inside the bar
+    assert box["x"] + box["width"] <= width
+
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    links = page.locator("#topbar-menu a, #topbar-menu button")
+    expect(links.first).to_be_visible()
+    assert links.count() >= 5  # Inbox, Mail accounts, Sync, Lock-outs, Sign out
+    for i in range(links.count()):
+        link = links.nth(i).bounding_box()
+        assert link["x"] >= 0 and link["y"] >= 0, links.nth(i).inner_text()
+        assert link["x"] + link["width"] <= width and link["y"] + link["height"] <= 800, links.nth(i).inner_text()
+        assert link["height"] >= 24 and link["width"] >= 24
+    assert small_targets(page, "#topbar-menu a, #topbar-menu button, #menu-toggle") == []
+    assert_fits(page, "the open menu")
+
+    page.keyboard.press("Escape")  # closes the menu, focus back on its button
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    expect(page.locator("#topbar-menu")).to_be_hidden()
+    expect(toggle).to_be_focused()
+
+    toggle.click()
+    page.locator("#topbar-menu a", has_text="Sync").click()
+    expect(page).to_have_url(re.compile(r"/sync/$"))
+    expect(page.locator("#menu-toggle")).to_have_attribute("aria-expanded", "false")
+    page.locator("#menu-toggle").click()
+    page.mouse.click(width // 2, 760)  # a tap elsewhere closes it
+    expect(page.locator("#topbar-menu")).to_be_hidden()
+    assert page.errors == []
+
+
+def test_without_javascript_the_top_bar_links_wrap_on_screen(new_page, admin_user, mirror):  # noqa: F811
+    page = new_page(admin_user, viewport={"width": 320, "height": 700}, java_script_enabled=False)
+    page.goto("/")
+    expect(page.locator("#menu-toggle")).to_be_hidden()
+    links = page.locator("#topbar-menu a, #topbar-menu button")
+    for i in range(links.count()):
+        expect(links.nth(i)).to_be_visible()
+        box = links.nth(i).bounding_box()
+        assert 0 <= box["x"] and box["x"] + box["width"] <= 320 and box["y"] >= 0
+    assert_fits(page, "the inbox without JavaScript")
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_open_reader_covers_the_screen_and_closes(new_page, staff_user, mirror, width):  # noqa: F811
+    page = new_page(staff_user, viewport={"width": width, "height": 780})
+    page.goto("/?direction=incoming")
+    ids = expected_ids(mirror, staff_user, InboxFilters(direction="incoming"))
+    wait_rows(page, ids)
+    assert small_targets(page, "#rows input.select, #select-all, #filters summary, #menu-toggle") == []
+    page.locator(f"#msg-{ids[1]} .msg-link").click()
+    reader = page.locator("#reader")
+    expect(reader.locator(f'.message[data-message-id="{ids[1]}"]')).to_be_visible()
+    expect(page).to_have_url(re.compile(rf"/\?direction=incoming&open={ids[1]}$"))
+    box = reader.bounding_box()
+    assert box["x"] == 0 and box["y"] == 0 and box["width"] == width and box["height"] == 780  # the whole screen
+    close = reader.locator("[data-close-reader]")
+    expect(close).to_be_visible()
+    expect(close).to_be_in_viewport()
+    assert small_targets(page, "#reader .message-nav a, #reader .message-nav button, #reader #message-actions button") == []
+    assert_fits(page, "the open reader")
+
+    reader.evaluate("el => { el.scrollTop = el.scrollHeight; }")  # Close stays at the top while reading
+    expect(close).to_be_in_viewport()
+    close.click()
+    expect(page.locator("#inbox")).not_to_have_class(re.compile(r"\breading\b"))
+    expect(reader).to_be_hidden()
+    expect(page).to_have_url(re.compile(r"/\?direction=incoming$"))
+    expect(page.locator(f"#msg-{ids[1]} .msg-link")).to_be_focused()
+    page.locator(f"#msg-{ids[2]} .msg-link").click()  # the list takes taps again
+    expect(reader.locator(f'.message[data-message-id="{ids[2]}"]')).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(reader).to_be_hidden()
+    expect(page).to_have_url(re.compile(r"/\?direction=incoming$"))
+    assert page.errors == []
+
+
+def test_keyboard_only_from_sign_in_to_marking_a_message_unread(new_page, django_user_model, mirror):  # noqa: F811
+    """Tab, Shift+Tab, Enter and Space only: no mouse, no shortcuts beyond them."""
+    user = django_user_model.objects.create_user("kim", password="kim-pass-123")
+    page = new_page(viewport={"width": 1440, "height": 900})
+    page.goto("/login/")
+
+    def tab_to(selector: str, limit: int = 200) -> None:
+        for _ in range(limit):
+            if page.evaluate("s => document.activeElement && document.activeElement.matches(s)", selector):
+                return
+            page.keyboard.press("Tab")
+        raise AssertionError(f"Tab never reached {selector}")
+
+    tab_to("#id_username")
+    page.keyboard.type("kim")
+    tab_to("#id_password")
+    page.keyboard.type("kim-pass-123")
+    page.keyboard.press("Enter")
+    expect(page.locator("h1.list-title")).to_have_text("Inbox")
+    ids = expected_ids(mirror, user, InboxFilters())
+    wait_rows(page, ids)
+
+    tab_to("#filters input[name=unread]")
+    page.keyboard.press("Space")  # the filter applies
+    expect(page).to_have_url(re.compile(r"/\?unread=1$"))
+    unread = expected_ids(mirror, user, InboxFilters(unread=True))
+    wait_rows(page, unread)
+    first = unread[0]
+    tab_to(f"#msg-{first} .msg-link")
+    page.keyboard.press("Enter")  # opens it (and reads it)
+    expect(page.locator(f'#reader .message[data-message-id="{first}"]')).to_be_visible()
+    expect(page.locator("#reader .read-state")).to_have_text("Read")
+    tab_to("#reader #message-actions button")
+    expect(page.locator("#reader #message-actions button")).to_have_text("Mark unread")
+    page.keyboard.press("Enter")
+    expect(page.locator("#reader .read-state")).to_have_text("Unread for you")
+    expect(page.locator(f"#msg-{first}")).to_have_class(re.compile(r"\bunread\b"))
+    assert MessageMark.objects.get(user=user, message_id=first).is_read is False
+    for _ in range(20):  # Close is the reader's first control, a few Tabs back
+        if page.evaluate("document.activeElement.matches('#reader [data-close-reader]')"):
+            break
+        page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Enter")
+    expect(page.locator("#inbox")).not_to_have_class(re.compile(r"\breading\b"))
+    assert page.errors == []

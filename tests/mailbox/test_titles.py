@@ -1,0 +1,64 @@
+"""The document title names the view, and (once the counts arrive) its unread number: the full
+page, the results fragment a filter swaps in and the counts fragment each carry it from the server."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+
+import pytest
+
+from inbox.mailbox.filters import InboxFilters
+from tests.mailbox.inbox_fixtures import expected_ids
+
+pytestmark = pytest.mark.django_db
+
+FRAGMENT = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "results"}
+
+
+def titles(html: str) -> list[str]:
+    return [unescape(t).strip() for t in re.findall(r"<title>(.*?)</title>", html, re.S)]
+
+
+@pytest.mark.parametrize("query, name", [
+    ("", "Inbox"),
+    ("?unread=1", "Unread"),
+    ("?unread=1&direction=incoming", "Unread received"),
+    ("?q=invoice", "Search"),
+    ("?direction=outgoing", "Filtered"),
+])
+def test_the_page_and_the_results_fragment_name_the_view(staff_client, inbox_data, query, name):
+    page = staff_client.get("/" + query).content.decode()
+    assert titles(page) == [f"{name} · Help desk"]
+    assert f'<h1 class="list-title">{name}</h1>' in page
+    fragment = staff_client.get("/" + query, **FRAGMENT).content.decode()
+    assert titles(fragment) == [f"{name} · Help desk"]
+    assert fragment.lstrip().startswith("<title>")  # at the fragment's root, where htmx reads it
+    more = staff_client.get("/" + query, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="more").content.decode()
+    assert titles(more) == []  # the next page of rows leaves the title alone
+
+
+@pytest.mark.parametrize("filters, name", [
+    (InboxFilters(), "Inbox"),
+    (InboxFilters(unread=True), "Unread"),
+    (InboxFilters(direction="incoming"), "Filtered"),
+])
+def test_the_counts_fragment_adds_the_unread_number(staff_client, staff_user, inbox_data, filters, name):
+    unread = len(expected_ids(inbox_data, staff_user, InboxFilters(**{**filters.__dict__, "unread": True})))
+    assert unread > 0
+    query = filters.querystring()
+    fragment = staff_client.get("/inbox/counts/" + (f"?{query}" if query else ""), HTTP_HX_REQUEST="true").content.decode()
+    assert titles(fragment) == [f"({unread:,}) {name} · Help desk"]
+    assert fragment.lstrip().startswith("<title>")
+
+
+def test_no_unread_no_number(staff_client, staff_user, inbox_data):
+    for pk in expected_ids(inbox_data, staff_user, InboxFilters(unread=True)):
+        inbox_data.mark(staff_user, pk, is_read=True)
+    fragment = staff_client.get("/inbox/counts/?unread=1", HTTP_HX_REQUEST="true").content.decode()
+    assert titles(fragment) == ["Unread · Help desk"]
+
+
+def test_the_counts_page_without_javascript_keeps_one_title(staff_client, inbox_data):
+    page = staff_client.get("/inbox/counts/?unread=1").content.decode()
+    assert titles(page) == ["Counts · Help desk"]
