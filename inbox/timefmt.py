@@ -4,6 +4,8 @@
   "3 h ago"; ahead: "in 4 min", "in 3 h"); within a week, the weekday and the time ("Fri 14:05");
   this year, the day ("26 Nov"); before, the day and year ("26 Nov 2025").
 * ``exact``: the tooltip (and a message's header): "Fri 26 Nov 2026, 14:05:09 Europe/Paris".
+* ``age``: how long ago, in words, however long: the relative text under a day, then "5 days ago",
+  "3 weeks ago", "10 months ago", "1 year ago" (beside an exact time, where a date would repeat it).
 * ``time_of_day``: "14:05". A 24-hour clock, the hour without a leading zero ("9:05").
 
 Times are wall-clock times in the zone of :mod:`inbox.clock` (``HELPDESK_TIME_ZONE``, else
@@ -57,6 +59,18 @@ def relative(value: dt.datetime, now: dt.datetime, zone: ZoneInfo | None = None)
     if local.year == today.year:
         return f"{local.day} {MONTHS[local.month - 1]}"
     return f"{local.day} {MONTHS[local.month - 1]} {local.year}"
+
+
+def age(value: dt.datetime, now: dt.datetime) -> str:
+    seconds = (now - value).total_seconds()
+    if seconds < DAY:
+        return relative(value, now)  # under a day (or ahead): no date is involved, so no zone
+    days = int(seconds // DAY)
+    for size, unit in ((365, "year"), (30, "month"), (7, "week"), (1, "day")):
+        if days >= size * (1 if size in (365, 1) else 2):
+            n = days // size
+            return f"{n} {unit}{'' if n == 1 else 's'} ago"
+    return f"{days} days ago"  # not reached: days >= 1
 
 
 def exact(value: dt.datetime, zone: ZoneInfo | None = None) -> str:

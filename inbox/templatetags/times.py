@@ -6,7 +6,7 @@
 script. ``static/js/timefmt.js`` only refreshes the relative text as time passes, by the same rules.
 
 A second argument picks what the text shows: ``"exact"`` (a message's header), ``"time"`` (the
-time of day: "14:05"), ``"day"`` ("26 Nov 2026"); the tooltip is always the exact time.
+time of day: "14:05"), ``"day"`` ("26 Nov 2026"), ``"age"`` ("3 weeks ago": beside an exact time); the tooltip is always the exact time.
 ``{% when value now=now %}`` measures from a given instant (a page that computed one).
 """
 
@@ -18,11 +18,11 @@ from django import template
 from django.utils import timezone
 from django.utils.html import format_html
 
-from inbox import timefmt
+from inbox import clock, timefmt
 
 register = template.Library()
 
-FORMATS = ("relative", "exact", "time", "day")
+FORMATS = ("relative", "age", "exact", "time", "day")
 
 
 @register.simple_tag
@@ -38,6 +38,8 @@ def when(value, form: str = "relative", now=None):
         text = timefmt.time_of_day(value)
     elif form == "day":
         text = timefmt.day(value)
+    elif form == "age":
+        text = timefmt.age(value, now or timezone.now())
     else:
         form, text = "relative", timefmt.relative(value, now or timezone.now())
     kind = "" if form == "relative" else format_html(' data-time-format="{}"', form)
@@ -50,3 +52,24 @@ def when_text(value, now=None) -> str:
     if not value:
         return ""
     return timefmt.relative(value, now or timezone.now())
+
+
+@register.filter
+def exact(value) -> str:
+    """The exact time as plain text (a tooltip on something that is not a ``<time>``)."""
+    return timefmt.exact(value) if value else ""
+
+
+@register.filter
+def age(value, now=None) -> str:
+    """How long ago, as plain text ("1 year ago"): beside an exact time, in parentheses."""
+    if not value:
+        return ""
+    return timefmt.age(value, now or timezone.now())
+
+
+@register.filter
+def local(value):
+    """``value``'s wall-clock time in the help desk's zone, for Django's own ``date`` filter (a day
+    heading). Naive on purpose: ``date`` would convert an aware value to ``TIME_ZONE`` again."""
+    return clock.local(value).replace(tzinfo=None) if value else value

@@ -55,6 +55,20 @@
     if (local.year === today.year) return local.day + " " + MONTHS[local.month - 1];
     return local.day + " " + MONTHS[local.month - 1] + " " + local.year;
   }
+  function age(date, now) {
+    var seconds = (now - date) / 1000;
+    if (seconds < DAY) return relative(date, now, "UTC"); // under a day: no date is involved
+    var days = Math.floor(seconds / DAY);
+    var units = [[365, "year", 1], [30, "month", 2], [7, "week", 2], [1, "day", 1]];
+    for (var i = 0; i < units.length; i++) {
+      var size = units[i][0];
+      if (days >= size * units[i][2]) {
+        var n = Math.floor(days / size);
+        return n + " " + units[i][1] + (n === 1 ? "" : "s") + " ago";
+      }
+    }
+    return days + " days ago";
+  }
   function exact(date, zone) {
     zone = zoneName(zone);
     var p = parts(date, zone);
@@ -66,7 +80,7 @@
     return p.day + " " + MONTHS[p.month - 1] + " " + p.year;
   }
 
-  var api = { relative: relative, exact: exact, timeOfDay: timeOfDay, day: day, zoneName: zoneName };
+  var api = { relative: relative, age: age, exact: exact, timeOfDay: timeOfDay, day: day, zoneName: zoneName };
   if (typeof module !== "undefined" && module.exports) module.exports = api;
   else root.HelpdeskTime = api;
 })(this);
