@@ -3,9 +3,10 @@
 Beat decides when each routine run goes: it keeps each entry's last run in its schedule file and
 sends the task when the entry's interval has passed since then (the first time, an interval
 after beat started). The web server cannot read that file (it is beat's, open for writing, and
-perhaps on another machine), so beat runs with this scheduler (``CELERY_BEAT_SCHEDULER``): after
-its ticks, at most every ``PUBLISH_SECONDS``, it writes when each task last went and when it
-goes next into the cache (Redis, which web and beat share). ``/sync/`` reads that
+perhaps on another machine), so beat runs with this scheduler (``CELERY_BEAT_SCHEDULER``): when it
+starts, when it sends a task, and otherwise after its ticks at most every ``PUBLISH_SECONDS`` (beat
+wakes when the next task is due, at least every 5 minutes), it writes when each task last went and
+when it goes next into the cache (Redis, which web and beat share). ``/sync/`` reads that
 (``beat_state``), so "Next scheduled run" is beat's own plan, minutes after beat started as
 much as after its hundredth run; and a beat that stopped reporting is said to be silent.
 """
@@ -48,12 +49,16 @@ def entries_state(entries, *, now: dt.datetime) -> dict:
         if last is not None and last.tzinfo is None:
             last = last.replace(tzinfo=dt.timezone.utc)
         remaining = entry.schedule.remaining_estimate(last) if last is not None else dt.timedelta(0)
-        due = now + max(remaining, dt.timedelta(0))
+        due = _to_second(now + max(remaining, dt.timedelta(0)))  # a crontab's estimate ends in .999 s
         earlier = tasks.get(entry.task)
         if earlier and dt.datetime.fromisoformat(earlier["next"]) <= due:
             continue  # two entries of one task: the sooner counts
         tasks[entry.task] = {"next": due.isoformat(), "last": last.isoformat() if last else ""}
     return {"at": now.isoformat(), "tasks": tasks}
+
+
+def _to_second(value: dt.datetime) -> dt.datetime:
+    return (value + dt.timedelta(microseconds=500_000)).replace(microsecond=0)
 
 
 def publish(entries, *, now: dt.datetime) -> None:

@@ -103,3 +103,13 @@ def test_nonsense_in_the_cache_is_no_report():
         assert beat.beat_state() is None
     finally:
         cache.delete(beat.BEAT_STATE_KEY)
+
+
+def test_a_crontab_estimate_is_rounded_to_the_second():
+    from celery.beat import ScheduleEntry
+    from celery.schedules import crontab
+
+    now = dt.datetime.now(dt.timezone.utc)  # beat's estimate counts from the real now
+    entry = ScheduleEntry(name="full", task="t", schedule=crontab(hour=3, minute=17), last_run_at=now, app=app)
+    state = beat.entries_state([entry], now=now)
+    assert state["tasks"]["t"]["next"].endswith("T03:17:00+00:00"), state
