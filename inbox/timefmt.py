@@ -6,6 +6,8 @@
 * ``exact``: the tooltip (and a message's header): "Fri 26 Nov 2026, 14:05:09 Europe/Paris".
 * ``age``: how long ago, in words, however long: the relative text under a day, then "5 days ago",
   "3 weeks ago", "10 months ago", "1 year ago" (beside an exact time, where a date would repeat it).
+* ``point``: a moment something began ("failing since ..."): today, the time ("14:05"); before,
+  the dated forms of ``relative`` ("Fri 14:05", "26 Nov", "26 Nov 2025").
 * ``time_of_day``: "14:05". A 24-hour clock, the hour without a leading zero ("9:05").
 
 Times are wall-clock times in the zone of :mod:`inbox.clock` (``HELPDESK_TIME_ZONE``, else
@@ -53,12 +55,22 @@ def relative(value: dt.datetime, now: dt.datetime, zone: ZoneInfo | None = None)
         return f"in {int(-seconds // MINUTE)} min"
     if -DAY < seconds <= -HOUR:
         return f"in {int(-seconds // HOUR)} h"
-    local, today = _local(value, zone), _local(now, zone)
+    return _dated(_local(value, zone), _local(now, zone))
+
+
+def _dated(local: dt.datetime, today: dt.datetime) -> str:
     if abs((today.date() - local.date()).days) < WEEKDAY_DAYS:
         return f"{WEEKDAYS[local.weekday()]} {local.hour}:{local.minute:02d}"
     if local.year == today.year:
         return f"{local.day} {MONTHS[local.month - 1]}"
     return f"{local.day} {MONTHS[local.month - 1]} {local.year}"
+
+
+def point(value: dt.datetime, now: dt.datetime, zone: ZoneInfo | None = None) -> str:
+    local, today = _local(value, zone), _local(now, zone)
+    if local.date() == today.date():
+        return f"{local.hour}:{local.minute:02d}"
+    return _dated(local, today)
 
 
 def age(value: dt.datetime, now: dt.datetime) -> str:

@@ -25,6 +25,11 @@ def test_relative(case):
     assert timefmt.relative(instant(case["value"]), instant(case["now"]), ZoneInfo(case["zone"])) == case["text"]
 
 
+@pytest.mark.parametrize("case", CASES["point"], ids=lambda c: f"{c['zone']}:{c['text']}")
+def test_point(case):
+    assert timefmt.point(instant(case["value"]), instant(case["now"]), ZoneInfo(case["zone"])) == case["text"]
+
+
 @pytest.mark.parametrize("case", CASES["age"], ids=lambda c: c["text"])
 def test_age(case):
     assert timefmt.age(instant(case["value"]), instant(case["now"])) == case["text"]

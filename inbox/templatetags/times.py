@@ -6,7 +6,8 @@
 script. ``static/js/timefmt.js`` only refreshes the relative text as time passes, by the same rules.
 
 A second argument picks what the text shows: ``"exact"`` (a message's header), ``"time"`` (the
-time of day: "14:05"), ``"day"`` ("26 Nov 2026"), ``"age"`` ("3 weeks ago": beside an exact time); the tooltip is always the exact time.
+time of day: "14:05"), ``"day"`` ("26 Nov 2026"), ``"age"`` ("3 weeks ago": beside an exact time), ``"point"`` (when something began: "14:05" today, else
+"Fri 14:05", "26 Nov"); the tooltip is always the exact time.
 ``{% when value now=now %}`` measures from a given instant (a page that computed one).
 """
 
@@ -22,7 +23,7 @@ from inbox import clock, timefmt
 
 register = template.Library()
 
-FORMATS = ("relative", "age", "exact", "time", "day")
+FORMATS = ("relative", "point", "age", "exact", "time", "day")
 
 
 @register.simple_tag
@@ -38,6 +39,8 @@ def when(value, form: str = "relative", now=None):
         text = timefmt.time_of_day(value)
     elif form == "day":
         text = timefmt.day(value)
+    elif form == "point":
+        text = timefmt.point(value, now or timezone.now())
     elif form == "age":
         text = timefmt.age(value, now or timezone.now())
     else:

@@ -26,6 +26,7 @@
         else if (format === "time") text = T.timeOfDay(date, zone);
         else if (format === "day") text = T.day(date, zone);
         else if (format === "age") text = T.age(date, now);
+        else if (format === "point") text = T.point(date, now, zone);
         else text = T.relative(date, now, zone);
         var title = T.exact(date, zone);
       } catch (e) { zone = undefined; return; } // an unknown zone name: the browser's own next time

@@ -48,7 +48,15 @@
     if (seconds > -HOUR && seconds <= -JUST_NOW_AHEAD) return "in " + Math.floor(-seconds / MINUTE) + " min";
     if (seconds > -DAY && seconds <= -HOUR) return "in " + Math.floor(-seconds / HOUR) + " h";
     zone = zoneName(zone);
+    return dated(parts(date, zone), parts(now, zone));
+  }
+  function point(date, now, zone) {
+    zone = zoneName(zone);
     var local = parts(date, zone), today = parts(now, zone);
+    if (local.epochDays === today.epochDays) return local.hour + ":" + two(local.minute);
+    return dated(local, today);
+  }
+  function dated(local, today) {
     if (Math.abs(today.epochDays - local.epochDays) < WEEKDAY_DAYS) {
       return WEEKDAYS[local.weekday] + " " + local.hour + ":" + two(local.minute);
     }
@@ -80,7 +88,7 @@
     return p.day + " " + MONTHS[p.month - 1] + " " + p.year;
   }
 
-  var api = { relative: relative, age: age, exact: exact, timeOfDay: timeOfDay, day: day, zoneName: zoneName };
+  var api = { relative: relative, point: point, age: age, exact: exact, timeOfDay: timeOfDay, day: day, zoneName: zoneName };
   if (typeof module !== "undefined" && module.exports) module.exports = api;
   else root.HelpdeskTime = api;
 })(this);

@@ -39,13 +39,14 @@ def test_the_script_follows_the_same_table_of_cases(browser):
         got = page.evaluate(
             """cases => ({
               relative: cases.relative.map(c => HelpdeskTime.relative(new Date(c.value), new Date(c.now), c.zone)),
+              point: cases.point.map(c => HelpdeskTime.point(new Date(c.value), new Date(c.now), c.zone)),
               age: cases.age.map(c => HelpdeskTime.age(new Date(c.value), new Date(c.now))),
               exact: cases.exact.map(c => HelpdeskTime.exact(new Date(c.value), c.zone)),
               time: cases.time.map(c => HelpdeskTime.timeOfDay(new Date(c.value), c.zone)),
             })""",
             CASES,
         )
-        for kind in ("relative", "age", "exact", "time"):
+        for kind in ("relative", "point", "age", "exact", "time"):
             assert got[kind] == [case["text"] for case in CASES[kind]], kind
     finally:
         page.close()
