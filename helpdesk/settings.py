@@ -377,6 +377,8 @@ CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_SOCKET_CONNECT_TIMEOUT
 CELERY_REDIS_SOCKET_TIMEOUT = REDIS_SOCKET_TIMEOUT
 CELERY_WORKER_SEND_TASK_EVENTS = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Beat's own scheduler (that file, its timing), telling /sync/ when each run goes next (inbox/sync/beat.py).
+CELERY_BEAT_SCHEDULER = "inbox.sync.beat:Scheduler"
 # Beat's schedule is built from the sync's resources (inbox/sync/registry.py, installed by
 # helpdesk/celery.py): each resource at its interval above, and the nightly full reconcile at
 # this time (UTC).

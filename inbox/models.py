@@ -309,3 +309,18 @@ class AdminAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} by {self.username} at {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+
+class Preference(models.Model):
+    """One person's choices about how the help desk looks to them (remembered across devices)."""
+
+    class Density(models.TextChoices):
+        COMFORTABLE = "comfortable", "Comfortable"
+        COMPACT = "compact", "Compact"
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", primary_key=True)
+    density = models.CharField(max_length=16, choices=Density.choices, default=Density.COMFORTABLE)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.density}"

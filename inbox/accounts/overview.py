@@ -59,6 +59,15 @@ class AccountRow:
         return self._ago(self.stats.last_received_at)
 
     @property
+    def never_checked_for(self) -> str:
+        """How long since the account was added in Nexudus, when Nexudus never checked it ("" else):
+        said instead of an incident's start, which is only when the mirror first saw it failing."""
+        added = getattr(self.account, "created_on", None)
+        if self.account.last_check_time is not None or added is None or not self.now:
+            return ""
+        return ago(self.now - added)
+
+    @property
     def failing_for(self) -> str:
         return ago(self.now - self.incident.opened_at) if self.incident and self.now else ""
 

@@ -368,8 +368,26 @@ class InboxFilterForm(forms.Form):
         if since and until and since > until:
             for name in ("since", "until"):
                 data.pop(name, None)
+            self.range_rejected = (since, until)  # still shown in the boxes, beside the error
             self.add_error("until", "“To” is before “from” — the date range is ignored.")
         return data
+
+    range_rejected: tuple[dt.date, dt.date] | None = None
+
+    @property
+    def typed_since(self) -> str:
+        """What the "From" box shows: the date in force, or the one typed when the range was refused."""
+        return self._typed(0, "since")
+
+    @property
+    def typed_until(self) -> str:
+        return self._typed(1, "until")
+
+    def _typed(self, index: int, name: str) -> str:
+        if not hasattr(self, "cleaned_data"):
+            self.is_valid()
+        day = self.cleaned_data.get(name) or (self.range_rejected[index] if self.range_rejected else None)
+        return day.isoformat() if day else ""
 
     # --- What the view uses ---------------------------------------------------------------
 

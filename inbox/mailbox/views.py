@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import path, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
@@ -23,6 +24,7 @@ from inbox.mailbox.counts import cached_message_counts
 from inbox.mailbox.cursor import Cursor
 from inbox.mailbox.filters import InboxFilterForm, InboxFilters
 from inbox.mailbox.forms import MarkForm
+from inbox.mailbox.preferences import DENSITIES, density_for, set_density
 from inbox.mailbox.search import SearchTooBroad, search_budget
 from inbox.mailbox.selectors import (
     LIVE_CAP,
@@ -37,6 +39,7 @@ from inbox.mailbox.selectors import (
 
 PAGE = "inbox/index.html"
 MARKED_MANY_EVENT = "messagesMarked"  # detail {"ids": [...], "unread": bool}; one message: "messageMarked"
+DENSITY_EVENT = "densityChanged"  # detail {"density": "compact"}: app.js restyles the list in place
 
 
 def _template(request: HttpRequest) -> str:
@@ -60,6 +63,8 @@ def inbox_index(request: HttpRequest) -> HttpResponse:
     if template != f"{PAGE}#rows":
         context["accounts"] = account_choices()
         context["mirror_empty"] = not page.rows and inbox_is_empty()
+    if template == PAGE:
+        context["density"] = density_for(user=request.user)
     return render(request, template, context)
 
 
@@ -97,6 +102,29 @@ def _live_response(count: int, form: InboxFilterForm, token: str) -> HttpRespons
     # Rendered without the request: polled every few seconds, it skips the layout's context processors.
     context = {"count": count, "filters": form.filters, "newest_token": token, "live_cap": LIVE_CAP}
     return HttpResponse(render_to_string(f"{PAGE}#live", context))
+
+
+@require_GET
+def inbox_last_synced(request: HttpRequest) -> HttpResponse:
+    """The top bar's "Synced 3 min ago", asked again every 30 s so a sync that finished since the
+    page loaded shows without a reload (the value is cached a few seconds: inbox.context_processors)."""
+    return render(request, "base.html#last-synced")
+
+
+@require_POST
+def inbox_density(request: HttpRequest) -> HttpResponse:
+    """Comfortable or compact rows, remembered for this person. Without JavaScript: back to the
+    page it was chosen on; with htmx: the control again, and an event that restyles the list."""
+    density = request.POST.get("density", "")
+    if density not in DENSITIES:
+        return HttpResponse("Choose comfortable or compact.", status=400, content_type="text/plain; charset=utf-8")
+    set_density(user=request.user, density=density)
+    if request.htmx:
+        response = render(request, f"{PAGE}#density", {"density": density, "next": request.POST.get("next", "")})
+        return trigger_client_event(response, DENSITY_EVENT, {"density": density})
+    target = request.POST.get("next", "")
+    safe = url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure())
+    return redirect(target if safe and target.startswith("/") else reverse("inbox-index"))
 
 
 @require_POST
@@ -141,6 +169,8 @@ urlpatterns = [
     path("", inbox_index, name="inbox-index"),
     path("inbox/counts/", inbox_counts, name="inbox-counts"),
     path("inbox/live/", inbox_live, name="inbox-live"),
+    path("inbox/last-synced/", inbox_last_synced, name="inbox-last-synced"),
+    path("inbox/density/", inbox_density, name="inbox-density"),
     path("inbox/mark/", inbox_mark_selected, name="inbox-mark-selected"),
     path("inbox/mark-all/", inbox_mark_matching, name="inbox-mark-matching"),
 ]

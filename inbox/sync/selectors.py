@@ -1,7 +1,8 @@
 """Reads for the sync page: each resource's latest, active and last good run, and what comes next.
 
-The next scheduled run is worked out from ``registry.beat_schedule()`` (the entries beat runs) and
-the last run beat started, so the page agrees with the schedule in force.
+The next scheduled run is beat's own plan when beat reports it (``inbox/sync/beat.py``: when each
+task goes next, as beat's schedule file has it), else worked out from ``registry.beat_schedule()``
+(the entries beat runs) and the last run beat started.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from inbox.accounts.rules import ago
 from inbox.models import SyncRun
 
 from . import registry
+from .beat import BeatState, beat_state
 from .runs.backoff import Backoff, backoff_for
 
 ACTIVE = (SyncRun.Status.QUEUED, SyncRun.Status.RUNNING)
@@ -60,6 +62,12 @@ class ResourceState:
     next_full: datetime | None
     now: datetime
     backoff: Backoff | None = None  # Nexudus failing: beat's routine runs wait until backoff.next_try
+    beat: BeatState | None = None  # beat's last report of its plan (None: it never reported)
+
+    @property
+    def beat_silent(self) -> bool:
+        """Beat reported once, but not lately: it has stopped (or cannot reach Redis)."""
+        return self.beat is not None and self.beat.silent(self.now)
 
     @property
     def backing_off(self) -> bool:
@@ -84,7 +92,7 @@ class ResourceState:
         if self.interval is None:
             return "not scheduled"
         if self.next_run is None:
-            return "when the scheduler (Celery beat) first runs it"
+            return "when the scheduler (Celery beat) first runs it: it has not reported yet, is it running?"
         late = self.now - self.next_run
         if late > self.interval:
             return f"overdue by {ago(late)}: is Celery beat running?"
@@ -103,10 +111,14 @@ class ResourceState:
 
 
 def resource_states(*, now: datetime) -> list[ResourceState]:
-    return [resource_state(resource.name, now=now) for resource in registry.RESOURCES]
+    beat = beat_state()
+    return [resource_state(resource.name, now=now, beat=beat) for resource in registry.RESOURCES]
 
 
-def resource_state(resource: str, *, now: datetime) -> ResourceState:
+_ASK = object()
+
+
+def resource_state(resource: str, *, now: datetime, beat: BeatState | None | object = _ASK) -> ResourceState:
     entry = registry.get(resource)
     runs = SyncRun.objects.filter(resource=resource)
     latest = runs.order_by("-created_at", "-id").first()
@@ -118,13 +130,23 @@ def resource_state(resource: str, *, now: datetime) -> ResourceState:
         beat_runs = beat_runs.exclude(mode=SyncRun.Mode.FULL)
     last_beat = beat_runs.order_by("-created_at", "-id").first()
     every = beat_interval(entry.task)
-    next_run = _started(last_beat) + every if every is not None and last_beat is not None else None
+    if beat is _ASK:
+        beat = beat_state()
+    planned = beat.next_runs.get(entry.task) if beat is not None and not beat.silent(now) else None
+    if every is None:
+        next_run = None
+    elif planned is not None:
+        next_run = planned  # beat's own plan: right from the minute beat started
+    else:
+        next_run = _started(last_beat) + every if last_beat is not None else None
     backoff = backoff_for(resource)
     if every is not None and backoff is not None and backoff.waiting(now):
         # Beat's runs before it are skipped: the next one that goes is the first tick after it.
         next_run = backoff.next_try if next_run is None else max(next_run, backoff.next_try)
     full = beat_entry(registry.FULL_RECONCILE_TASK)
     next_full = _next_cron(full, now) if full is not None else None
+    if planned is not None and beat is not None and registry.FULL_RECONCILE_TASK in beat.next_runs:
+        next_full = beat.next_runs[registry.FULL_RECONCILE_TASK]
     return ResourceState(
         resource=resource,
         label=SyncRun.Resource(resource).label,
@@ -135,6 +157,7 @@ def resource_state(resource: str, *, now: datetime) -> ResourceState:
         next_full=next_full,
         now=now,
         backoff=backoff,
+        beat=beat,
     )
 
 

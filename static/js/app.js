@@ -5,55 +5,34 @@
   "use strict";
   document.documentElement.classList.add("js");
 
-  /* --- Times: relative text, exact local time on hover ---------------------------------- */
+  /* --- Times: the server writes them (inbox/timefmt.py, {% when %}); this only refreshes the
+     relative text as time passes, by the same rules (static/js/timefmt.js), in the same zone (the
+     configured HELPDESK_TIME_ZONE, else the reader's own). <time data-time-format="exact">: the
+     exact time as text; "time": the time of day; "day": the day; otherwise relative text. The
+     tooltip (title) is always the exact time. */
   var zone = (document.body && document.body.dataset.timeZone) || undefined;
-  function fmt(options) {
-    try { return new Intl.DateTimeFormat(undefined, Object.assign({ timeZone: zone }, options)); }
-    catch (e) { zone = undefined; return new Intl.DateTimeFormat(undefined, options); }
-  }
-  var exactFmt = fmt({ weekday: "short", day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short" });
-  var timeFmt = fmt({ hour: "2-digit", minute: "2-digit" });
-  var dayFmt = fmt({ year: "numeric", month: "2-digit", day: "2-digit" });
-  var weekdayFmt = fmt({ weekday: "short" });
-  var monthDayFmt = fmt({ day: "numeric", month: "short" });
-  var fullDateFmt = fmt({ day: "numeric", month: "short", year: "numeric" });
-
-  function relative(date, now) {
-    var seconds = (now - date) / 1000;
-    if (seconds < 45 && seconds > -60) return "just now";
-    if (seconds >= 45 && seconds < 3600) return Math.max(1, Math.round(seconds / 60)) + " min ago";
-    var day = dayFmt.format(date), today = dayFmt.format(now);
-    if (day === today) return timeFmt.format(date);
-    if (day === dayFmt.format(new Date(now - 864e5))) return "Yesterday " + timeFmt.format(date);
-    if (seconds > 0 && seconds < 6 * 86400) return weekdayFmt.format(date) + " " + timeFmt.format(date);
-    if (date.getFullYear() === now.getFullYear()) return monthDayFmt.format(date);
-    return fullDateFmt.format(date);
-  }
-  /* <time datetime> in the browser's (or the configured) zone. data-time-format="exact": the exact
-     time as text (a message's headers); "time": the time of day only; otherwise relative text with
-     the exact time on hover. */
   function renderTimes(root) {
+    var T = window.HelpdeskTime;
+    if (!T || !root || !root.querySelectorAll) return;
     var now = new Date();
-    (root || document).querySelectorAll("time[datetime]").forEach(function (el) {
+    var found = Array.prototype.slice.call(root.querySelectorAll("time[datetime]"));
+    if (root.matches && root.matches("time[datetime]")) found.push(root);
+    found.forEach(function (el) {
       var date = new Date(el.getAttribute("datetime"));
       if (isNaN(date)) return;
-      var format = el.dataset.timeFormat;
-      if (format === "exact") {
-        el.textContent = exactFmt.format(date);
-        if (!el.title) el.title = el.getAttribute("datetime");
-        return;
-      }
-      if (format === "time") el.textContent = timeFmt.format(date);
-      else el.textContent = el.closest(".last-synced") ? relativeAgo(date, now) : relative(date, now);
-      el.title = exactFmt.format(date);
+      var format = el.dataset.timeFormat, text;
+      try {
+        if (format === "exact") text = T.exact(date, zone);
+        else if (format === "time") text = T.timeOfDay(date, zone);
+        else if (format === "day") text = T.day(date, zone);
+        else if (format === "age") text = T.age(date, now);
+        else if (format === "point") text = T.point(date, now, zone);
+        else text = T.relative(date, now, zone);
+        var title = T.exact(date, zone);
+      } catch (e) { zone = undefined; return; } // an unknown zone name: the browser's own next time
+      if (el.textContent !== text) el.textContent = text;
+      if (el.title !== title) el.title = title;
     });
-  }
-  function relativeAgo(date, now) {
-    var s = Math.max(0, Math.round((now - date) / 1000));
-    if (s < 60) return s + " s ago";
-    if (s < 3600) return Math.round(s / 60) + " min ago";
-    if (s < 86400) return Math.round(s / 3600) + " h ago";
-    return Math.round(s / 86400) + " days ago";
   }
 
   /* --- The list: current row, reader pane ------------------------------------------------ */
@@ -161,6 +140,12 @@
     var detail = event.detail || {};
     var item = row(detail.id);
     if (item) setRowUnread(item, !!detail.unread);
+  });
+  /* The density control (#density) was used: restyle the list in place (the choice is saved). */
+  document.body.addEventListener("densityChanged", function (event) {
+    var density = (event.detail || {}).density, box = inbox();
+    if (!box || !density) return;
+    box.dataset.density = density;
   });
   /* Rows marked in bulk come back in place; a reader showing one of them is brought in line. */
   document.body.addEventListener("messagesMarked", function (event) {
@@ -324,11 +309,10 @@
     });
   });
 
-  document.addEventListener("htmx:afterSwap", function (event) {
-    renderTimes(event.detail.target);
-  });
-  document.addEventListener("htmx:oobAfterSwap", function (event) {
-    renderTimes(event.detail.target);
+  // Whatever htmx brings in (rows loaded by scrolling, an outerHTML swap, an out-of-band part):
+  // htmx:load fires on each new element, swapped target or not.
+  document.addEventListener("htmx:load", function (event) {
+    renderTimes(event.detail.elt);
   });
   document.addEventListener("htmx:load", function (event) {
     var row = event.detail.elt;

@@ -13,11 +13,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from inbox.platform import cache as platform_cache
+from inbox import timefmt
 from inbox.accounts.overview import accounts_overview
 from inbox.accounts.selectors import forget_cached
 from inbox.models import AccountIncident, AccountSnapshot
 from tests.accounts.fixtures import STATES, make_state
-from tests.factories import make_account, make_business, make_messages
+from tests.factories import make_account, make_business, make_messages, make_success
 
 pytestmark = pytest.mark.django_db
 
@@ -117,8 +118,8 @@ def test_row_shows_address_server_last_check_errors_and_connections(admin_client
     assert "erroring@example.com" in row
     assert "imap.example.com:993" in row
     assert "Google connected" in row and "Office 365 connected" in row
-    assert "5 minutes ago" in row  # relative
-    assert account.last_check_time.strftime("%H:%M") in row  # and exact
+    # Relative, and exact in the tooltip, written the one way (inbox/timefmt.py).
+    assert f'title="{timefmt.exact(account.last_check_time)}">5 min ago</time>' in row
 
 
 def test_volumes_last_message_and_chart(admin_client_):
@@ -199,9 +200,35 @@ def test_failing_since_and_the_error_chart(admin_client_):
         )
     html = admin_client_.get(URL).content.decode()
     row = html.split(f'id="account-{account.pk}"')[1].split("</tr>")[0]
-    assert "Failing since" in row and opened.strftime("%H:%M") in row
+    assert "Failing since" in row and "(for 3 hours)" in row
+    assert f'title="{timefmt.exact(opened)}" data-time-format="point">{timefmt.point(opened, now)}</time>' in row
     assert 'class="chart-errors"' in row
     assert "Error count over 7 days: now 12, at most 12" in row
+
+
+def test_an_account_never_checked_says_since_when_it_was_added_not_a_made_up_failing_since(admin_client_):
+    """The incident opened when the mirror first saw the account; Nexudus added it long before."""
+    now = timezone.now()
+    account = make_state("never checked", now, created_on=now - timedelta(days=570))
+    AccountIncident.objects.create(account=account, opened_at=now - timedelta(minutes=3), reasons=[])
+    html = admin_client_.get(URL).content.decode()
+    row = html.split(f'id="account-{account.pk}"')[1].split("</tr>")[0]
+    assert "Never checked since it was added" in row and "570 days ago" in row
+    assert f'title="{timefmt.exact(account.created_on)}"' in row
+    assert "Failing since" not in row
+
+
+def test_accounts_page_writes_times_the_one_way(admin_client_):
+    now = timezone.now()
+    make_success("accounts", now - timedelta(seconds=5))
+    account = make_state("healthy", now)
+    make_messages(account, [now - timedelta(hours=3)])
+    forget_cached()
+    html = admin_client_.get(URL).content.decode()
+    assert "Account data from the accounts sync <time" in html and ">just now</time>" in html
+    assert "0 minutes" not in html and "minutes ago" not in html
+    row = html.split(f'id="account-{account.pk}"')[1].split("</tr>")[0]
+    assert ">5 min ago</time>" in row and ">3 h ago</time>" in row
 
 
 def test_query_count_does_not_grow_with_accounts_or_messages(admin_client_, admin_user):

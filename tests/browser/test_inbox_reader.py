@@ -153,11 +153,11 @@ def test_times_are_local_exact_where_asked_and_the_console_is_clean(signed_in_pa
     exact = page.locator('#reader time[data-time-format="exact"]').first
     expect(exact).to_be_visible()
     page.wait_for_load_state("networkidle")
-    shown, wanted = exact.evaluate("""el => [el.textContent, new Intl.DateTimeFormat(undefined, {
-        timeZone: document.body.dataset.timeZone || undefined, weekday: "short", day: "numeric",
-        month: "short", year: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short"
-      }).format(new Date(el.getAttribute("datetime")))]""")
+    # Written the one way (inbox/timefmt.py, ported in static/js/timefmt.js), in the page's zone.
+    shown, wanted = exact.evaluate("""el => [el.textContent, HelpdeskTime.exact(
+        new Date(el.getAttribute("datetime")), document.body.dataset.timeZone || undefined)]""")
     assert shown == wanted and "2025" in shown
+    assert re.fullmatch(r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{1,2} [A-Z][a-z]{2} \d{4}, [1-9]?\d:\d\d:\d\d \S+", shown), shown
     listed = page.locator(f"#msg-{pk} time")
     assert listed.get_attribute("title") == wanted  # relative in the list, exact on hover
     # Older than this year: the list says the date with its year (not a weekday, as within a week).

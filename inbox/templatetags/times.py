@@ -1,0 +1,78 @@
+"""``{% when value %}``: a time written the one way (:mod:`inbox.timefmt`), as a ``<time>`` element.
+
+``{% when m.created_on %}`` gives ``<time datetime="2026-11-26T18:35:00Z" title="Thu 26 Nov 2026,
+18:35:00 UTC">2 min ago</time>``: the final text, rendered by the server, so an htmx fragment
+(a page of rows loaded by scrolling, a sync card's poll) reads like the page around it with no
+script. ``static/js/timefmt.js`` only refreshes the relative text as time passes, by the same rules.
+
+A second argument picks what the text shows: ``"exact"`` (a message's header), ``"time"`` (the
+time of day: "14:05"), ``"day"`` ("26 Nov 2026"), ``"age"`` ("3 weeks ago": beside an exact time), ``"point"`` (when something began: "14:05" today, else
+"Fri 14:05", "26 Nov"); the tooltip is always the exact time.
+``{% when value now=now %}`` measures from a given instant (a page that computed one).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import template
+from django.utils import timezone
+from django.utils.html import format_html
+
+from inbox import clock, timefmt
+
+register = template.Library()
+
+FORMATS = ("relative", "point", "age", "exact", "time", "day")
+
+
+@register.simple_tag
+def when(value, form: str = "relative", now=None):
+    if not value:
+        return ""
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, dt.timezone.utc)
+    exact = timefmt.exact(value)
+    if form == "exact":
+        text = exact
+    elif form == "time":
+        text = timefmt.time_of_day(value)
+    elif form == "day":
+        text = timefmt.day(value)
+    elif form == "point":
+        text = timefmt.point(value, now or timezone.now())
+    elif form == "age":
+        text = timefmt.age(value, now or timezone.now())
+    else:
+        form, text = "relative", timefmt.relative(value, now or timezone.now())
+    kind = "" if form == "relative" else format_html(' data-time-format="{}"', form)
+    return format_html('<time datetime="{}" title="{}"{}>{}</time>', timefmt.iso(value), exact, kind, text)
+
+
+@register.filter
+def when_text(value, now=None) -> str:
+    """The relative text alone (an attribute, a sentence that is not a ``<time>``)."""
+    if not value:
+        return ""
+    return timefmt.relative(value, now or timezone.now())
+
+
+@register.filter
+def exact(value) -> str:
+    """The exact time as plain text (a tooltip on something that is not a ``<time>``)."""
+    return timefmt.exact(value) if value else ""
+
+
+@register.filter
+def age(value, now=None) -> str:
+    """How long ago, as plain text ("1 year ago"): beside an exact time, in parentheses."""
+    if not value:
+        return ""
+    return timefmt.age(value, now or timezone.now())
+
+
+@register.filter
+def local(value):
+    """``value``'s wall-clock time in the help desk's zone, for Django's own ``date`` filter (a day
+    heading). Naive on purpose: ``date`` would convert an aware value to ``TIME_ZONE`` again."""
+    return clock.local(value).replace(tzinfo=None) if value else value

@@ -1,0 +1,105 @@
+"""The one way the help desk writes a time, on every page.
+
+* ``relative``: what a list or a card shows. Under a day away, relative ("just now", "4 min ago",
+  "3 h ago"; ahead: "in 4 min", "in 3 h"); within a week, the weekday and the time ("Fri 14:05");
+  this year, the day ("26 Nov"); before, the day and year ("26 Nov 2025").
+* ``exact``: the tooltip (and a message's header): "Fri 26 Nov 2026, 14:05:09 Europe/Paris".
+* ``age``: how long ago, in words, however long: the relative text under a day, then "5 days ago",
+  "3 weeks ago", "10 months ago", "1 year ago" (beside an exact time, where a date would repeat it).
+* ``point``: a moment something began ("failing since ..."): today, the time ("14:05"); before,
+  the dated forms of ``relative`` ("Fri 14:05", "26 Nov", "26 Nov 2025").
+* ``time_of_day``: "14:05". A 24-hour clock, the hour without a leading zero ("9:05").
+
+Times are wall-clock times in the zone of :mod:`inbox.clock` (``HELPDESK_TIME_ZONE``, else
+``TIME_ZONE``). Month and day names are English whatever the locale: the text must not depend on
+the browser. ``static/js/timefmt.js`` is a port of these rules (it refreshes the relative text as
+time passes, without a request); ``tests/timefmt_cases.json`` is the table of cases both are
+tested against.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from inbox import clock
+
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+JUST_NOW_PAST = 45  # seconds: "just now" until then, then "1 min ago"
+JUST_NOW_AHEAD = 60
+MINUTE, HOUR, DAY = 60, 3600, 86400
+WEEKDAY_DAYS = 7  # fewer calendar days away than this: "Fri 14:05"
+
+
+def _local(value: dt.datetime, zone: ZoneInfo | None) -> dt.datetime:
+    return value.astimezone(zone or clock.zone())
+
+
+def time_of_day(value: dt.datetime, zone: ZoneInfo | None = None) -> str:
+    local = _local(value, zone)
+    return f"{local.hour}:{local.minute:02d}"
+
+
+def relative(value: dt.datetime, now: dt.datetime, zone: ZoneInfo | None = None) -> str:
+    """``value`` as seen at ``now`` (both aware)."""
+    seconds = (now - value).total_seconds()
+    if -JUST_NOW_AHEAD < seconds < JUST_NOW_PAST:
+        return "just now"
+    if JUST_NOW_PAST <= seconds < HOUR:
+        return f"{max(1, int(seconds // MINUTE))} min ago"
+    if HOUR <= seconds < DAY:
+        return f"{int(seconds // HOUR)} h ago"
+    if -HOUR < seconds <= -JUST_NOW_AHEAD:
+        return f"in {int(-seconds // MINUTE)} min"
+    if -DAY < seconds <= -HOUR:
+        return f"in {int(-seconds // HOUR)} h"
+    return _dated(_local(value, zone), _local(now, zone))
+
+
+def _dated(local: dt.datetime, today: dt.datetime) -> str:
+    if abs((today.date() - local.date()).days) < WEEKDAY_DAYS:
+        return f"{WEEKDAYS[local.weekday()]} {local.hour}:{local.minute:02d}"
+    if local.year == today.year:
+        return f"{local.day} {MONTHS[local.month - 1]}"
+    return f"{local.day} {MONTHS[local.month - 1]} {local.year}"
+
+
+def point(value: dt.datetime, now: dt.datetime, zone: ZoneInfo | None = None) -> str:
+    local, today = _local(value, zone), _local(now, zone)
+    if local.date() == today.date():
+        return f"{local.hour}:{local.minute:02d}"
+    return _dated(local, today)
+
+
+def age(value: dt.datetime, now: dt.datetime) -> str:
+    seconds = (now - value).total_seconds()
+    if seconds < DAY:
+        return relative(value, now)  # under a day (or ahead): no date is involved, so no zone
+    days = int(seconds // DAY)
+    for size, unit in ((365, "year"), (30, "month"), (7, "week"), (1, "day")):
+        if days >= size * (1 if size in (365, 1) else 2):
+            n = days // size
+            return f"{n} {unit}{'' if n == 1 else 's'} ago"
+    return f"{days} days ago"  # not reached: days >= 1
+
+
+def exact(value: dt.datetime, zone: ZoneInfo | None = None) -> str:
+    zone = zone or clock.zone()
+    local = _local(value, zone)
+    return (
+        f"{WEEKDAYS[local.weekday()]} {local.day} {MONTHS[local.month - 1]} {local.year}, "
+        f"{local.hour}:{local.minute:02d}:{local.second:02d} {zone.key}"
+    )
+
+
+def day(value: dt.datetime, zone: ZoneInfo | None = None) -> str:
+    """The day alone: "26 Nov 2026" (a first contact, a date range)."""
+    local = _local(value, zone)
+    return f"{local.day} {MONTHS[local.month - 1]} {local.year}"
+
+
+def iso(value: dt.datetime) -> str:
+    """The ``datetime`` attribute: the instant in UTC, ISO 8601."""
+    return value.astimezone(dt.timezone.utc).isoformat()

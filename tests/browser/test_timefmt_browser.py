@@ -1,0 +1,161 @@
+"""Times, density and right-to-left text in a real Chromium (issue 11, items 6-8).
+
+* static/js/timefmt.js against the same table of cases as inbox/timefmt.py;
+* rows loaded by infinite scroll read like the first page's, in the help desk's zone, whatever the
+  browser's own zone;
+* the compact / comfortable choice, remembered, focus kept on the control;
+* Arabic subjects and names keep their order beside "Re:" and the separator.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.core.cache import cache
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from inbox import timefmt
+from inbox.models import CoworkerMessage, Preference
+from tests.mailbox.inbox_fixtures import make_message
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+ROOT = Path(__file__).resolve().parents[2]
+CASES = json.loads((ROOT / "tests" / "timefmt_cases.json").read_text())
+TIMEFMT_JS = ROOT / "static" / "js" / "timefmt.js"
+
+
+def test_the_script_follows_the_same_table_of_cases(browser):
+    page = browser.new_page()
+    try:
+        page.set_content("<!doctype html><title>t</title>")
+        page.add_script_tag(path=str(TIMEFMT_JS))
+        got = page.evaluate(
+            """cases => ({
+              relative: cases.relative.map(c => HelpdeskTime.relative(new Date(c.value), new Date(c.now), c.zone)),
+              point: cases.point.map(c => HelpdeskTime.point(new Date(c.value), new Date(c.now), c.zone)),
+              age: cases.age.map(c => HelpdeskTime.age(new Date(c.value), new Date(c.now))),
+              exact: cases.exact.map(c => HelpdeskTime.exact(new Date(c.value), c.zone)),
+              time: cases.time.map(c => HelpdeskTime.timeOfDay(new Date(c.value), c.zone)),
+            })""",
+            CASES,
+        )
+        for kind in ("relative", "point", "age", "exact", "time"):
+            assert got[kind] == [case["text"] for case in CASES[kind]], kind
+    finally:
+        page.close()
+
+
+@pytest.fixture
+def aged(db, settings):
+    """Messages of every age, newest first, 8 a page, in a zone that is not the browser's."""
+    settings.INBOX_PAGE_SIZE = 8
+    settings.HELPDESK_TIME_ZONE = "Asia/Kolkata"
+    cache.clear()
+    now = timezone.now()
+    ages = [dt.timedelta(seconds=20), dt.timedelta(minutes=7), dt.timedelta(hours=5), dt.timedelta(days=2),
+            dt.timedelta(days=5), dt.timedelta(days=45), dt.timedelta(days=500)]
+    messages = [make_message(created_on=now - age - dt.timedelta(minutes=i // len(ages)))
+                for i, age in enumerate(ages * 3)]  # fmt: skip
+    CoworkerMessage.objects.bulk_create(messages)
+    return messages
+
+
+def row_times(page) -> list[dict]:
+    return page.eval_on_selector_all(
+        "#rows > li.msg time",
+        "els => els.map(e => ({value: e.getAttribute('datetime'), text: e.textContent, title: e.title}))",
+    )
+
+
+def test_rows_loaded_by_scrolling_read_like_the_first_pages(new_page, staff_user, aged):
+    page = new_page(staff_user, timezone_id="America/Los_Angeles")  # the browser's zone is not the help desk's
+    page.goto("/")
+    expect(page.locator("#rows > li.msg")).to_have_count(8)
+    first = row_times(page)[:8]  # the first page (the sentinel may already be loading the next)
+    for _ in range(10):
+        if page.locator("#rows > li.msg").count() == len(aged):
+            break
+        page.eval_on_selector(".list-pane", "el => { el.scrollTop = el.scrollHeight; }")
+        page.wait_for_timeout(150)
+    expect(page.locator("#rows > li.msg")).to_have_count(len(aged))
+    page.wait_for_load_state("networkidle")
+    every = row_times(page)
+    assert every[:8] == first
+    now = timezone.now()
+    zone = timefmt.clock.zone()
+    assert zone.key == "Asia/Kolkata"
+    for row in every:
+        value = dt.datetime.fromisoformat(row["value"])
+        assert row["title"] == timefmt.exact(value), row
+        assert row["text"] in {timefmt.relative(value, now), timefmt.relative(value, now - dt.timedelta(seconds=5))}, row
+        assert not re.search(r"\d{4}, \d\d:\d\d", row["text"])
+    assert page.errors == []
+
+
+def test_compact_rows_are_one_line_remembered_and_keep_focus(new_page, staff_user, aged):
+    page = new_page(staff_user, viewport={"width": 1440, "height": 900})
+    page.goto("/")
+    row = page.locator("#rows > li.msg").first
+    tall = row.bounding_box()["height"]
+    page.click("#density-compact")
+    expect(page.locator("#inbox")).to_have_attribute("data-density", "compact")
+    expect(page.locator("#density-compact")).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("#density-compact")).to_be_focused()
+    short = row.bounding_box()["height"]
+    assert short < 40 < tall, (short, tall)
+    # One line: the name, the subject, the account and the time share a baseline row.
+    tops = page.eval_on_selector(
+        "#rows > li.msg .msg-link",
+        "a => ['.name', '.subject', '.account', 'time'].map(s => Math.round(a.querySelector(s).getBoundingClientRect().top))",
+    )
+    assert max(tops) - min(tops) <= 4, tops
+    assert Preference.objects.get(user=staff_user).density == "compact"
+    page.reload()
+    expect(page.locator("#inbox")).to_have_attribute("data-density", "compact")
+    page.click("#density-comfortable")
+    expect(page.locator("#inbox")).to_have_attribute("data-density", "comfortable")
+    assert page.errors == []
+
+
+def test_the_name_is_kept_whole_and_right_to_left_text_is_isolated(new_page, staff_user, db):
+    CoworkerMessage.objects.bulk_create([
+        make_message(coworker_full_name="Anna Virtanen-Lindqvist", coworker_company_name="Helsinki Coworking Oy",
+                     subject="Desk booking for next week", body_text="Hello, could we book " * 20),
+        make_message(coworker_full_name="ليلى حداد", subject="Re: سؤال عن الفاتورة", body_text="مرحبا، لدي سؤال"),
+    ])  # fmt: skip
+    for density in ("comfortable", "compact"):
+        Preference.objects.update_or_create(user=staff_user, defaults={"density": density})
+        page = new_page(staff_user, viewport={"width": 1440, "height": 900})
+        page.goto("/")
+        for name in page.locator("#rows .name").all():
+            assert name.evaluate("e => e.scrollWidth <= e.clientWidth"), (density, name.text_content())
+        arabic = page.locator("#rows .subject", has_text="سؤال")
+        assert arabic.evaluate("e => getComputedStyle(e).unicodeBidi") == "isolate"
+        assert arabic.get_attribute("dir") == "auto"
+        page.close()
+
+
+def test_the_top_bar_says_when_the_last_sync_was_and_keeps_saying_it(new_page, staff_user, db, settings):
+    from inbox.models import SyncRun
+
+    settings.LAST_SYNCED_CACHE_SECONDS = 0
+    cache.clear()
+    finished = timezone.now() - dt.timedelta(minutes=3, seconds=10)
+    SyncRun.objects.create(resource="messages", mode="incremental", status="success", started_at=finished,
+                           finished_at=finished)  # fmt: skip
+    page = new_page(staff_user, viewport={"width": 1440, "height": 900})
+    page.clock.install()  # the page's timers, run on demand
+    page.goto("/")
+    expect(page.locator("#last-synced time")).to_have_text("3 min ago")
+    newer = timezone.now()
+    SyncRun.objects.create(resource="messages", mode="incremental", status="success", started_at=newer, finished_at=newer)
+    page.clock.run_for(31_000)  # the 30-second poll
+    expect(page.locator("#last-synced time")).to_have_text("just now")
+    assert django_settings.LAST_SYNCED_CACHE_SECONDS == 0
