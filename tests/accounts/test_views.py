@@ -222,7 +222,7 @@ def test_accounts_page_writes_times_the_one_way(admin_client_):
     now = timezone.now()
     make_success("accounts", now - timedelta(seconds=5))
     account = make_state("healthy", now)
-    make_messages(account, [now - timedelta(hours=3)])
+    make_messages([now - timedelta(hours=3)], email_account=account, incoming=True)
     forget_cached()
     html = admin_client_.get(URL).content.decode()
     assert "Account data from the accounts sync <time" in html and ">just now</time>" in html

@@ -22,7 +22,7 @@ from playwright.sync_api import expect
 
 from inbox import timefmt
 from inbox.models import CoworkerMessage, Preference
-from tests.mailbox.inbox_fixtures import make_message
+from tests.factories import build_message
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -61,7 +61,7 @@ def aged(db, settings):
     now = timezone.now()
     ages = [dt.timedelta(seconds=20), dt.timedelta(minutes=7), dt.timedelta(hours=5), dt.timedelta(days=2),
             dt.timedelta(days=5), dt.timedelta(days=45), dt.timedelta(days=500)]
-    messages = [make_message(created_on=now - age - dt.timedelta(minutes=i // len(ages)))
+    messages = [build_message(created_on=now - age - dt.timedelta(minutes=i // len(ages)))
                 for i, age in enumerate(ages * 3)]  # fmt: skip
     CoworkerMessage.objects.bulk_create(messages)
     return messages
@@ -126,9 +126,9 @@ def test_compact_rows_are_one_line_remembered_and_keep_focus(new_page, staff_use
 
 def test_the_name_is_kept_whole_and_right_to_left_text_is_isolated(new_page, staff_user, db):
     CoworkerMessage.objects.bulk_create([
-        make_message(coworker_full_name="Anna Virtanen-Lindqvist", coworker_company_name="Helsinki Coworking Oy",
+        build_message(coworker_full_name="Anna Virtanen-Lindqvist", coworker_company_name="Helsinki Coworking Oy",
                      subject="Desk booking for next week", body_text="Hello, could we book " * 20),
-        make_message(coworker_full_name="ليلى حداد", subject="Re: سؤال عن الفاتورة", body_text="مرحبا، لدي سؤال"),
+        build_message(coworker_full_name="ليلى حداد", subject="Re: سؤال عن الفاتورة", body_text="مرحبا، لدي سؤال"),
     ])  # fmt: skip
     for density in ("comfortable", "compact"):
         Preference.objects.update_or_create(user=staff_user, defaults={"density": density})

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from inbox import timefmt
 from inbox.models import CoworkerMessage, Preference, SyncRun
-from tests.mailbox.inbox_fixtures import make_message
+from tests.factories import build_message
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +33,7 @@ def recent(db):
     ages = [dt.timedelta(minutes=2), dt.timedelta(hours=3), dt.timedelta(days=3), dt.timedelta(days=40),
             dt.timedelta(days=400)] * 3
     return CoworkerMessage.objects.bulk_create(
-        [make_message(created_on=now - age - dt.timedelta(seconds=i)) for i, age in enumerate(ages)]
+        [build_message(created_on=now - age - dt.timedelta(seconds=i)) for i, age in enumerate(ages)]
     )
 
 
@@ -61,7 +61,7 @@ def test_the_first_page_and_pages_loaded_later_write_times_alike(staff_client, r
 def test_times_follow_the_help_desks_zone(staff_client, settings):
     settings.HELPDESK_TIME_ZONE = "Asia/Kolkata"
     value = timezone.now() - dt.timedelta(days=3)
-    make_message(created_on=value).save()
+    build_message(created_on=value).save()
     html = staff_client.get("/").content.decode()
     assert 'data-time-zone="Asia/Kolkata"' in html
     _, title, text = row_times(html)[0]
@@ -71,7 +71,7 @@ def test_times_follow_the_help_desks_zone(staff_client, settings):
 
 
 def test_rows_isolate_right_to_left_text_and_name_direction_without_a_word(staff_client):
-    make_message(subject="Re: مرحبا بكم في المكتب", coworker_full_name="أحمد الفارسي", body_text="شكرا").save()
+    build_message(subject="Re: مرحبا بكم في المكتب", coworker_full_name="أحمد الفارسي", body_text="شكرا").save()
     html = staff_client.get("/").content.decode()
     assert '<bdi class="name" dir="auto">أحمد الفارسي</bdi>' in html
     assert '<bdi class="subject" dir="auto">Re: مرحبا بكم في المكتب</bdi>' in html
@@ -155,21 +155,21 @@ class TestTypedDates:
 
 class TestReader:
     def test_a_missing_company_is_not_a_dash_billed_as(self, staff_client):
-        m = make_message(coworker_company_name=None, coworker_billing_name="Ada Holdings BV")
+        m = build_message(coworker_company_name=None, coworker_billing_name="Ada Holdings BV")
         m.save()
         html = staff_client.get(f"/messages/{m.pk}/").content.decode()
         assert "— · billed as" not in html and "—" not in html.split("<dt>Company</dt>")[1].split("</dd>")[0]
         assert "Ada Holdings BV" in html and "(billing name; no company)" in html
 
     def test_company_and_billing_name(self, staff_client):
-        m = make_message(coworker_company_name="Ada Ltd", coworker_billing_name="Ada Holdings BV")
+        m = build_message(coworker_company_name="Ada Ltd", coworker_billing_name="Ada Holdings BV")
         m.save()
         html = staff_client.get(f"/messages/{m.pk}/").content.decode()
         assert "<bdi>Ada Ltd</bdi> <span class=\"muted\">· billed as <bdi>Ada Holdings BV</bdi></span>" in html
 
     def test_the_header_is_exact_with_its_age(self, staff_client):
         value = timezone.now() - dt.timedelta(hours=2, minutes=1)
-        m = make_message(created_on=value, subject="ما هو موعد الاجتماع؟")
+        m = build_message(created_on=value, subject="ما هو موعد الاجتماع؟")
         m.save()
         html = staff_client.get(f"/messages/{m.pk}/").content.decode()
         assert f'data-time-format="exact">{timefmt.exact(value)}</time> <span class="muted">(2 h ago)</span>' in html

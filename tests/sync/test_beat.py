@@ -12,7 +12,7 @@ from helpdesk.celery import app
 from inbox.platform import cache
 from inbox.sync import beat, registry
 from inbox.sync.selectors import resource_state
-from tests.accounts.fixtures import make_success
+from tests.factories import make_success
 
 MESSAGES_TASK = registry.MESSAGES.task
 

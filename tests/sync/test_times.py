@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from inbox import timefmt
-from tests.accounts.fixtures import make_success
+from tests.factories import make_success
 
 pytestmark = pytest.mark.django_db
 HX = {"HX-Request": "true"}
