@@ -338,12 +338,15 @@
     return null;
   }
 
-  /* What had focus before a swap and what caused it, kept with the request (polls overlap). */
-  document.addEventListener("htmx:beforeSwap", function (event) {
+  /* What had focus before a swap and what caused it, kept with the request (polls overlap). Taken
+     when the request starts and again before the swap: a control hidden while loading ("Older
+     messages" under .htmx-request) has already lost focus by the time the answer comes. */
+  function noteFocus(event) {
     var active = document.activeElement, target = event.detail.target, xhr = event.detail.xhr;
     if (!xhr) return;
     var inside = active && active !== document.body && target && (target === active || target.contains(active));
-    var elt = event.detail.requestConfig && event.detail.requestConfig.elt;
+    if (xhr.helpdeskFocus && xhr.helpdeskFocus.inside && !inside) return; // keep what the start saw
+    var elt = event.detail.requestConfig ? event.detail.requestConfig.elt : event.detail.elt;
     xhr.helpdeskFocus = {
       id: inside ? active.id : "",
       inside: !!inside,
@@ -354,7 +357,9 @@
       wasBanner: !!(elt && elt.id === "live-banner"),
       openedRow: !!(elt && elt.classList && elt.classList.contains("msg-link")),
     };
-  });
+  }
+  document.addEventListener("htmx:beforeRequest", noteFocus);
+  document.addEventListener("htmx:beforeSwap", noteFocus);
 
   document.addEventListener("htmx:afterSettle", function (event) {
     var was = event.detail.xhr && event.detail.xhr.helpdeskFocus;
