@@ -436,12 +436,17 @@
     var target = event.detail.target;
     if (target && target.id === "status" && target.textContent.trim()) announce(target.textContent.trim());
   });
-  // The reader's read state after Mark read / unread (the button keeps focus; the new state is said).
-  document.addEventListener("htmx:afterSettle", function (event) {
-    var config = event.detail.requestConfig, elt = event.detail.elt;
-    if (!config || config.verb !== "post" || !elt || !elt.closest || !elt.closest(".message-actions")) return;
-    var state = document.querySelector("#message-actions .read-state");
-    if (state) announce("Marked " + (state.classList.contains("is-unread") ? "unread" : "read"));
+  // A mark a person made (the reader's Mark read / unread, u): "Marked unread". Opening a message
+  // also marks it read, through a GET: that is not said.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var config = event.detail.requestConfig, xhr = event.detail.xhr;
+    if (!config || config.verb !== "post" || !xhr || !event.detail.successful) return;
+    var header = xhr.getResponseHeader("HX-Trigger");
+    if (!header || header.indexOf("messageMarked") < 0) return;
+    try {
+      var detail = JSON.parse(header).messageMarked || {};
+      announce("Marked " + (detail.unread ? "unread" : "read"));
+    } catch (e) { /* not JSON: nothing to say */ }
   });
   // A sync card whose status changed between two polls.
   var syncSaid = {};

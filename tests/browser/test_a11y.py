@@ -339,6 +339,7 @@ def test_keyboard_only_from_sign_in_to_marking_a_message_unread(new_page, django
     page.keyboard.type("kim-pass-123")
     page.keyboard.press("Enter")
     expect(page.locator("h1.list-title")).to_have_text("Inbox")
+    expect(page.locator("#counts .counts-total")).to_be_attached()  # the page's scripts have run
     page.keyboard.press("Tab")  # the skip link, then the first message
     page.keyboard.press("Enter")
     assert page.evaluate("() => document.activeElement.closest('li').dataset.id") == str(FIRST)
@@ -353,3 +354,17 @@ def test_keyboard_only_from_sign_in_to_marking_a_message_unread(new_page, django
     expect(page.locator("#reader .read-state")).to_have_text("Unread for you")
     from inbox.models import MessageMark
     assert MessageMark.objects.get(user=user, message_id=FIRST).is_read is False
+
+
+def test_a_mark_from_the_list_is_said_and_an_open_is_not(new_page, staff_user, data):
+    page = new_page(staff_user, viewport=WIDTHS["1440"])
+    _inbox(page)
+    page.keyboard.press("j")  # the first row (unread) is current
+    page.keyboard.press("u")
+    expect(page.locator(f"#msg-{FIRST}")).not_to_have_class(re.compile(r"\bunread\b"))
+    expect(page.locator("#announcer")).to_have_text("Marked read")
+    page.evaluate("() => { document.getElementById('announcer').textContent = ''; }")
+    page.locator(f"#msg-{FIRST - 2} .msg-link").click()  # opening marks it read: nothing said
+    expect(page.locator(f"#msg-{FIRST - 2}")).not_to_have_class(re.compile(r"\bunread\b"))
+    page.wait_for_timeout(400)
+    assert said(page) == ""
