@@ -20,7 +20,6 @@ from playwright.sync_api import expect
 from inbox.accounts.selectors import forget_cached
 from inbox.models import CoworkerMessage, EmailAccount, SyncRun
 from tests.browser.axe import describe, run_axe
-from tests.mailbox.inbox_fixtures import make_message
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -28,6 +27,18 @@ WIDTHS = {"1440": {"width": 1440, "height": 900}, "390": {"width": 390, "height"
 SCHEMES = ["light", "dark"]
 CUSTOMER = 7001
 FIRST = 300_040  # the newest message of the data below
+
+
+def make_message(**fields) -> CoworkerMessage:
+    """One message (not saved): the test's own defaults, so the file needs no other fixture module."""
+    defaults = dict(
+        coworker_id=CUSTOMER, coworker_full_name="Zoë Ærøskøbing", coworker_email="zoe@example.dk",
+        coworker_company_name="Kōbō KK", email_account_id=501, email_account_display_name="Front desk",
+        subject="A message", body="<p>A message</p>", body_text="A message",
+        is_new_message=False, incoming=True, created_on=timezone.now(),
+    )
+    defaults.update(fields)
+    return CoworkerMessage(**defaults)
 
 
 @pytest.fixture
