@@ -326,9 +326,12 @@
   }
   function focusQuietly(el) {
     if (!el) return false;
+    // A heading (the list's title, a message's subject) takes focus only from here: tabindex -1.
+    if (/^H[1-6]$/.test(el.tagName) && !el.hasAttribute("tabindex")) el.setAttribute("tabindex", "-1");
     el.focus({ preventScroll: false });
     return document.activeElement === el;
   }
+  function listTitle() { return document.querySelector("#results .list-title"); }
   function firstRowLink(after) {
     var rows = document.querySelectorAll("#rows > li.msg");
     for (var i = 0; i < rows.length; i++) {
@@ -380,14 +383,14 @@
       if (focusQuietly(firstRowLink(was.rowsBefore))) return;
     }
     if (was.wasBanner) { // the new-messages banner: the newest message
-      if (focusQuietly(firstRowLink(null)) || focusQuietly(document.getElementById("list-title"))) return;
+      if (focusQuietly(firstRowLink(null)) || focusQuietly(listTitle())) return;
     }
     if (was.card) { // a sync card redrawn with its button disabled: its heading, never <body>
       var card = document.getElementById(was.card);
       if (card && focusQuietly(card.querySelector("h2[tabindex]"))) return;
     }
-    if (document.getElementById("list-title") && event.detail.target && event.detail.target.closest &&
-        event.detail.target.closest("#results")) focusQuietly(document.getElementById("list-title"));
+    if (listTitle() && event.detail.target && event.detail.target.closest &&
+        event.detail.target.closest("#results")) focusQuietly(listTitle());
   });
 
   /* "Older messages" pressed (Enter or a click): load the next page in place, as scrolling does. */
