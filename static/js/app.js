@@ -425,3 +425,172 @@
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 })();
+
+/* --- Accessibility: focus after swaps, the one live region, the skip link ----------------------
+   Focus never falls to <body> after an htmx swap and a poll never moves it:
+   * controls that are swapped keep a stable id (#message-mark, #message-newer / #message-older,
+     #accounts-tab-*, #sync-now-*, #live-banner); htmx refocuses an element with the same id itself,
+     and htmx:afterSettle below does it for what htmx missed;
+   * when the control used is gone (the end of Newer / Older, the new-messages banner, "Older
+     messages", a disabled Sync now), focus goes to the nearest sensible place, said per case below;
+   * a message opened from the list puts focus on its subject, so the next Tab is in the reader.
+   #announcer (templates/base.html) is the page's only live region: "25 new messages", "814 match",
+   a bulk mark's result, a read/unread change, a sync's change of status. */
+(function () {
+  "use strict";
+  var announcer = function () { return document.getElementById("announcer"); };
+  var lastSaid = "";
+  function announce(text) {
+    var region = announcer();
+    if (!region || !text) return;
+    // The same words twice in a row are still read: clear, then write on the next frame.
+    region.textContent = "";
+    lastSaid = text;
+    window.setTimeout(function () { if (lastSaid === text) region.textContent = text; }, 60);
+  }
+  window.helpdeskAnnounce = announce;
+
+  function lost() {
+    var active = document.activeElement;
+    return !active || active === document.body || active === document.documentElement || !active.isConnected;
+  }
+  function focusQuietly(el) {
+    if (!el) return false;
+    // A heading (the list's title, a message's subject) takes focus only from here: tabindex -1.
+    if (/^H[1-6]$/.test(el.tagName) && !el.hasAttribute("tabindex")) el.setAttribute("tabindex", "-1");
+    el.focus({ preventScroll: false });
+    return document.activeElement === el;
+  }
+  function listTitle() { return document.querySelector("#results .list-title"); }
+  function firstRowLink(after) {
+    var rows = document.querySelectorAll("#rows > li.msg");
+    for (var i = 0; i < rows.length; i++) {
+      if (after && !after.has(rows[i].dataset.id)) return rows[i].querySelector(".msg-link");
+      if (!after) return rows[i].querySelector(".msg-link");
+    }
+    return null;
+  }
+
+  /* What had focus before a swap and what caused it, kept with the request (polls overlap). Taken
+     when the request starts and again before the swap: a control hidden while loading ("Older
+     messages" under .htmx-request) has already lost focus by the time the answer comes. */
+  function noteFocus(event) {
+    var active = document.activeElement, target = event.detail.target, xhr = event.detail.xhr;
+    if (!xhr) return;
+    var inside = active && active !== document.body && target && (target === active || target.contains(active));
+    if (xhr.helpdeskFocus && xhr.helpdeskFocus.inside && !inside) return; // keep what the start saw
+    var elt = event.detail.requestConfig ? event.detail.requestConfig.elt : event.detail.elt;
+    xhr.helpdeskFocus = {
+      id: inside ? active.id : "",
+      inside: !!inside,
+      rel: inside && active.getAttribute ? active.getAttribute("rel") || "" : "",
+      card: inside && active.closest ? (active.closest(".sync-card") || {}).id || "" : "",
+      rowsBefore: new Set(Array.prototype.map.call(document.querySelectorAll("#rows > li.msg"), function (r) { return r.dataset.id; })),
+      wasMore: !!(target && target.id === "more"),
+      wasBanner: !!(elt && elt.id === "live-banner"),
+      openedRow: !!(elt && elt.classList && elt.classList.contains("msg-link")),
+    };
+  }
+  document.addEventListener("htmx:beforeRequest", noteFocus);
+  document.addEventListener("htmx:beforeSwap", noteFocus);
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var was = event.detail.xhr && event.detail.xhr.helpdeskFocus;
+    if (!was) return;
+    event.detail.xhr.helpdeskFocus = null;
+    // A message opened from the list (a row's link, Enter, a click): its subject takes focus.
+    if (was.openedRow && event.detail.target && event.detail.target.id === "reader") {
+      focusQuietly(document.querySelector("#reader #message-subject"));
+      return;
+    }
+    if (!was.inside || !lost()) return; // focus was elsewhere, or is still where it was
+    if (was.id && focusQuietly(document.getElementById(was.id))) return;
+    if (was.rel) { // Newer / Older at the end of the view: the other one, else the subject
+      var other = document.getElementById(was.rel === "prev" ? "message-older" : "message-newer");
+      if (focusQuietly(other) || focusQuietly(document.getElementById("message-subject"))) return;
+    }
+    if (was.wasMore) { // "Older messages": the first of the rows it brought
+      if (focusQuietly(firstRowLink(was.rowsBefore))) return;
+    }
+    if (was.wasBanner) { // the new-messages banner: the newest message
+      if (focusQuietly(firstRowLink(null)) || focusQuietly(listTitle())) return;
+    }
+    if (was.card) { // a sync card redrawn with its button disabled: its heading, never <body>
+      var card = document.getElementById(was.card);
+      if (card && focusQuietly(card.querySelector("h2[tabindex]"))) return;
+    }
+    if (listTitle() && event.detail.target && event.detail.target.closest &&
+        event.detail.target.closest("#results")) focusQuietly(listTitle());
+  });
+
+  /* "Older messages" pressed (Enter or a click): load the next page in place, as scrolling does. */
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("#more > a");
+    if (!link || !window.htmx || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    event.preventDefault();
+    htmx.trigger(document.getElementById("more"), "intersect");
+  });
+
+  /* The skip link goes straight to the first (or the current) message when there is a list. */
+  document.addEventListener("click", function (event) {
+    var skip = event.target.closest && event.target.closest("#skip-to-messages");
+    if (!skip) return;
+    var link = document.querySelector("#rows > li.msg.current .msg-link") || firstRowLink(null);
+    if (link) { event.preventDefault(); link.focus(); }
+  });
+
+  /* --- What is said --------------------------------------------------------------------------- */
+  var countsAfterFilter = false;
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var target = event.detail.target;
+    if (target && target.id === "results") countsAfterFilter = true;
+  });
+  function plural(n, word) { return n + " " + word + (n === "1" ? "" : "s"); }
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var target = event.detail.target;
+    if (!target) return;
+    // The counts of a new view (not their reload after a mark): "814 match".
+    if (target.id === "counts" && countsAfterFilter) {
+      countsAfterFilter = false;
+      var total = target.querySelector(".counts-total .num");
+      if (total) announce(total.textContent.trim() + " match");
+    }
+  });
+  // The live poll: say the number once when it changes, not at every poll.
+  var lastLive = "";
+  document.addEventListener("htmx:afterSettle", function () {
+    var banner = document.getElementById("live-banner");
+    var text = banner ? banner.textContent.replace(/\s+/g, " ").replace(/\s*—\s*show\s*$/, "").trim() : "";
+    if (text && text !== lastLive) announce(text);
+    lastLive = text;
+  });
+  // A bulk mark's result ("Marked 2 messages read.") lands in #status out of band.
+  document.addEventListener("htmx:oobAfterSwap", function (event) {
+    var target = event.detail.target;
+    if (target && target.id === "status" && target.textContent.trim()) announce(target.textContent.trim());
+  });
+  // A mark a person made (the reader's Mark read / unread, u): "Marked unread". Opening a message
+  // also marks it read, through a GET: that is not said.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var config = event.detail.requestConfig, xhr = event.detail.xhr;
+    if (!config || config.verb !== "post" || !xhr || !event.detail.successful) return;
+    var header = xhr.getResponseHeader("HX-Trigger");
+    if (!header || header.indexOf("messageMarked") < 0) return;
+    try {
+      var detail = JSON.parse(header).messageMarked || {};
+      announce("Marked " + (detail.unread ? "unread" : "read"));
+    } catch (e) { /* not JSON: nothing to say */ }
+  });
+  // A sync card whose status changed between two polls.
+  var syncSaid = {};
+  function noteSyncCards(speak) {
+    document.querySelectorAll(".sync-card .sync-run[data-announce]").forEach(function (run) {
+      var card = run.closest(".sync-card"), text = run.dataset.announce;
+      if (speak && syncSaid[card.id] !== undefined && syncSaid[card.id] !== text) announce(text);
+      syncSaid[card.id] = text;
+    });
+  }
+  document.addEventListener("htmx:afterSettle", function () { noteSyncCards(true); });
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", function () { noteSyncCards(false); });
+  else noteSyncCards(false);
+})();
