@@ -17,7 +17,7 @@
   function hidden(input) { return field(input).querySelector('input[type="hidden"]'); }
   function panel(input) { return document.getElementById(input.getAttribute("hx-target").replace("#", "")); }
   function listbox(input) { return document.getElementById(input.getAttribute("aria-controls")); }
-  function status(input) { return field(input).querySelector('[role="status"]'); }
+  function status(input) { return field(input).querySelector(".combo-status"); }
   function options(input) {
     var box = listbox(input);
     return box ? Array.prototype.slice.call(box.querySelectorAll('[role="option"]')) : [];
@@ -60,9 +60,13 @@
     if (clear) clear.hidden = !number;
   }
 
+  // How many match, kept beside the field and read aloud by the page's one live region
+  // (#announcer, static/js/app.js): the field has no live region of its own.
   function say(input, text) {
     var region = status(input);
-    if (region && region.textContent !== text) region.textContent = text;
+    if (!region || region.textContent === text) return;
+    region.textContent = text;
+    if (text && window.helpdeskAnnounce) window.helpdeskAnnounce(text);
   }
   function setActive(input, option) {
     options(input).forEach(function (o) {
