@@ -564,10 +564,15 @@
     if (text && text !== lastLive) announce(text);
     lastLive = text;
   });
-  // A bulk mark's result ("Marked 2 messages read.") lands in #status out of band.
-  document.addEventListener("htmx:oobAfterSwap", function (event) {
-    var target = event.detail.target;
-    if (target && target.id === "status" && target.textContent.trim()) announce(target.textContent.trim());
+  // A bulk mark's result ("Marked 2 messages read.") lands in #status out of band (read once the
+  // swap is done: an out-of-band swap's own events fire on the element it replaced).
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var elt = event.detail.elt;
+    if (!event.detail.successful || !elt || !elt.closest || !elt.closest("#bulk")) return;
+    window.setTimeout(function () {
+      var status = document.getElementById("status");
+      if (status && status.textContent.trim()) announce(status.textContent.trim());
+    }, 30);
   });
   // A mark a person made (the reader's Mark read / unread, u): "Marked unread". Opening a message
   // also marks it read, through a GET: that is not said.

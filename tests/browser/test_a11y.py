@@ -379,3 +379,15 @@ def test_a_mark_from_the_list_is_said_and_an_open_is_not(new_page, staff_user, d
     expect(page.locator(f"#msg-{FIRST - 2}")).not_to_have_class(re.compile(r"\bunread\b"))
     page.wait_for_timeout(400)
     assert said(page) == ""
+
+
+def test_a_bulk_mark_is_said(new_page, staff_user, data):
+    page = new_page(staff_user, viewport=WIDTHS["1440"])
+    _inbox(page)
+    page.check(f"#msg-{FIRST} input.select")
+    page.check(f"#msg-{FIRST - 2} input.select")
+    page.focus("#bulk button[value=read]")
+    page.keyboard.press("Enter")
+    expect(page.locator("#status")).to_have_text("Marked 2 messages read.")
+    expect(page.locator("#announcer")).to_have_text("Marked 2 messages read.")
+    assert active(page)["text"] == "Mark read"  # the button keeps focus (the rows were swapped, not it)
