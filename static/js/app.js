@@ -379,6 +379,10 @@
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape" && menuOpen(false, true)) { event.preventDefault(); event.stopImmediatePropagation(); }
   }, true);
+  // Tabbing out of the open menu closes it.
+  document.addEventListener("focusin", function (event) {
+    if (event.target.closest && !event.target.closest("#topbar-menu, #menu-toggle")) menuOpen(false);
+  });
 
   /* --- Keyboard ----------------------------------------------------------------------------- */
   function typing(target) {
