@@ -197,10 +197,16 @@
       else if (el.tagName === "SELECT") {
         el.value = values[0] || "";
         if (el.selectedIndex < 0) el.selectedIndex = 0;
-      } else el.value = values[0] || "";
+      } else if (el.type === "date") el.value = isoDay(values[0] || "");
+      else el.value = values[0] || "";
     });
     // Controls whose shown state is more than their value (a combobox's label) listen for this.
     form.dispatchEvent(new CustomEvent("filtersRestored", { bubbles: true }));
+  }
+  // The server reads 2025-3-1 as 2025-03-01; a date box takes only the latter.
+  function isoDay(value) {
+    var m = /^(\d{4})-(\d{1,2})-(\d{1,2})$/.exec(value.trim());
+    return m ? m[1] + "-" + ("0" + m[2]).slice(-2) + "-" + ("0" + m[3]).slice(-2) : "";
   }
   function openFromUrl() {
     var id = new URLSearchParams(location.search).get("open");
@@ -363,6 +369,10 @@
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape" && menuOpen(false, true)) { event.preventDefault(); event.stopImmediatePropagation(); }
   }, true);
+  // Tabbing out of the open menu closes it.
+  document.addEventListener("focusin", function (event) {
+    if (event.target.closest && !event.target.closest("#topbar-menu, #menu-toggle")) menuOpen(false);
+  });
 
   /* --- Keyboard ----------------------------------------------------------------------------- */
   function typing(target) {
@@ -411,7 +421,8 @@
     renderTimes(document);
     // A page loaded again by Back (after another page) may get the browser's remembered form state
     // of another entry: the address decides.
-    if (document.getElementById("filters")) filtersFromUrl();
+    var navigation = window.performance && performance.getEntriesByType && performance.getEntriesByType("navigation")[0];
+    if (navigation && navigation.type === "back_forward" && document.getElementById("filters")) filtersFromUrl();
     var open = document.querySelector("#rows > li.open");
     if (open) { openId = open.dataset.id; currentId = openId; }
     loadOpenMessage();

@@ -281,3 +281,22 @@ def test_back_across_another_page(new_page, staff_user, mirror, viewport):  # no
     page.go_back()
     assert_view(page, mirror, staff_user, InboxFilters())
     assert page.errors == [], page.errors
+
+
+def test_dates_and_account_come_back_as_the_server_read_them(new_page, staff_user, mirror):  # noqa: F811
+    page = new_page(staff_user, viewport=WIDE)
+    page.goto("/?since=2025-3-1&account=501")  # the server reads 2025-3-1 as 2025-03-01
+    expect(page.locator("#id_since")).to_have_value("2025-03-01")
+    expect(page.locator("#id_account")).to_have_value("501")
+    page.check("input[name=unread]")
+    page.wait_for_url(re.compile(r"unread=1"))
+    page.select_option("#id_account", "")
+    page.wait_for_url(lambda url: "account=" not in url)
+    page.go_back()
+    expect(page.locator("#id_account")).to_have_value("501")
+    expect(page.locator("#filters input[name=unread]")).to_be_checked()
+    page.go_back()
+    expect(page.locator("#id_since")).to_have_value("2025-03-01")
+    expect(page.locator("#filters input[name=unread]")).not_to_be_checked()
+    expect(page.locator("#id_account")).to_have_value("501")
+    assert page.errors == [], page.errors

@@ -131,6 +131,12 @@ def test_the_top_bar_is_a_menu_whose_links_are_on_screen(new_page, admin_user, m
     expect(page.locator("#topbar-menu")).to_be_hidden()
     expect(toggle).to_be_focused()
 
+    toggle.click()  # Tab through it and out: it closes behind the last link
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    for _ in range(links.count() + 1):
+        page.keyboard.press("Tab")
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+
     toggle.click()
     page.locator("#topbar-menu a", has_text="Sync").click()
     expect(page).to_have_url(re.compile(r"/sync/$"))
