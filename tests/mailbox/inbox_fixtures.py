@@ -19,6 +19,7 @@ import pytest
 
 from inbox.models import CoworkerMessage, EmailAccount, MessageMark
 from inbox.sync import awaiting
+from inbox.sync.customers import refresh_customers
 from inbox.mailbox.search import search_terms
 from inbox.mailbox.filters import InboxFilters
 from tests.factories import build_account, build_message
@@ -115,7 +116,8 @@ def inbox_data(db) -> InboxData:
                       deleted_at=BASE_TIME, created_on=BASE_TIME - dt.timedelta(days=2)),
     ]
     CoworkerMessage.objects.bulk_create(messages + deleted)
-    awaiting.rebuild()  # as the sync keeps it (bulk_create bypasses the sync)
+    awaiting.rebuild()  # as the sync keeps them (bulk_create bypasses the sync)
+    refresh_customers()
     return InboxData(messages=messages, deleted=deleted)
 
 

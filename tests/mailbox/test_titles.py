@@ -26,6 +26,11 @@ def titles(html: str) -> list[str]:
     ("?unread=1&direction=incoming", "Unread received"),
     ("?q=invoice", "Search"),
     ("?direction=outgoing", "Filtered"),
+    ("?awaiting=1", "Awaiting reply"),
+    ("?awaiting=1&unread=1", "Awaiting reply"),
+    ("?order=oldest", "Inbox"),  # the order changes no message of the view
+    ("?customer=7002", "Ana García"),
+    ("?customer=7002&awaiting=1", "Ana García · awaiting reply"),
 ])
 def test_the_page_and_the_results_fragment_name_the_view(staff_client, inbox_data, query, name):
     page = staff_client.get("/" + query).content.decode()
