@@ -18,8 +18,10 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from inbox.accounts.selectors import forget_cached
-from inbox.models import CoworkerMessage, EmailAccount, SyncRun
+from inbox.models import CoworkerMessage, EmailAccount, Preference, SyncRun
+from inbox.sync import awaiting
 from tests.browser.axe import describe, run_axe
+from tests.factories import build_message
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -30,15 +32,14 @@ FIRST = 300_040  # the newest message of the data below
 
 
 def make_message(**fields) -> CoworkerMessage:
-    """One message (not saved): the test's own defaults, so the file needs no other fixture module."""
+    """One unsaved message (tests/factories.py) with this test's customer and account."""
     defaults = dict(
         coworker_id=CUSTOMER, coworker_full_name="Zoë Ærøskøbing", coworker_email="zoe@example.dk",
         coworker_company_name="Kōbō KK", email_account_id=501, email_account_display_name="Front desk",
         subject="A message", body="<p>A message</p>", body_text="A message",
         is_new_message=False, incoming=True, created_on=timezone.now(),
     )
-    defaults.update(fields)
-    return CoworkerMessage(**defaults)
+    return build_message(**{**defaults, **fields})
 
 
 @pytest.fixture
@@ -77,7 +78,13 @@ def data(settings):
             incoming=i % 3 != 1, is_new_message=i % 2 == 0,
             created_on=now - dt.timedelta(minutes=7 * i + 1),
         ))
+    # A customer who has waited two days (past the reply target) and one who asked an hour ago.
+    messages.append(make_message(id=FIRST - 100, coworker_id=7010, coworker_full_name="Seán O’Brien",
+                                 subject="Still no key card", created_on=now - dt.timedelta(days=2)))
+    messages.append(make_message(id=FIRST - 101, coworker_id=7011, coworker_full_name="ليلى حداد",
+                                 subject="Re: سؤال عن الفاتورة", created_on=now - dt.timedelta(hours=1)))
     CoworkerMessage.objects.bulk_create(messages)
+    awaiting.rebuild()  # as the sync keeps it
     SyncRun.objects.create(resource=SyncRun.Resource.MESSAGES, mode=SyncRun.Mode.INCREMENTAL,
                            status=SyncRun.Status.SUCCESS, trigger="beat", started_at=now - dt.timedelta(minutes=3),
                            finished_at=now - dt.timedelta(minutes=2), records_seen=40, records_created=40, requests_made=2)
@@ -92,6 +99,18 @@ def _inbox(page):
     page.goto("/")
     expect(page.locator("#rows > li.msg").first).to_be_visible()
     expect(page.locator("#counts .counts-total")).to_be_attached()
+
+
+def _awaiting(page):
+    page.goto("/?awaiting=1&order=oldest")
+    expect(page.locator("#rows .waiting.late").first).to_be_visible()
+    expect(page.locator("#counts .counts-total")).to_be_attached()
+
+
+def _compact(page):
+    Preference.objects.update_or_create(user_id=page.user_id, defaults={"density": Preference.Density.COMPACT})
+    _inbox(page)
+    expect(page.locator("#inbox[data-density=compact]")).to_be_attached()
 
 
 def _reader(page):
@@ -138,6 +157,8 @@ def _not_found(page):
 # state: (who is signed in, how to get there)
 STATES = {
     "inbox": ("staff", _inbox),
+    "awaiting": ("staff", _awaiting),
+    "compact": ("staff", _compact),
     "reader": ("staff", _reader),
     "message": ("staff", _message),
     "customer": ("staff", _customer),
@@ -156,6 +177,7 @@ def test_no_serious_or_critical_violations(new_page, staff_user, admin_user, dat
     who, visit = STATES[state]
     user = {"staff": staff_user, "admin": admin_user, None: None}[who]
     page = new_page(user, viewport=WIDTHS[width], color_scheme=scheme)
+    page.user_id = user.pk if user else None
     visit(page)
     page.wait_for_load_state("networkidle")
     violations = run_axe(page)
