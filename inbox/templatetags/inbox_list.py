@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 
 from django import template
+from django.urls import get_script_prefix, reverse
 from django.conf import settings
 from django.utils import timezone
 
@@ -52,3 +54,36 @@ def wait_length(seconds: int) -> str:
     if seconds < 2 * 86400:
         return f"{seconds // 3600} h"
     return f"{seconds // 86400} d"
+
+
+# --- The list's rows: what fifty rows a page would otherwise compute fifty times -----------------
+
+
+@lru_cache(maxsize=64)
+def _around_id(name: str, script_prefix: str) -> tuple[str, str]:
+    """The URL of ``name`` for an id, as the text before and after the id (one ``reverse``)."""
+    url = reverse(name, args=[7])
+    at = url.rindex("7")
+    return url[:at], url[at + 1:]
+
+
+@register.filter
+def url_for_id(pk, name: str) -> str:
+    """``reverse(name, args=[pk])`` for the list's per-row links: ``{{ m.pk|url_for_id:"message-detail" }}``.
+    A row has three such links; reversing each costs more than the rest of the row's text."""
+    before, after = _around_id(name, get_script_prefix())
+    return f"{before}{int(pk)}{after}"
+
+
+@register.filter
+def view_query(filters) -> str:
+    """The view's query string with its "?" ("" for the plain inbox), computed once for all rows."""
+    query = filters.querystring()
+    return f"?{query}" if query else ""
+
+
+@register.filter
+def open_url(filters) -> str:
+    """The inbox URL that opens a message beside this view, up to the id: ``/?unread=1&open=``."""
+    query = filters.querystring()
+    return f"{reverse('inbox-index')}?{query}&open=" if query else f"{reverse('inbox-index')}?open="
