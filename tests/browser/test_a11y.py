@@ -78,11 +78,12 @@ def data(settings):
             incoming=i % 3 != 1, is_new_message=i % 2 == 0,
             created_on=now - dt.timedelta(minutes=7 * i + 1),
         ))
-    # A customer who has waited two days (past the reply target) and one who asked an hour ago.
+    # A customer who has waited two days (past the reply target) and one who asked 5 hours ago
+    # (both older than the rows above, whose places the focus tests count on).
     messages.append(make_message(id=FIRST - 100, coworker_id=7010, coworker_full_name="Seán O’Brien",
                                  subject="Still no key card", created_on=now - dt.timedelta(days=2)))
     messages.append(make_message(id=FIRST - 101, coworker_id=7011, coworker_full_name="ليلى حداد",
-                                 subject="Re: سؤال عن الفاتورة", created_on=now - dt.timedelta(hours=1)))
+                                 subject="Re: سؤال عن الفاتورة", created_on=now - dt.timedelta(hours=5)))
     CoworkerMessage.objects.bulk_create(messages)
     awaiting.rebuild()  # as the sync keeps it
     SyncRun.objects.create(resource=SyncRun.Resource.MESSAGES, mode=SyncRun.Mode.INCREMENTAL,
