@@ -3,7 +3,7 @@
 #                `make run` is the same (but make itself reports Ctrl-C as an interrupt, status 130)
 #   make test    set up and run the test suite (DATABASE_URL=postgres://... make test for PostgreSQL)
 # make lock: recompile requirements.txt and requirements-dev.txt from the .in files.
-.PHONY: run test lock setup setup-dev bench-sync bench-inbox bench-load bench-health bench-export
+.PHONY: run test lock setup setup-dev bench-sync bench-inbox bench-load bench-health bench-export bench-browser
 
 PY := .venv/bin/python
 
@@ -30,6 +30,9 @@ bench-inbox: setup-dev
 
 bench-export: setup-dev
 	$(PY) bench/export_bench.py
+
+bench-browser: setup-dev
+	$(PY) bench/browser_bench.py
 
 bench-load: setup-dev
 	$(PY) bench/load.py
