@@ -7,6 +7,7 @@ see ``_next_watermark`` for why a record changed while a sync runs is never lost
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -15,6 +16,7 @@ from django.utils import timezone
 from inbox.models import SyncRun
 
 from .context import RunContext
+from . import awaiting
 from .customers import refresh_after_messages_sync
 from .rows import MESSAGES
 
@@ -70,12 +72,15 @@ def messages_work(ctx: RunContext, mode: str) -> None:
     ctx.save_progress(since=since)
     local_start = timezone.now().replace(microsecond=0)
     server_clock = client.watch_server_date()
-    try:
-        seen = ctx.walk(MESSAGES, lambda: client.iter_message_pages(order_by="Id", updated_from=since))
-    finally:
-        server_clock.close()
-    if mode == Mode.FULL:
-        ctx.soft_delete_unseen(MESSAGES, seen, client.get_messages)
+    # Awaiting reply is recomputed for the customers of each page applied; a full walk touches
+    # them all, so it is recomputed once, after the walk and the deletions (sync/awaiting.py).
+    with awaiting.deferred() if mode == Mode.FULL else nullcontext():
+        try:
+            seen = ctx.walk(MESSAGES, lambda: client.iter_message_pages(order_by="Id", updated_from=since))
+        finally:
+            server_clock.close()
+        if mode == Mode.FULL:
+            ctx.soft_delete_unseen(MESSAGES, seen, client.get_messages)
     refresh_after_messages_sync(seen.ids, full=mode == Mode.FULL)  # the customers table (sync/customers.py)
     ctx.save_progress(
         watermark=_next_watermark(

@@ -102,6 +102,8 @@ class MessageMirror(Mirror):
         awaiting.refresh({values[at] for pair in changes for values in pair if values is not None})
 
     def deleting(self, pks: Sequence[int]) -> Callable[[], None]:
+        if awaiting.is_deferred():
+            return lambda: None
         coworkers = awaiting.coworkers_of(pks)
         return lambda: awaiting.refresh(coworkers)
 
