@@ -85,8 +85,8 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def run(page, name: str, base: str, repeat: int) -> list[float]:
-    """Time ``repeat`` runs of one action (after two warm-up runs); the painted times, in ms."""
+def run(page, name: str, base: str, repeat: int) -> list[dict]:
+    """Time ``repeat`` runs of one action (after two warm-up runs): ``{"painted", "inDom"}`` in ms."""
     if name == "customer-lookup":
         return lookup(page, base, repeat)
     prepare, act, done = ACTIONS[name]
@@ -99,11 +99,11 @@ def run(page, name: str, base: str, repeat: int) -> list[float]:
         result = page.evaluate(TIMED, {"act": act, "done": done})
         page.wait_for_load_state("networkidle")
         if i >= 2:
-            times.append(result["painted"])
+            times.append(result)
     return times
 
 
-def lookup(page, base: str, repeat: int) -> list[float]:
+def lookup(page, base: str, repeat: int) -> list[dict]:
     """Type a customer's name: from the last keystroke to the suggestions painted (the field's
     debounce included, and printed apart)."""
     names = ["Ana", "Zoë", "Müller", "Nakamura", "Oskar", "Rosa"]
@@ -125,7 +125,7 @@ def lookup(page, base: str, repeat: int) -> list[float]:
             },
         )
         if i >= 2:
-            times.append(result["painted"])
+            times.append(result)
     return times
 
 
@@ -145,6 +145,9 @@ def main() -> None:
     from django.conf import settings
     from django.db import connection
 
+    from helpdesk.embedded_redis import ensure_from_settings
+
+    ensure_from_settings()  # the cache the server uses (the embedded one unless REDIS_URL is set)
     inbox_bench.generate(rows=1_000_000, accounts=50)
     cookie = export_bench.sign_in()
     vendor = connection.vendor
@@ -153,6 +156,8 @@ def main() -> None:
     port = export_bench.free_port()
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "helpdesk.settings", "DEBUG": "0",
            "ALLOWED_HOSTS": "127.0.0.1,localhost", "LOG_LEVEL": "WARNING"}
+    # With DEBUG off the pages name their static files by the manifest that collectstatic writes.
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
     server = export_bench.start_server("gunicorn", port, env)
     base = f"http://127.0.0.1:{port}"
     from playwright.sync_api import sync_playwright
@@ -167,10 +172,13 @@ def main() -> None:
             print(f"{vendor}, gunicorn (DEBUG off), Chromium at {args.width} px, {args.repeat} runs an action; "
                   f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs", flush=True)
             for name in names:
-                times = run(page, name, base, args.repeat)
+                results = run(page, name, base, args.repeat)
+                times = [r["painted"] for r in results]
+                in_dom = [r["inDom"] for r in results]
                 median, p95 = statistics.median(times), percentile(times, 0.95)
                 flag = "" if p95 <= 100 else "   <-- over goal"
-                print(f"{name:18s} median {median:6.1f} ms   p95 {p95:6.1f} ms{flag}", flush=True)
+                print(f"{name:18s} median {median:6.1f} ms   p95 {p95:6.1f} ms   "
+                      f"(in the DOM: median {statistics.median(in_dom):6.1f} ms){flag}", flush=True)
             browser.close()
     finally:
         server.terminate()
