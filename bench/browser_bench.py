@@ -181,11 +181,7 @@ def main() -> None:
                       f"(in the DOM: median {statistics.median(in_dom):6.1f} ms){flag}", flush=True)
             browser.close()
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        export_bench.stop_server(server)
 
 
 if __name__ == "__main__":

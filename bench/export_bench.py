@@ -231,11 +231,15 @@ def main() -> None:
             )
         print(f"  worker idle {idle / MB:.1f} MB, after the runs {worker.memory_info().rss / MB:.1f} MB")
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_server(server)
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.kill()
 
 
 if __name__ == "__main__":

@@ -93,13 +93,18 @@ def id_or_error(value: str, what: str) -> int:
     return int(value)
 
 
-def _parse_unread(value: str) -> bool:
-    value = value.lower()
-    if value in TRUE_VALUES:
-        return True
-    if value in FALSE_VALUES:
-        return False
-    raise forms.ValidationError("“Unread” takes 1 or nothing — ignored.", code="invalid")
+def _switch_parser(label: str) -> Callable[[str], bool]:
+    """A yes/no filter's parameter (``unread=1``, ``awaiting=1``): 1 or nothing."""
+
+    def parse(value: str) -> bool:
+        value = value.lower()
+        if value in TRUE_VALUES:
+            return True
+        if value in FALSE_VALUES:
+            return False
+        raise forms.ValidationError(f"“{label}” takes 1 or nothing — ignored.", code="invalid")
+
+    return parse
 
 
 def _parse_direction(value: str) -> str | None:
@@ -111,15 +116,6 @@ def _parse_direction(value: str) -> str | None:
     raise forms.ValidationError(
         f"“{value[:40]}” is not a direction (received = incoming, sent = outgoing) — ignored.", code="invalid"
     )
-
-
-def _parse_awaiting(value: str) -> bool:
-    value = value.lower()
-    if value in TRUE_VALUES:
-        return True
-    if value in FALSE_VALUES:
-        return False
-    raise forms.ValidationError("“Awaiting reply” takes 1 or nothing — ignored.", code="invalid")
 
 
 def _parse_order(value: str) -> str:
@@ -214,11 +210,11 @@ class InboxFilters:
     The fields' order is the query string's order."""
 
     unread: bool = filter_field(
-        False, parse=_parse_unread, narrow=lambda qs, on, user: qs.filter(unread_condition(user)),
+        False, parse=_switch_parser("Unread"), narrow=lambda qs, on, user: qs.filter(unread_condition(user)),
         param=lambda on: "1", facet=True, slug=lambda on: "unread",
     )
     awaiting: bool = filter_field(
-        False, parse=_parse_awaiting, narrow=lambda qs, on, user: qs.filter(awaiting_reply=True),
+        False, parse=_switch_parser("Awaiting reply"), narrow=lambda qs, on, user: qs.filter(awaiting_reply=True),
         param=lambda on: "1", facet=True, slug=lambda on: "awaiting-reply",
     )
     direction: Direction | None = filter_field(
