@@ -176,11 +176,21 @@ def advice(run: SyncRun | None) -> str:
 
 
 def progress_percent(run: SyncRun) -> int | None:
+    """How far a run is, 0-100; 100 only once it has succeeded.
+
+    After its last page a run still has work (a full walk looks for deletions and recomputes
+    awaiting reply), so a running run stops at 99: a bar at 100 beside "Running" reads as stuck.
+    """
     if run.status == SyncRun.Status.SUCCESS:
         return 100
     if not run.pages_total:
         return None
-    return max(0, min(100, round(100 * run.pages_done / run.pages_total)))
+    return max(0, min(99, round(100 * run.pages_done / run.pages_total)))
+
+
+def finishing(run: SyncRun) -> bool:
+    """Every page is read but the run has not ended: deletions, awaiting reply, customers."""
+    return run.status == SyncRun.Status.RUNNING and bool(run.pages_total) and run.pages_done >= run.pages_total
 
 
 def beat_entry(task: str):
@@ -232,6 +242,10 @@ class SyncCard:
     @property
     def percent(self) -> int | None:
         return progress_percent(self.run) if self.run else None
+
+    @property
+    def finishing(self) -> bool:
+        return finishing(self.run) if self.run else False
 
     @property
     def advice(self) -> str:

@@ -145,6 +145,18 @@ class TestProgressComponent:
         assert "Page 3 of 12" in html and "3,000 created" in html
         assert 'hx-trigger="every 1s"' in html
 
+    def test_every_page_read_but_still_running_stops_short_of_100_and_says_finishing(self, admin_client_):
+        # After the last page a full walk still looks for deletions and recomputes awaiting
+        # reply; a full bar beside "Running" would look stuck.
+        run = SyncRun.objects.create(
+            resource="messages", mode="full", status="running", started_at=timezone.now(),
+            pages_done=12, pages_total=12, records_created=3000, requests_made=13,
+        )
+        html = self.get(admin_client_, run).content.decode()
+        assert re.search(r'role="progressbar"[^>]*aria-valuenow="99"[^>]*aria-valuetext="Finishing"', html)
+        assert 'aria-valuenow="100"' not in html
+        assert "Every page read; finishing" in html and "Page 12 of 12" not in html
+
     def test_finished_stops_polling_and_tells_the_page(self, admin_client_):
         run = make_success("messages", timezone.now(), records_seen=5)
         response = self.get(admin_client_, run)
