@@ -161,6 +161,14 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # The inbox list's rows alone (inbox/mailbox/rows.py): fifty a page, five times faster
+        # than in the Django template language (docs/rendering.md).
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "templates" / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "inbox.mailbox.rows.environment"},
+    },
 ]
 
 LANGUAGE_CODE = "en-gb"

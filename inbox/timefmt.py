@@ -20,7 +20,10 @@ tested against.
 from __future__ import annotations
 
 import datetime as dt
+from html import escape
 from zoneinfo import ZoneInfo
+
+from django.utils import timezone
 
 from inbox import clock
 
@@ -103,3 +106,33 @@ def day(value: dt.datetime, zone: ZoneInfo | None = None) -> str:
 def iso(value: dt.datetime) -> str:
     """The ``datetime`` attribute: the instant in UTC, ISO 8601."""
     return value.astimezone(dt.timezone.utc).isoformat()
+
+
+FORMS = ("relative", "point", "age", "exact", "time", "day")
+
+
+def element(value: dt.datetime, form: str = "relative", now: dt.datetime | None = None) -> str:
+    """``value`` as a ``<time>`` element (HTML): the text of ``form``, the exact time in its
+    tooltip, the instant in ``datetime``; ``data-time-format`` names any form but ``relative`` (the
+    one ``static/js/timefmt.js`` refreshes as time passes). ``now``: measure from this instant."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    exact_text = exact(value)
+    if form == "exact":
+        text = exact_text
+    elif form == "time":
+        text = time_of_day(value)
+    elif form == "day":
+        text = day(value)
+    elif form == "point":
+        text = point(value, now or _now())
+    elif form == "age":
+        text = age(value, now or _now())
+    else:
+        form, text = "relative", relative(value, now or _now())
+    kind = "" if form == "relative" else f' data-time-format="{form}"'
+    return f'<time datetime="{iso(value)}" title="{escape(exact_text)}"{kind}>{escape(text)}</time>'
+
+
+def _now() -> dt.datetime:
+    return timezone.now()

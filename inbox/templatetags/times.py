@@ -13,41 +13,19 @@ time of day: "14:05"), ``"day"`` ("26 Nov 2026"), ``"age"`` ("3 weeks ago": besi
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django import template
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from inbox import clock, timefmt
 
 register = template.Library()
 
-FORMATS = ("relative", "point", "age", "exact", "time", "day")
-
+FORMATS = timefmt.FORMS
 
 @register.simple_tag
 def when(value, form: str = "relative", now=None):
-    if not value:
-        return ""
-    if timezone.is_naive(value):
-        value = timezone.make_aware(value, dt.timezone.utc)
-    exact = timefmt.exact(value)
-    if form == "exact":
-        text = exact
-    elif form == "time":
-        text = timefmt.time_of_day(value)
-    elif form == "day":
-        text = timefmt.day(value)
-    elif form == "point":
-        text = timefmt.point(value, now or timezone.now())
-    elif form == "age":
-        text = timefmt.age(value, now or timezone.now())
-    else:
-        form, text = "relative", timefmt.relative(value, now or timezone.now())
-    kind = "" if form == "relative" else format_html(' data-time-format="{}"', form)
-    return format_html('<time datetime="{}" title="{}"{}>{}</time>', timefmt.iso(value), exact, kind, text)
-
+    return mark_safe(timefmt.element(value, form, now)) if value else ""
 
 @register.filter
 def when_text(value, now=None) -> str:
@@ -56,12 +34,10 @@ def when_text(value, now=None) -> str:
         return ""
     return timefmt.relative(value, now or timezone.now())
 
-
 @register.filter
 def exact(value) -> str:
     """The exact time as plain text (a tooltip on something that is not a ``<time>``)."""
     return timefmt.exact(value) if value else ""
-
 
 @register.filter
 def age(value, now=None) -> str:
@@ -69,7 +45,6 @@ def age(value, now=None) -> str:
     if not value:
         return ""
     return timefmt.age(value, now or timezone.now())
-
 
 @register.filter
 def local(value):

@@ -1,0 +1,71 @@
+"""The list's rows (``inbox/mailbox/rows.py``, drawn by Jinja2): escaped, linked into their view,
+and the same in every response that draws them (the page, a page loaded by scrolling, a mark)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.utils import timezone
+
+from inbox.mailbox.filters import InboxFilters
+from inbox.mailbox.rows import rows_html
+from inbox.mailbox.selectors import for_rows, message_list
+from tests.factories import make_message
+
+pytestmark = pytest.mark.django_db
+
+EVIL = '<script>alert(1)</script><img src=x onerror=alert(2)>"\'&'
+ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;"
+
+
+def row_of(html: str, pk: int) -> str:
+    found = re.search(rf'<li id="msg-{pk}".*?</li>', html, re.S)
+    assert found, f"no row {pk}"
+    return found.group(0)
+
+
+def test_hostile_text_in_every_field_of_a_row_is_escaped(staff_client):
+    m = make_message(
+        subject=EVIL, body_text=EVIL, coworker_full_name=EVIL, coworker_company_name=EVIL,
+        email_account_display_name=EVIL,
+    )
+    responses = {
+        "page": staff_client.get("/"),
+        "rows fragment": staff_client.get("/", headers={"HX-Request": "true", "HX-Target": "results"}),
+        "mark": staff_client.post("/inbox/mark/", {"ids": [m.pk], "action": "unread"},
+                                  headers={"HX-Request": "true"}),
+    }
+    for name, response in responses.items():
+        assert response.status_code == 200, name
+        row = row_of(response.content.decode(), m.pk)
+        assert "<script" not in row and "<img" not in row, name
+        # The name, company, account, subject and preview: five escaped copies.
+        assert row.count(ESCAPED) == 5, (name, row)
+
+
+def test_rows_link_into_their_view_and_mark_the_open_one():
+    first, second = make_message(), make_message()
+    filters = InboxFilters(unread=False, direction="incoming")
+    rows = for_rows(message_list(user=None, filters=filters))
+    html = str(rows_html(rows, filters=filters, open_id=second.pk))
+    row = row_of(html, first.pk)
+    assert f'href="/messages/{first.pk}/?direction=incoming"' in row
+    assert f'hx-push-url="/?direction=incoming&amp;open={first.pk}"' in row
+    assert f'data-read-url="/messages/{first.pk}/read/"' in row
+    assert 'class="msg"' in row and "hx-swap-oob" not in row
+    assert 'class="msg open current"' in row_of(html, second.pk)
+    oob = str(rows_html(rows, filters=InboxFilters(), oob=True))
+    assert f'href="/messages/{first.pk}/"' in oob and f'hx-push-url="/?open={first.pk}"' in oob
+    assert oob.count('hx-swap-oob="true"') == 2
+
+
+def test_every_row_of_a_page_is_timed_from_one_instant():
+    now = timezone.now()
+    make_message(created_on=now - dt.timedelta(minutes=5), incoming=True, awaiting_reply=True)
+    make_message(created_on=now - dt.timedelta(hours=30), incoming=True, awaiting_reply=True)
+    rows = for_rows(message_list(user=None, filters=InboxFilters()))
+    html = str(rows_html(rows, filters=InboxFilters(), now=now + dt.timedelta(hours=1)))
+    assert ">1 h ago</time>" in html and ">waiting 1 h</span>" in html
+    assert re.search(r'class="waiting late"[^>]*title="Waiting longer than the 24 h reply target">waiting 31 h<', html)
