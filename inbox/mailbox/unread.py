@@ -7,7 +7,8 @@ Nobody (``user=None``, or an anonymous user: a command-line export) has no marks
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 
 from inbox.models import MessageMark
 
@@ -29,4 +30,17 @@ def unread_condition(user) -> Q:
         return Q(is_new_message=True)
     return Q(Exists(_marks(user, is_read=False))) | (
         Q(is_new_message=True) & ~Q(Exists(_marks(user, is_read=True)))
+    )
+
+
+def unread_value(user):
+    """Unread for ``user`` as each row's value (a list's ``is_unread``): the person's mark where
+    there is one (one per person and message), else Nexudus's flag. One subquery a row, where the
+    filter (:func:`unread_condition`, shaped for the indexes) has two."""
+    if person(user) is None:
+        return F("is_new_message")
+    mark = MessageMark.objects.filter(user_id=user.pk, message_id=OuterRef("pk")).values("is_read")[:1]
+    return Coalesce(
+        ExpressionWrapper(~Q(Subquery(mark)), output_field=BooleanField()), F("is_new_message"),
+        output_field=BooleanField(),
     )

@@ -69,3 +69,23 @@ def test_every_row_of_a_page_is_timed_from_one_instant():
     html = str(rows_html(rows, filters=InboxFilters(), now=now + dt.timedelta(hours=1)))
     assert ">1 h ago</time>" in html and ">waiting 1 h</span>" in html
     assert re.search(r'class="waiting late"[^>]*title="Waiting longer than the 24 h reply target">waiting 31 h<', html)
+
+
+@pytest.mark.parametrize("query", ["", "?unread=1", "?awaiting=1&order=oldest"])
+def test_a_page_of_rows_costs_the_same_queries_for_one_row_or_fifty(staff_client, query):
+    """The rows read only ``ROW_FIELDS``: a field the row drew without reading it would cost one
+    query a row (Django loads a deferred field on first use)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    hx = {"HX-Request": "true", "HX-Target": "results"}
+    make_message(incoming=True, awaiting_reply=True, is_new_message=True)
+    staff_client.get(f"/{query}", headers=hx)  # warm what is cached (the session, the user)
+    with CaptureQueriesContext(connection) as one:
+        assert staff_client.get(f"/{query}", headers=hx).status_code == 200
+    for _ in range(49):
+        make_message(incoming=True, awaiting_reply=True, is_new_message=True, coworker_company_name="Acme")
+    with CaptureQueriesContext(connection) as fifty:
+        html = staff_client.get(f"/{query}", headers=hx).content.decode()
+    assert html.count('<li id="msg-') == 50
+    assert len(fifty) == len(one), [q["sql"] for q in fifty.captured_queries]
