@@ -6,10 +6,10 @@
 
 The first run generates the mirror straight into the database (fast bulk insert; the full-text
 index is filled by the migration's triggers on SQLite and the generated column on PostgreSQL; the
-customers table as the sync fills it) and later runs reuse it. Then each case is requested through Django's test client as a signed-in
-person (middleware, session, view, template: the whole server side), and the median and 95th
-percentile of the handling time are printed. Goal: each ≤ 50 ms median, ≤ 100 ms p95 (the
-awaiting-reply view, ``order=oldest`` and the customer lookup: ≤ 10 ms median).
+customers table as the sync fills it) and later runs reuse it. Then each case is requested
+through Django's test client as a signed-in person (middleware, session, view, template: the
+whole server side), with ``DEBUG`` off as in production, and the median and 95th percentile of
+the handling time are printed. Goal: each ≤ 10 ms median (cases over it are marked).
 
 Search terms are planted so their frequency is known: "invoice" in ~50% of the messages
 (common), "parking" in ~1% (middling), "zeppelin" in 12 messages (rare).
@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 RARE_ROWS = 12
+GOAL_MS = 10  # median server time of every case
 WORDS = (
     "hello thanks booking desk meeting room key card wifi printer coffee kitchen door access "
     "membership plan upgrade cancel pause renew contract deposit refund receipt payment card bank "
@@ -217,7 +218,7 @@ def measure(*, repeat: int, only: set[str] | None) -> list[tuple[str, float, flo
         times.sort()
         p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
         results.append((name, statistics.median(times), p95))
-        flag = "" if statistics.median(times) <= 50 and p95 <= 100 else "   <-- over goal"
+        flag = "" if statistics.median(times) <= GOAL_MS else "   <-- over goal"
         print(
             f"{name:32s} median {statistics.median(times):7.1f} ms   p95 {p95:7.1f} ms   "
             f"(this process's CPU: median {statistics.median(cpu):6.1f} ms){flag}",
@@ -265,8 +266,14 @@ def main() -> None:
     args = parser.parse_args()
     var_dir = ROOT / "var" / "bench"
     var_dir.mkdir(parents=True, exist_ok=True)
+    # As in production: DEBUG off (no query log, no template debug data; 0.6-1.3 ms a page).
+    os.environ.setdefault("DEBUG", "0")
+    os.environ.setdefault("SECRET_KEY", "inbox-bench-secret-key-not-for-production-0123456789")
     _setup(args.database_url, var_dir)
+    from django.core.management import call_command
     from django.db import connection
+
+    call_command("collectstatic", interactive=False, verbosity=0)  # DEBUG off: pages name the manifest's files
 
     from helpdesk.embedded_redis import ensure_from_settings
 

@@ -11,6 +11,7 @@
   "use strict";
 
   var SELECTOR = 'input[role="combobox"][data-combo-input]';
+  var SAY_AFTER_MS = 600; // a pause in typing before the number of matches is read aloud
 
   function isCombo(el) { return !!(el && el.matches && el.matches(SELECTOR)); }
   function field(input) { return input.closest("[data-combo]"); }
@@ -61,12 +62,15 @@
   }
 
   // How many match, kept beside the field and read aloud by the page's one live region
-  // (#announcer, static/js/app.js): the field has no live region of its own.
+  // (#announcer, static/js/app.js): the field has no live region of its own. The suggestions
+  // follow each keystroke; the count is said once typing pauses, not once a keystroke.
+  var sayLater = null;
   function say(input, text) {
     var region = status(input);
     if (!region || region.textContent === text) return;
     region.textContent = text;
-    if (text && window.helpdeskAnnounce) window.helpdeskAnnounce(text);
+    window.clearTimeout(sayLater);
+    if (text && window.helpdeskAnnounce) sayLater = window.setTimeout(function () { window.helpdeskAnnounce(text); }, SAY_AFTER_MS);
   }
   function setActive(input, option) {
     options(input).forEach(function (o) {
