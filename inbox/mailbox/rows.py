@@ -26,6 +26,7 @@ from inbox.mailbox.filters import InboxFilters
 from inbox.mailbox.labels import message_account_label
 
 TEMPLATE = "inbox/rows.html"
+ROW_URLS = {"detail": "message-detail", "read": "message-mark-read", "unread": "message-mark-unread"}
 
 
 def rows_html(
@@ -37,8 +38,10 @@ def rows_html(
     of band (after a mark). Times are measured from ``now``, one instant for the whole page."""
     query = filters.querystring()
     inbox = reverse("inbox-index")
+    prefix = get_script_prefix()
     context = {
         "rows": rows,
+        "url": {key: _around_id(name, prefix) for key, name in ROW_URLS.items()},
         "view_q": f"?{query}" if query else "",  # the reader's newer / older follow this view
         "open_q": f"{inbox}?{query}&open=" if query else f"{inbox}?open=",  # up to the id
         "open_id": open_id,
@@ -52,7 +55,7 @@ def environment(**options) -> Environment:
     """The Jinja2 environment of ``settings.TEMPLATES`` (Django's Jinja2 backend), with what the
     rows use: the same functions the Django templates use for the same things."""
     env = Environment(**options)
-    env.filters.update(url_for_id=url_for_id, account_label=message_account_label)
+    env.filters.update(account_label=message_account_label)
     env.globals.update(when=_when, waiting=waiting)
     return env
 
@@ -64,17 +67,11 @@ def _when(value: dt.datetime | None, form: str = "relative", now: dt.datetime | 
 
 @lru_cache(maxsize=64)
 def _around_id(name: str, script_prefix: str) -> tuple[str, str]:
-    """The URL of ``name`` for an id, as the text before and after the id (one ``reverse``)."""
+    """The URL of ``name`` for an id, as the text before and after the id: one ``reverse`` for the
+    three links of every row (reversing each costs more than the rest of the row's text)."""
     url = reverse(name, args=[7])
     at = url.rindex("7")
     return url[:at], url[at + 1:]
-
-
-def url_for_id(pk, name: str) -> str:
-    """``reverse(name, args=[pk])``, for the three links of each row: reversing each costs more
-    than the rest of the row's text."""
-    before, after = _around_id(name, get_script_prefix())
-    return f"{before}{int(pk)}{after}"
 
 
 def waiting(message, now: dt.datetime | None = None) -> dict:
