@@ -157,6 +157,20 @@
     if (actions && url) htmx.ajax("POST", url, { source: actions, target: actions, swap: "outerHTML" });
   });
 
+  /* A row's link opens its message in the reader pane: one listener for the whole list, not htmx
+     set up on each of fifty links at every swap. The link names its pane (hx-target), how it goes
+     in (hx-swap) and the address it pushes (hx-push-url), which htmx reads from it as the source;
+     a click with a modifier key opens the full page in a new tab, as any link's would. */
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest ? event.target.closest("#rows .msg-link") : null;
+    if (!link || !window.htmx || event.defaultPrevented || event.button !== 0 ||
+        event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    event.preventDefault();
+    htmx.ajax("GET", link.getAttribute("href"), {
+      source: link, target: link.getAttribute("hx-target"), swap: link.getAttribute("hx-swap"),
+    });
+  });
+
   document.addEventListener("htmx:beforeRequest", function (event) {
     var elt = event.detail.elt, target = event.detail.target;
     if (elt && elt.classList && elt.classList.contains("msg-link")) {
