@@ -23,9 +23,11 @@ register = template.Library()
 
 FORMATS = timefmt.FORMS
 
+
 @register.simple_tag
 def when(value, form: str = "relative", now=None):
     return mark_safe(timefmt.element(value, form, now)) if value else ""
+
 
 @register.filter
 def when_text(value, now=None) -> str:
@@ -34,10 +36,12 @@ def when_text(value, now=None) -> str:
         return ""
     return timefmt.relative(value, now or timezone.now())
 
+
 @register.filter
 def exact(value) -> str:
     """The exact time as plain text (a tooltip on something that is not a ``<time>``)."""
     return timefmt.exact(value) if value else ""
+
 
 @register.filter
 def age(value, now=None) -> str:
@@ -45,6 +49,7 @@ def age(value, now=None) -> str:
     if not value:
         return ""
     return timefmt.age(value, now or timezone.now())
+
 
 @register.filter
 def local(value):
