@@ -111,6 +111,8 @@ def lookup(page, base: str, repeat: int) -> list[dict]:
     field = "#id_customer"
     for i in range(repeat + 2):
         page.goto(base + "/")
+        # On a phone the filters fold under "Filters" while none is set: open them, as a person would.
+        page.evaluate("() => { const more = document.getElementById('more-filters'); if (more) more.open = true; }")
         page.wait_for_selector(field)
         page.fill(field, "")
         page.evaluate("() => { const l = document.querySelector('[role=listbox]'); if (l) l.dataset.bench = 'old'; }")
