@@ -352,6 +352,17 @@
   document.addEventListener("htmx:load", function (event) {
     renderTimes(event.detail.elt);
   });
+  /* The counts beside the list are asked once the list is painted (the frame after it is in the
+     page): the list is what the person waits for, and the counts' answer and swap would compete
+     with it for that frame. */
+  document.addEventListener("htmx:load", function (event) {
+    var elt = event.detail.elt;
+    var counts = elt && elt.id === "counts" ? elt : elt && elt.querySelector ? elt.querySelector("#counts") : null;
+    if (!counts || !/\bpainted\b/.test(counts.getAttribute("hx-trigger") || "")) return;
+    requestAnimationFrame(function () {
+      window.setTimeout(function () { if (counts.isConnected) htmx.trigger(counts, "painted"); }, 0);
+    });
+  });
   document.addEventListener("htmx:load", function (event) {
     var row = event.detail.elt;
     if (!row || !row.classList || !row.classList.contains("msg")) return;
