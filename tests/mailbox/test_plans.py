@@ -17,6 +17,8 @@ EXPECTED = [
     (InboxFilters(account="none"), "msg_account_newest"),
     (InboxFilters(account=5, direction="incoming"), "msg_account_received_newest"),
     (InboxFilters(customer=3), "msg_customer_newest"),
+    (InboxFilters(awaiting=True), "msg_awaiting_newest"),
+    (InboxFilters(awaiting=True, account=5), "msg_awaiting_account_newest"),
 ]
 
 
