@@ -6,15 +6,20 @@ e-mail and company are those of their newest message that has each (a name chang
 shows with the next message), ``last_message_at`` their newest message, ``message_count`` how many
 live messages they have; a customer left with no live message is removed.
 
-The messages sync calls :func:`refresh_after_messages_sync` once its pages are applied: the
-customers of the messages that run saw are recomputed (a handful each minute), and a full run,
-which also marks deleted messages, recomputes them all. Migration 0013 fills the table the same way.
+The messages sync notes, page by page, the customers whose messages it wrote (:func:`tracking`,
+:func:`note_written`: created, changed, or moved from one customer to another) and calls
+:func:`refresh_after_messages_sync` once its pages are applied: those customers are recomputed (a
+handful each minute; the messages an incremental run reads again unchanged cost nothing), and a
+full run, which also marks deleted messages, recomputes them all. Migration 0013 fills the table
+the same way.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -119,24 +124,30 @@ def refresh_customers(coworker_ids: Iterable[int | None] | None = None, *,
     return count
 
 
-def customers_of_messages(message_ids: Iterable[int]) -> set[int]:
-    """The customers (CoworkerIds) these messages are from or to."""
-    ids = sorted(set(message_ids))
-    customers: set[int] = set()
-    for chunk in _chunks(ids, CHUNK):
-        customers.update(
-            CoworkerMessage.objects.filter(pk__in=chunk, coworker_id__isnull=False)
-            .values_list("coworker_id", flat=True).distinct()
-        )
-    return customers
+_written: ContextVar[set[int] | None] = ContextVar("customers_written", default=None)
 
 
-def refresh_after_messages_sync(message_ids: Iterable[int], *, full: bool) -> int:
-    """After a messages sync applied its pages: the customers of the messages it saw (``message_ids``),
-    or, after a full sync (which also marks deleted messages), every customer."""
-    if full:
-        count = refresh_customers(None)
-    else:
-        count = refresh_customers(customers_of_messages(message_ids))
+@contextmanager
+def tracking() -> Iterator[set[int]]:
+    """While a messages sync applies its pages: the set of customers :func:`note_written` is told of."""
+    written: set[int] = set()
+    token = _written.set(written)
+    try:
+        yield written
+    finally:
+        _written.reset(token)
+
+
+def note_written(coworker_ids: Iterable[int | None]) -> None:
+    """Customers whose messages were just written (``MessageMirror.written``), if a sync tracks them."""
+    written = _written.get()
+    if written is not None:
+        written.update(pk for pk in coworker_ids if pk is not None)
+
+
+def refresh_after_messages_sync(coworker_ids: Iterable[int], *, full: bool) -> int:
+    """After a messages sync applied its pages: the customers whose messages it wrote, or, after a
+    full sync (which also marks deleted messages), every customer."""
+    count = refresh_customers(None) if full else refresh_customers(coworker_ids)
     logger.debug("customers refreshed: %d", count)
     return count

@@ -16,7 +16,7 @@ from django.db import models
 
 from inbox.models import Business, CoworkerMessage, EmailAccount
 from inbox.nexudus.records import BusinessRecord, CoworkerMessageRecord, EmailAccountRecord
-from inbox.sync import awaiting
+from inbox.sync import awaiting, customers
 from inbox.sync.text import body_to_text
 
 from .cleaning import cleaner_for
@@ -97,9 +97,12 @@ class MessageMirror(Mirror):
         return [body_to_text(values[self.body_index])]
 
     def written(self, changes: Sequence[tuple[tuple | None, tuple]]) -> None:
-        # A customer's messages changed (or moved to another customer): their waits are recomputed.
+        # A customer's messages changed (or moved to another customer): their waits are recomputed,
+        # and the customers table will be (once, after the run's pages).
         at = self.coworker_index
-        awaiting.refresh({values[at] for pair in changes for values in pair if values is not None})
+        coworkers = {values[at] for pair in changes for values in pair if values is not None}
+        awaiting.refresh(coworkers)
+        customers.note_written(coworkers)
 
     def deleting(self, pks: Sequence[int]) -> Callable[[], None]:
         if awaiting.is_deferred():

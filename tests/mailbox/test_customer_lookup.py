@@ -12,7 +12,7 @@ from inbox.folding import fold, search_key
 from inbox.mailbox.customers import LOOKUP_LIMIT, customer_name, lookup_customers
 from inbox.models import CoworkerMessage, Customer
 from tests.factories import build_message
-from inbox.sync.customers import customers_of_messages, refresh_after_messages_sync, refresh_customers
+from inbox.sync.customers import note_written, refresh_after_messages_sync, refresh_customers, tracking
 
 pytestmark = pytest.mark.django_db
 
@@ -193,13 +193,17 @@ def test_the_table_follows_the_live_messages(people):
     assert not Customer.objects.filter(pk=4).exists() and found("boris") == []
 
 
-def test_after_a_sync_its_messages_customers_are_refreshed(people):
+def test_after_a_sync_the_customers_it_wrote_are_refreshed(people):
     late = make_message(coworker_id=3, coworker_full_name="Zoë Nielsen", created_on=BASE_TIME + dt.timedelta(days=1))
     other = make_message(coworker_id=555, coworker_full_name="Brand New", coworker_email="new@example.com",
                          created_on=BASE_TIME + dt.timedelta(days=1))
     CoworkerMessage.objects.bulk_create([late, other])
-    assert customers_of_messages([late.pk, other.pk, 1]) == {3, 555}
-    refresh_after_messages_sync([late.pk, other.pk], full=False)
+    note_written([3])  # no sync tracking: nothing is kept
+    with tracking() as written:
+        note_written([3, None])
+        note_written([555, 3])
+    assert written == {3, 555}
+    refresh_after_messages_sync(written, full=False)
     assert Customer.objects.get(pk=3).full_name == "Zoë Nielsen"
     assert found("brand") == [555]
     # A full sync recomputes every customer (it also marks deleted messages).

@@ -63,3 +63,29 @@ def test_the_sync_keeps_the_customers_table_up_to_date():
     run("full")
     assert not Customer.objects.filter(pk=writer).exists()
     assert mirrored_customers() == expected_customers()
+
+
+@pytest.mark.usefixtures("seeded")
+def test_an_incremental_sync_refreshes_only_the_customers_whose_messages_it_wrote(monkeypatch):
+    from inbox.sync import customers
+
+    run("full")
+    refreshed = []
+    real = customers.refresh_after_messages_sync
+    monkeypatch.setattr(customers, "refresh_after_messages_sync",
+                        lambda ids, *, full: refreshed.append((set(ids), full)) or real(ids, full=full))
+
+    # Nothing changed: the messages read again in the overlap window cost no customer.
+    run()
+    assert refreshed == [(set(), False)]
+
+    # A message moves to another customer in Nexudus: both are recomputed at once (not at the
+    # nightly full sync), and nobody else.
+    moved = sbx.CoworkerMessage.objects.filter(coworker_id__isnull=False).order_by("id").first()
+    to = sbx.CoworkerMessage.objects.exclude(coworker_id=moved.coworker_id).filter(
+        coworker_id__isnull=False).first().coworker_id
+    sandbox.update_message(moved.id, coworker_id=to)
+    refreshed.clear()
+    run()
+    assert refreshed == [({moved.coworker_id, to}, False)]
+    assert mirrored_customers() == expected_customers()
