@@ -151,3 +151,13 @@ def refresh_after_messages_sync(coworker_ids: Iterable[int], *, full: bool) -> i
     count = refresh_customers(None) if full else refresh_customers(coworker_ids)
     logger.debug("customers refreshed: %d", count)
     return count
+
+
+def refresh_after_failed_sync(coworker_ids: Iterable[int]) -> None:
+    """A messages sync failed after committing pages: their customers are recomputed all the same,
+    since the next run reads those messages again unchanged and would not. An error doing so is
+    logged; the run's own error is the one reported."""
+    try:
+        refresh_customers(coworker_ids)
+    except Exception:
+        logger.warning("The customers of a failed messages sync were not recomputed.", exc_info=True)

@@ -89,3 +89,29 @@ def test_an_incremental_sync_refreshes_only_the_customers_whose_messages_it_wrot
     run()
     assert refreshed == [({moved.coworker_id, to}, False)]
     assert mirrored_customers() == expected_customers()
+
+
+@pytest.mark.usefixtures("seeded")
+def test_a_run_that_fails_after_writing_a_page_still_refreshes_its_customers(monkeypatch):
+    """The next run reads those messages again unchanged, so it would not refresh them."""
+    from inbox.nexudus.client import NexudusClient
+    from inbox.nexudus.errors import NexudusUnavailable
+
+    run("full")
+    writer = sbx.CoworkerMessage.objects.filter(coworker_id__isnull=False).first().coworker_id
+    before = Customer.objects.get(pk=writer).message_count
+    sandbox.add_messages(3, coworker_id=writer)
+    real = NexudusClient.iter_message_pages
+
+    def one_page_then_an_outage(self, *args, **kwargs):
+        pages = real(self, *args, **kwargs)
+        yield next(pages)
+        raise NexudusUnavailable("Nexudus went away", attempts=1, last_failure="503")
+
+    monkeypatch.setattr(NexudusClient, "iter_message_pages", one_page_then_an_outage)
+    failed = sync.sync_messages(mode="incremental", trigger="test")
+    assert failed.status == "failed" and failed.records_created == 3
+    assert Customer.objects.get(pk=writer).message_count == before + 3
+    monkeypatch.undo()
+    run()
+    assert mirrored_customers() == expected_customers()
