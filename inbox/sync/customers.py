@@ -6,11 +6,11 @@ e-mail and company are those of their newest message that has each (a name chang
 shows with the next message), ``last_message_at`` their newest message, ``message_count`` how many
 live messages they have; a customer left with no live message is removed.
 
-The messages sync notes, page by page, the customers whose messages it wrote (:func:`tracking`,
-:func:`note_written`: created, changed, or moved from one customer to another) and calls
-:func:`refresh_after_messages_sync` once its pages are applied: those customers are recomputed (a
-handful each minute; the messages an incremental run reads again unchanged cost nothing), and a
-full run, which also marks deleted messages, recomputes them all. Migration 0013 fills the table
+The messages sync runs its pages inside :func:`kept_by_sync`, which notes, page by page, the
+customers whose messages it wrote (:func:`note_written`: created, changed, or moved from one
+customer to another) and recomputes them once its pages are applied (a handful each minute; the
+messages an incremental run reads again unchanged cost nothing); after a full run, which also marks
+deleted messages, it recomputes them all. Migration 0013 fills the table
 the same way.
 """
 
@@ -127,37 +127,31 @@ def refresh_customers(coworker_ids: Iterable[int | None] | None = None, *,
 _written: ContextVar[set[int] | None] = ContextVar("customers_written", default=None)
 
 
-@contextmanager
-def tracking() -> Iterator[set[int]]:
-    """While a messages sync applies its pages: the set of customers :func:`note_written` is told of."""
-    written: set[int] = set()
-    token = _written.set(written)
-    try:
-        yield written
-    finally:
-        _written.reset(token)
-
-
 def note_written(coworker_ids: Iterable[int | None]) -> None:
-    """Customers whose messages were just written (``MessageMirror.written``), if a sync tracks them."""
+    """Customers whose messages were just written (``MessageMirror.written``), if a sync keeps them."""
     written = _written.get()
     if written is not None:
         written.update(pk for pk in coworker_ids if pk is not None)
 
 
-def refresh_after_messages_sync(coworker_ids: Iterable[int], *, full: bool) -> int:
-    """After a messages sync applied its pages: the customers whose messages it wrote, or, after a
-    full sync (which also marks deleted messages), every customer."""
-    count = refresh_customers(None) if full else refresh_customers(coworker_ids)
-    logger.debug("customers refreshed: %d", count)
-    return count
-
-
-def refresh_after_failed_sync(coworker_ids: Iterable[int]) -> None:
-    """A messages sync failed after committing pages: their customers are recomputed all the same,
-    since the next run reads those messages again unchanged and would not. An error doing so is
-    logged; the run's own error is the one reported."""
+@contextmanager
+def kept_by_sync(*, full: bool) -> Iterator[None]:
+    """Around a messages sync's pages: the customers whose messages it writes (:func:`note_written`)
+    are recomputed once at the end, or every customer after a full run (which also marks deleted
+    messages). A run that fails after committing pages still has its customers recomputed, since the
+    next run reads those messages again unchanged and would not; an error doing so is logged, and
+    the run's own error is the one reported."""
+    written: set[int] = set()
+    token = _written.set(written)
     try:
-        refresh_customers(coworker_ids)
+        yield
     except Exception:
-        logger.warning("The customers of a failed messages sync were not recomputed.", exc_info=True)
+        try:
+            refresh_customers(written)
+        except Exception:
+            logger.warning("The customers of a failed messages sync were not recomputed.", exc_info=True)
+        raise
+    finally:
+        _written.reset(token)
+    count = refresh_customers(None if full else written)
+    logger.debug("customers refreshed: %d", count)

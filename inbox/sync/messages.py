@@ -73,20 +73,15 @@ def messages_work(ctx: RunContext, mode: str) -> None:
     server_clock = client.watch_server_date()
     # Awaiting reply is recomputed for the customers of each page applied; a full walk touches
     # them all, so it is recomputed once, after the walk and the deletions (sync/awaiting.py).
-    with customers.tracking() as written:
+    # The customers table is recomputed once, after the walk: the customers this run wrote, or
+    # all of them after a full one (sync/customers.py).
+    with customers.kept_by_sync(full=mode == Mode.FULL), awaiting.deferred() if mode == Mode.FULL else nullcontext():
         try:
-            with awaiting.deferred() if mode == Mode.FULL else nullcontext():
-                try:
-                    seen = ctx.walk(MESSAGES, lambda: client.iter_message_pages(order_by="Id", updated_from=since))
-                finally:
-                    server_clock.close()
-                if mode == Mode.FULL:
-                    ctx.soft_delete_unseen(MESSAGES, seen, client.get_messages)
-        except Exception:
-            customers.refresh_after_failed_sync(written)  # the pages it committed stay
-            raise
-    # The customers table (sync/customers.py): those whose messages this run wrote, or all after a full one.
-    customers.refresh_after_messages_sync(written, full=mode == Mode.FULL)
+            seen = ctx.walk(MESSAGES, lambda: client.iter_message_pages(order_by="Id", updated_from=since))
+        finally:
+            server_clock.close()
+        if mode == Mode.FULL:
+            ctx.soft_delete_unseen(MESSAGES, seen, client.get_messages)
     ctx.save_progress(
         watermark=_next_watermark(
             local_start=local_start, server_start=server_clock.at,

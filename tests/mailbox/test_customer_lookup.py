@@ -12,7 +12,8 @@ from inbox.folding import fold, search_key
 from inbox.mailbox.customers import LOOKUP_LIMIT, customer_name, lookup_customers
 from inbox.models import CoworkerMessage, Customer
 from tests.factories import build_message
-from inbox.sync.customers import note_written, refresh_after_messages_sync, refresh_customers, tracking
+from inbox.sync import customers
+from inbox.sync.customers import kept_by_sync, note_written, refresh_customers
 
 pytestmark = pytest.mark.django_db
 
@@ -193,23 +194,25 @@ def test_the_table_follows_the_live_messages(people):
     assert not Customer.objects.filter(pk=4).exists() and found("boris") == []
 
 
-def test_after_a_sync_the_customers_it_wrote_are_refreshed(people):
+def test_after_a_sync_the_customers_it_wrote_are_refreshed(people, monkeypatch):
     late = make_message(coworker_id=3, coworker_full_name="Zoë Nielsen", created_on=BASE_TIME + dt.timedelta(days=1))
     other = make_message(coworker_id=555, coworker_full_name="Brand New", coworker_email="new@example.com",
                          created_on=BASE_TIME + dt.timedelta(days=1))
     CoworkerMessage.objects.bulk_create([late, other])
-    note_written([3])  # no sync tracking: nothing is kept
-    with tracking() as written:
+    asked = []
+    monkeypatch.setattr(customers, "refresh_customers", lambda ids: asked.append(ids) or refresh_customers(ids))
+    note_written([3])  # outside a sync: nothing is kept
+    with kept_by_sync(full=False):
         note_written([3, None])
         note_written([555, 3])
-    assert written == {3, 555}
-    refresh_after_messages_sync(written, full=False)
+    assert asked == [{3, 555}]
     assert Customer.objects.get(pk=3).full_name == "Zoë Nielsen"
     assert found("brand") == [555]
     # A full sync recomputes every customer (it also marks deleted messages).
     Customer.objects.filter(pk=2).update(full_name="stale", search_key=" stale")
     CoworkerMessage.objects.filter(coworker_id=555).update(deleted_at=BASE_TIME)
-    refresh_after_messages_sync([], full=True)
+    with kept_by_sync(full=True):
+        pass
     assert Customer.objects.get(pk=2).full_name == "Joanna Smith"
     assert not Customer.objects.filter(pk=555).exists()
 

@@ -71,13 +71,12 @@ def test_an_incremental_sync_refreshes_only_the_customers_whose_messages_it_wrot
 
     run("full")
     refreshed = []
-    real = customers.refresh_after_messages_sync
-    monkeypatch.setattr(customers, "refresh_after_messages_sync",
-                        lambda ids, *, full: refreshed.append((set(ids), full)) or real(ids, full=full))
+    real = customers.refresh_customers
+    monkeypatch.setattr(customers, "refresh_customers", lambda ids=None: refreshed.append(ids) or real(ids))
 
     # Nothing changed: the messages read again in the overlap window cost no customer.
     run()
-    assert refreshed == [(set(), False)]
+    assert refreshed == [set()]
 
     # A message moves to another customer in Nexudus: both are recomputed at once (not at the
     # nightly full sync), and nobody else.
@@ -87,7 +86,7 @@ def test_an_incremental_sync_refreshes_only_the_customers_whose_messages_it_wrot
     sandbox.update_message(moved.id, coworker_id=to)
     refreshed.clear()
     run()
-    assert refreshed == [({moved.coworker_id, to}, False)]
+    assert refreshed == [{moved.coworker_id, to}]
     assert mirrored_customers() == expected_customers()
 
 
