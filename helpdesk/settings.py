@@ -469,9 +469,11 @@ EXPORT_SEND_TIMEOUT = env_float("EXPORT_SEND_TIMEOUT", 30.0)
 HELPDESK_ADMIN_GROUP = env_str("HELPDESK_ADMIN_GROUP", "helpdesk-admins")
 LOGIN_URL = "login"
 # Axes' backend comes first: it refuses a locked-out sign-in before the password is checked.
+# HelpdeskBackend is Django's ModelBackend reading the admin flag and the row density with the
+# user, in one query a request (inbox/auth/backends.py).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "inbox.auth.backends.HelpdeskBackend",
 ]
 LOGIN_REDIRECT_URL = "inbox-index"
 LOGOUT_REDIRECT_URL = "login"

@@ -5,7 +5,19 @@ from __future__ import annotations
 from functools import wraps
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef
+
+ADMIN_ANNOTATION = "helpdesk_admin"  # set by inbox.auth.backends.HelpdeskBackend on request.user
+
+
+def admin_annotation() -> Exists:
+    """Whether the user (the outer query's row) is in the help-desk admin group, as an annotation."""
+    memberships = get_user_model().groups.through.objects.filter(
+        user_id=OuterRef("pk"), group__name=settings.HELPDESK_ADMIN_GROUP
+    )
+    return Exists(memberships)
 
 
 def is_helpdesk_admin(user) -> bool:
@@ -13,6 +25,9 @@ def is_helpdesk_admin(user) -> bool:
         return False
     if user.is_superuser:
         return True
+    known = getattr(user, ADMIN_ANNOTATION, None)  # read with the user, this request
+    if known is not None:
+        return bool(known)  # SQLite's EXISTS is 0 or 1
     return user.groups.filter(name=settings.HELPDESK_ADMIN_GROUP).exists()
 
 
