@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from django.conf import settings
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.template import engines
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
@@ -55,7 +56,7 @@ def environment(**options) -> Environment:
     """The Jinja2 environment of ``settings.TEMPLATES`` (Django's Jinja2 backend), with what the
     rows use: the same functions the Django templates use for the same things."""
     env = Environment(**options)
-    env.filters.update(account_label=message_account_label)
+    env.filters.update(account_label=message_account_label, intcomma=intcomma)
     env.globals.update(when=_when, waiting=waiting)
     return env
 

@@ -7,6 +7,7 @@ from django.conf import settings
 
 from inbox.mailbox.labels import message_account_label
 from inbox.mailbox.rows import rows_html, waiting
+from inbox.mailbox.sidebar import account_facets_html, account_options_html
 
 register = template.Library()
 
@@ -39,3 +40,9 @@ def message_rows(context, rows, oob: bool = False):
     """The rows of the list (:func:`inbox.mailbox.rows.rows_html`) for the page's ``filters`` and
     ``open_id``: ``{% message_rows page.rows %}``, ``{% message_rows rows oob=True %}``."""
     return rows_html(rows, filters=context["filters"], open_id=context.get("open_id"), oob=oob)
+
+
+# --- The sidebar's lists of mail accounts (drawn by Jinja2: inbox/mailbox/sidebar.py) -----------
+
+register.simple_tag(account_options_html, name="account_options")  # {% account_options accounts form.account.value %}
+register.simple_tag(account_facets_html, name="account_facets")  # {% account_facets counts %}

@@ -1,0 +1,69 @@
+"""The sidebar's lists of mail accounts (``inbox/mailbox/sidebar.py``, drawn by Jinja2): the
+filter's choices and the counts' facets, escaped, linked into their view and marked when chosen."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+
+import pytest
+
+from inbox.mailbox.counts import AccountCount, MessageCounts
+from inbox.mailbox.sidebar import account_facets_html
+from tests.factories import make_account, make_message
+
+pytestmark = pytest.mark.django_db
+
+EVIL = '<script>alert(1)</script>"\'&'
+HX = {"HX-Request": "true"}
+
+
+def _accounts():
+    evil = make_account(display_name=EVIL, email_address="evil@example.com")
+    desk = make_account(display_name="Front desk", email_address="desk@example.com")
+    for _ in range(1234 // 100):
+        make_message(email_account_id=desk.pk, email_account_display_name="Front desk")
+    make_message(email_account_id=evil.pk, email_account_display_name=EVIL)
+    return evil, desk
+
+
+def test_the_filters_choices_escape_names_and_select_the_chosen_account(staff_client):
+    evil, desk = _accounts()
+    html = staff_client.get(f"/?account={desk.pk}").content.decode()
+    select = re.search(r'<select id="id_account".*?</select>', html, re.S).group(0)
+    assert "<script" not in select and "&lt;script&gt;" in select
+    options = re.findall(r'<option value="([^"]*)" ?(selected)?>([^<]*)</option>', select)
+    assert ("", "", "All accounts") in options
+    assert (str(desk.pk), "selected", "Front desk") in options
+    assert (str(evil.pk), "", unescape("&lt;script&gt;alert(1)&lt;/script&gt;&#34;&#39;&amp;")) in [
+        (v, s, unescape(label)) for v, s, label in options
+    ]
+    assert options[-1][0] == "none"  # the default-settings choice, last
+    assert len([o for o in options if o[1]]) == 1
+    # "NONE" in the URL is the same choice as "none"
+    select = re.search(r'<select id="id_account".*?</select>', staff_client.get("/?account=NONE").content.decode(), re.S)
+    assert re.search(r'<option value="none" selected>', select.group(0))
+
+
+def test_the_counts_facets_escape_names_link_into_the_view_and_count(staff_client):
+    evil, desk = _accounts()
+    html = staff_client.get("/inbox/counts/?direction=incoming", headers=HX).content.decode()
+    facets = re.search(r'<ul class="facets accounts".*?</ul>', html, re.S).group(0)
+    assert "<script" not in facets and "&lt;script&gt;" in facets
+    items = re.findall(r'<li( class="selected")?><a href="([^"]+)" title="([^"]*)">([^<]*)</a> '
+                       r'<span class="count" data-account="([^"]+)">([^<]+)</span></li>', facets)
+    by_account = {account: (selected, unescape(href), unescape(name), count) for selected, href, _, name, account, count in items}
+    assert by_account[str(desk.pk)] == ("", f"/?direction=incoming&account={desk.pk}", "Front desk", "12")
+    assert by_account[str(evil.pk)][2] == EVIL and by_account[str(evil.pk)][3] == "1"
+    chosen = staff_client.get(f"/inbox/counts/?account={desk.pk}", headers=HX).content.decode()
+    assert re.search(rf'<li class="selected"><a href="/\?account={desk.pk}"', chosen)
+
+
+def test_big_counts_are_grouped_and_capped_counts_say_at_least():
+    accounts = [AccountCount(account=7, name="Front desk", count=12345, querystring="account=7", selected=True),
+                AccountCount(account="none", name="Default settings", count=3, querystring="account=none")]
+    for capped, suffix in ((False, ""), (True, "+")):
+        html = str(account_facets_html(MessageCounts(total=0, unread=0, incoming=0, outgoing=0, accounts=accounts,
+                                                     capped=capped)))
+        assert f'<li class="selected"><a href="/?account=7" title="Front desk">Front desk</a> <span class="count" data-account="7">12,345{suffix}</span></li>' in html
+        assert f'<li><a href="/?account=none" title="Default settings">Default settings</a> <span class="count" data-account="none">3{suffix}</span></li>' in html
