@@ -25,7 +25,7 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from inbox.mailbox.filters import NO_ACCOUNT, InboxFilters
-from inbox.mailbox.labels import DEFAULT_ACCOUNT_LABEL
+from inbox.mailbox.labels import DEFAULT_ACCOUNT_LABEL, account_label
 from inbox.mailbox.search import search_terms
 from inbox.mailbox.selectors import filter_messages, live_messages
 from inbox.mailbox.unread import person
@@ -272,7 +272,10 @@ def _summarise(groups: dict[tuple, int], filters: InboxFilters, *, capped: bool 
 
 def _account_counts(per_account: dict[int | None, int], filters: InboxFilters) -> list[AccountCount]:
     ids = [a for a, n in per_account.items() if a is not None and n]
-    names = {a.pk: str(a) for a in EmailAccount.objects.filter(pk__in=ids)}
+    names = {
+        pk: account_label(pk, name, address)
+        for pk, name, address in EmailAccount.objects.filter(pk__in=ids).values_list("id", "display_name", "email_address")
+    }
     result = [
         AccountCount(account=a, name=names.get(a, f"Account {a}"), count=n)
         for a, n in per_account.items()
@@ -281,8 +284,9 @@ def _account_counts(per_account: dict[int | None, int], filters: InboxFilters) -
     result.sort(key=lambda c: (c.name.lower(), c.account))
     if per_account.get(None):
         result.append(AccountCount(account=NO_ACCOUNT, name=DEFAULT_ACCOUNT_LABEL, count=per_account[None]))
+    querystrings = filters.querystrings_with("account", [item.account for item in result])
     for item in result:
-        item.querystring = dataclasses.replace(filters, account=item.account).querystring()
+        item.querystring = querystrings[item.account]
         item.selected = filters.account == item.account
     return result
 

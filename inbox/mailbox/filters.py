@@ -266,6 +266,22 @@ class InboxFilters:
     def querystring(self, **extra: str) -> str:
         return urlencode({**self.to_params(), **extra})
 
+    def querystrings_with(self, name: str, values) -> dict:
+        """``{value: the querystring of this view with filter name set to value}`` for each of
+        ``values`` (set values: none is the default), as ``dataclasses.replace(self, name=value)
+        .querystring()`` would write each, with one ``to_params`` for them all (the counts link
+        each of dozens of mail accounts)."""
+        values = list(values)
+        if not values:
+            return {}
+        params = dataclasses.replace(self, **{name: values[0]}).to_params()  # the parameters' order
+        param = FILTERS_BY_NAME[name].param
+        result = {}
+        for value in values:
+            params[name] = param(value)
+            result[value] = urlencode(params)
+        return result
+
     def apply(self, qs: QuerySet, *, user) -> QuerySet:
         """``qs`` narrowed by every filter that is set (no ordering, no annotation)."""
         for spec, value in self._set():

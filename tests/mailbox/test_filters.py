@@ -219,3 +219,25 @@ def test_the_filter_form_works_without_javascript(staff_client, inbox_data):
     assert 'hx-push-url="true"' in form and 'hx-target="#results"' in form
     assert re.search(r'name="unread" value="1" checked', html)
     assert re.search(r'name="direction" value="incoming" checked', html)
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        InboxFilters(),
+        InboxFilters(unread=True, direction="incoming", q="café invoice", order="oldest"),
+        InboxFilters(account=7, awaiting=True, since=dt.date(2026, 1, 2), customer=42, company="A & B"),
+        InboxFilters(account="none", until=dt.date(2026, 3, 4)),
+    ],
+)
+def test_querystrings_with_each_value_are_those_of_the_view_with_it(filters):
+    import dataclasses
+
+    values = [3, "none", 1007, 7]
+    assert filters.querystrings_with("account", values) == {
+        v: dataclasses.replace(filters, account=v).querystring() for v in values
+    }
+    assert filters.querystrings_with("direction", ["incoming", "outgoing"]) == {
+        v: dataclasses.replace(filters, direction=v).querystring() for v in ("incoming", "outgoing")
+    }
+    assert filters.querystrings_with("account", []) == {}
