@@ -162,8 +162,9 @@ TEMPLATES = [
         },
     },
     {
-        # The inbox list's rows alone (inbox/mailbox/rows.py): fifty a page, five times faster
-        # than in the Django template language (docs/rendering.md).
+        # Lists of dozens alone: the inbox list's rows (inbox/mailbox/rows.py) and the sidebar's
+        # mail accounts (inbox/mailbox/sidebar.py), five times faster than in the Django template
+        # language (docs/rendering.md).
         "BACKEND": "django.template.backends.jinja2.Jinja2",
         "DIRS": [BASE_DIR / "templates" / "jinja2"],
         "APP_DIRS": False,

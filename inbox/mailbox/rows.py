@@ -3,8 +3,9 @@
 Every inbox response but the counts draws fifty rows. Django's template language spends about
 150 µs on one (each variable resolves through a stack of contexts, each value is localized and
 escaped node by node): 7 ms a page, a third of the request. Compiled to Python by Jinja2, the
-same row takes about 40 µs. Everything else stays in Django's templates; ``{% message_rows %}``
-(``inbox/templatetags/inbox_list.py``) puts the rows where the page's partials want them.
+same row takes about 40 µs. Everything else but the sidebar's mail accounts (``sidebar.py``) stays
+in Django's templates; ``{% message_rows %}`` (``inbox/templatetags/inbox_list.py``) puts the rows
+where the page's partials want them.
 ``docs/rendering.md`` has the measurements.
 """
 
