@@ -55,7 +55,7 @@ def rows_html(
 
 def environment(**options) -> Environment:
     """The Jinja2 environment of ``settings.TEMPLATES`` (Django's Jinja2 backend), with what the
-    rows use: the same functions the Django templates use for the same things."""
+    rows and the sidebar use: the same functions the Django templates use for the same things."""
     env = Environment(**options)
     env.filters.update(account_label=message_account_label, intcomma=intcomma)
     env.globals.update(when=_when, waiting=waiting)
