@@ -61,9 +61,9 @@ def inbox_index(request: HttpRequest) -> HttpResponse:
     template = _template(request)
     context = {"form": form, "filters": form.filters, "page": page, "open_id": form.open_id, "too_broad": too_broad}
     if template != f"{PAGE}#rows":
-        context["accounts"] = account_choices()
         context["mirror_empty"] = not page.rows and inbox_is_empty()
-    if template == PAGE:
+    if template == PAGE:  # the filter form and the density control: a swap of #results keeps them
+        context["accounts"] = account_choices()
         context["density"] = density_for(user=request.user)
     return render(request, template, context)
 
