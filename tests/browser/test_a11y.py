@@ -13,6 +13,8 @@ import datetime as dt
 import re
 
 import pytest
+from axes.models import AccessAttempt
+from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.utils import timezone
 from playwright.sync_api import expect
@@ -20,6 +22,7 @@ from playwright.sync_api import expect
 from inbox.accounts.selectors import forget_cached
 from inbox.models import CoworkerMessage, EmailAccount, Preference, SyncRun
 from inbox.sync import awaiting
+from inbox.sync.customers import refresh_customers
 from tests.browser.axe import describe, run_axe
 from tests.factories import build_message
 
@@ -140,6 +143,28 @@ def _sync(page):
     expect(page.locator(".sync-card").first).to_be_visible()
 
 
+def _lockouts(page):
+    for username in ("ann", None):  # one person's lock-out and one address's
+        AccessAttempt.objects.create(
+            username=username, ip_address="203.0.113.9", user_agent="Mozilla/5.0", path_info="/login/",
+            http_accept="*/*", get_data="", post_data="", failures_since_start=django_settings.LOGIN_ADDRESS_FAILURE_LIMIT,
+        )
+    page.goto("/lockouts/")
+    expect(page.locator("table.lockouts tbody tr").first).to_be_visible()
+
+
+def _counts_page(page):
+    page.goto("/inbox/counts/?direction=incoming")  # the counts without JavaScript ("Show the counts")
+    expect(page.locator(".facets.accounts li").first).to_be_visible()
+
+
+def _find_customer(page):
+    refresh_customers()
+    page.goto("/customers/lookup/?q=ana")  # the customer field without JavaScript
+    expect(page.locator("h1")).to_have_text("Find a customer")
+    expect(page.get_by_text("Ana García-Villanueva de la Fuente").first).to_be_visible()
+
+
 def _login(page):
     page.goto("/login/")
     expect(page.locator("#id_username")).to_be_visible()
@@ -165,6 +190,9 @@ STATES = {
     "customer": ("staff", _customer),
     "accounts": ("admin", _accounts),
     "sync": ("admin", _sync),
+    "lockouts": ("admin", _lockouts),
+    "counts": ("staff", _counts_page),
+    "find-customer": ("staff", _find_customer),
     "login": (None, _login),
     "403": ("staff", _forbidden),
     "404": ("staff", _not_found),
