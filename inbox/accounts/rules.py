@@ -18,7 +18,7 @@ from typing import Any
 
 from django.conf import settings
 
-from inbox import clock
+from inbox import clock, timefmt
 
 IMAP = 1  # eEmailServerType: the only value Nexudus documents for IncomingServerType; 0 means unset
 
@@ -228,11 +228,14 @@ def ago(delta: timedelta) -> str:
 
 
 def exact(value: datetime, now: datetime) -> str:
-    """The time of day if it is today, else the date too, in the help desk's time zone."""
-    local, today = clock.local(value), clock.local(now)
-    zone = local.tzname() or ""
-    if local.date() == today.date():
-        return f"{local:%H:%M} {zone}".strip()
-    if local.year == today.year:
-        return f"{local.day} {local:%b %H:%M} {zone}".strip()
-    return f"{local.day} {local:%b %Y %H:%M} {zone}".strip()
+    """The time of day if it is today, else the date too, in the help desk's time zone, named: text
+    read later or elsewhere (a reason, an alert e-mail). Written by :mod:`inbox.timefmt`'s rules
+    ("9:05", "1 May", "31 Dec 2024"), the one way the help desk writes a time."""
+    zone = clock.zone()
+    local, today = value.astimezone(zone), now.astimezone(zone)
+    when = timefmt.time_of_day(value, zone)
+    if local.year != today.year:
+        when = f"{timefmt.day(value, zone)} {when}"
+    elif local.date() != today.date():
+        when = f"{local.day} {timefmt.MONTHS[local.month - 1]} {when}"
+    return f"{when} {local.tzname() or ''}".strip()

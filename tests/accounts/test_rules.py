@@ -121,15 +121,15 @@ class TestStaleness:
     def test_just_over_two_hours_is_failing_with_the_time_in_words(self):
         health = check(account(last_check_time=NOW - timedelta(hours=2, seconds=1)))
         assert health.status == Status.FAILING
-        assert health.reasons[0].text.startswith("last checked 2 hours ago (at 09:59 UTC)")
+        assert health.reasons[0].text.startswith("last checked 2 hours ago (at 9:59 UTC)")
 
     def test_three_hours_reads_as_in_the_issue(self):
         text = check(account(last_check_time=datetime(2025, 5, 14, 9, 0, tzinfo=UTC))).reasons[0].text
-        assert text.startswith("last checked 3 hours ago (at 09:00 UTC)")
+        assert text.startswith("last checked 3 hours ago (at 9:00 UTC)")
 
     def test_a_check_on_another_day_gives_the_date(self):
         text = check(account(last_check_time=datetime(2025, 5, 1, 8, 15, tzinfo=UTC))).reasons[0].text
-        assert "last checked 13 days ago (at 1 May 08:15 UTC)" in text
+        assert "last checked 13 days ago (at 1 May 8:15 UTC)" in text
 
     def test_a_check_in_the_future_clock_skew_is_not_stale(self):
         assert check(account(last_check_time=NOW + timedelta(minutes=10))).status == Status.HEALTHY
@@ -310,3 +310,12 @@ def test_ago_uses_the_largest_whole_unit():
 
 def test_exact_adds_the_year_only_when_it_differs():
     assert exact(datetime(2024, 12, 31, 23, 5, tzinfo=UTC), NOW) == "31 Dec 2024 23:05 UTC"
+
+
+def test_exact_writes_the_hour_as_every_page_does(settings):
+    """The one way to write a time (inbox/timefmt.py): no leading zero on the hour, the day then
+    the month; the zone named, since a reason or an alert is read later or elsewhere."""
+    assert exact(NOW.replace(hour=9, minute=5), NOW) == "9:05 UTC"
+    assert exact(datetime(NOW.year, 1, 2, 0, 7, tzinfo=UTC), NOW) == "2 Jan 0:07 UTC"
+    settings.HELPDESK_TIME_ZONE = "Europe/Paris"
+    assert exact(datetime(NOW.year, 1, 2, 0, 7, tzinfo=UTC), NOW) == "2 Jan 1:07 CET"
