@@ -272,6 +272,18 @@ def test_the_inbox_filtered_by_a_customer_names_them(staff_client, people):
     assert re.search(r'<h1 class="list-title">\s*Customer 999999\s*</h1>', html)
 
 
+def test_a_page_naming_its_customer_three_times_reads_the_name_once(staff_client, people):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for headers in ({}, {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "results"}):
+        with CaptureQueriesContext(connection) as queries:
+            html = staff_client.get("/", {"customer": "3"}, **headers).content.decode()
+        assert html.count("Zoë Ærøskøbing") >= 2  # the title and the heading (and the field on the page)
+        named = [q["sql"] for q in queries.captured_queries if '"inbox_customer"' in q["sql"]]
+        assert len(named) == 1, named
+
+
 def test_a_number_still_filters_as_before(staff_client, people):
     html = staff_client.get("/", {"customer": "4"}).content.decode()
     ids = {int(i) for i in re.findall(r'<li id="msg-(\d+)"', html)}
