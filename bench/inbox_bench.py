@@ -3,6 +3,7 @@
     .venv/bin/python bench/inbox_bench.py                       # SQLite file var/bench/inbox.sqlite3
     .venv/bin/python bench/inbox_bench.py --database-url postgres://postgres@127.0.0.1/hd_bench
     options: --rows 1000000 --accounts 50 --repeat 30 --generate-only --only first,deep,...
+             --work (SQL queries and Python function calls per request instead of times)
 
 The first run generates the mirror straight into the database (fast bulk insert; the full-text
 index is filled by the migration's triggers on SQLite and the generated column on PostgreSQL; the
@@ -141,7 +142,31 @@ def generate(*, rows: int, accounts: int, seed: int = 7) -> None:
     print(f"awaiting reply: {flagged:,} messages flagged in {time.perf_counter() - started:.0f} s")
 
 
-def measure(*, repeat: int, only: set[str] | None) -> list[tuple[str, float, float]]:
+def _work(client, url: str, headers: dict) -> tuple[int, int]:
+    """(SQL queries, Python function calls) of one request: the same on any machine, where the
+    times are not (``--work``)."""
+    import cProfile
+    import pstats
+
+    from django.db import connection
+
+    queries = []
+
+    def count(execute, sql, params, many, context):
+        queries.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        client.get(url, **headers)
+    profile = cProfile.Profile()
+    profile.enable()
+    for _ in range(10):
+        client.get(url, **headers)
+    profile.disable()
+    return len(queries), pstats.Stats(profile).total_calls // 10
+
+
+def measure(*, repeat: int, only: set[str] | None, work: bool = False) -> list[tuple[str, float, float]]:
     from django.contrib.auth import get_user_model
     from django.core.cache import cache
     from django.test import Client
@@ -203,6 +228,12 @@ def measure(*, repeat: int, only: set[str] | None) -> list[tuple[str, float, flo
             continue
         headers = dict(headers)
         cold = headers.pop("cold", False)
+        if work:
+            for _ in range(3):  # caches warm (a cold count is then the cached one: its queries differ)
+                client.get(url, **headers)
+            queries, calls = _work(client, url, headers)
+            print(f"{name:32s} queries {queries:3d}   Python function calls {calls:8,d}", flush=True)
+            continue
         times, cpu = [], []
         for i in range(repeat + 2):
             if cold:  # forget this view's cached counts (and nothing else)
@@ -263,6 +294,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--generate-only", action="store_true")
     parser.add_argument("--only", default="", help="comma-separated case names")
+    parser.add_argument("--work", action="store_true",
+                        help="instead of times: SQL queries and Python function calls per request (warm)")
     args = parser.parse_args()
     var_dir = ROOT / "var" / "bench"
     var_dir.mkdir(parents=True, exist_ok=True)
@@ -285,7 +318,7 @@ def main() -> None:
         return
     load = os.getloadavg()[0]
     print(f"{connection.vendor}, {args.rows:,} messages, {args.repeat} runs a case; load average {load:.1f} on {os.cpu_count()} CPUs")
-    measure(repeat=args.repeat, only=set(filter(None, args.only.split(","))) or None)
+    measure(repeat=args.repeat, only=set(filter(None, args.only.split(","))) or None, work=args.work)
 
 
 if __name__ == "__main__":
