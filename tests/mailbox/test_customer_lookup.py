@@ -7,6 +7,8 @@ import datetime as dt
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from inbox.folding import fold, search_key
 from inbox.mailbox.customers import LOOKUP_LIMIT, customer_name, lookup_customers
@@ -273,9 +275,6 @@ def test_the_inbox_filtered_by_a_customer_names_them(staff_client, people):
 
 
 def test_a_page_naming_its_customer_three_times_reads_the_name_once(staff_client, people):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     for headers in ({}, {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "results"}):
         with CaptureQueriesContext(connection) as queries:
             html = staff_client.get("/", {"customer": "3"}, **headers).content.decode()

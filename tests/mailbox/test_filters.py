@@ -5,6 +5,7 @@ Both a plain request (the whole page) and an htmx request (the ``#results`` frag
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 import re
@@ -231,8 +232,6 @@ def test_the_filter_form_works_without_javascript(staff_client, inbox_data):
     ],
 )
 def test_querystrings_with_each_value_are_those_of_the_view_with_it(filters):
-    import dataclasses
-
     values = [3, "none", 1007, 7]
     assert filters.querystrings_with("account", values) == {
         v: dataclasses.replace(filters, account=v).querystring() for v in values
