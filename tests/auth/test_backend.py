@@ -21,21 +21,16 @@ def _tables(queries) -> list[str]:
     return [q["sql"] for q in queries if "auth_user" in q["sql"] or "inbox_preference" in q["sql"]]
 
 
-def test_get_user_reads_the_admin_flag_and_the_density_in_the_same_query(staff_user, settings):
-    Group.objects.create(name=settings.HELPDESK_ADMIN_GROUP).user_set.add(staff_user)
-    Preference.objects.create(user=staff_user, density="compact")
+@pytest.mark.parametrize("admin, density", [(True, "compact"), (False, None)])
+def test_get_user_reads_the_admin_flag_and_the_density_in_the_same_query(staff_user, settings, admin, density):
+    if admin:
+        Group.objects.create(name=settings.HELPDESK_ADMIN_GROUP).user_set.add(staff_user)
+    if density:
+        Preference.objects.create(user=staff_user, density=density)
     with CaptureQueriesContext(connection) as queries:
         user = HelpdeskBackend().get_user(staff_user.pk)
-        assert is_helpdesk_admin(user) is True
-        assert density_for(user=user) == "compact"
-    assert len(queries) == 1
-
-
-def test_a_user_without_either_is_not_an_admin_and_comfortable(staff_user):
-    with CaptureQueriesContext(connection) as queries:
-        user = HelpdeskBackend().get_user(staff_user.pk)
-        assert is_helpdesk_admin(user) is False
-        assert density_for(user=user) == "comfortable"
+        assert is_helpdesk_admin(user) is admin
+        assert density_for(user=user) == (density or "comfortable")  # never chosen: comfortable
     assert len(queries) == 1
 
 
