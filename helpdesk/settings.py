@@ -168,7 +168,14 @@ TEMPLATES = [
         "BACKEND": "django.template.backends.jinja2.Jinja2",
         "DIRS": [BASE_DIR / "templates" / "jinja2"],
         "APP_DIRS": False,
-        "OPTIONS": {"environment": "inbox.mailbox.rows.environment"},
+        "OPTIONS": {
+            "environment": "inbox.templating.environment",
+            "context_processors": [  # the Jinja2 backend adds the request and the CSRF token itself
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "inbox.context_processors.helpdesk",
+            ],
+        },
     },
 ]
 

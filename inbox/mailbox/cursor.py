@@ -52,4 +52,4 @@ class Cursor:
 
     @classmethod
     def of(cls, message) -> Cursor:
-        return cls(created_on=message.created_on, id=message.pk)
+        return cls(created_on=message.created_on, id=message.id)

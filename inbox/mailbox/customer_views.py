@@ -1,6 +1,6 @@
 """``/customers/lookup/?q=<text>``: the customer field's suggestions (htmx active search).
 
-Answers the listbox's options (the partial ``customer-options`` of ``templates/inbox/index.html``),
+Answers the listbox's options (``templates/inbox/customer_options.html``),
 best first, and how many customers match; the field's script (``static/js/customer-lookup.js``)
 shows them and puts the chosen customer's number in the filter form (``customer=<CoworkerId>``).
 Without htmx it is a small page of links to the inbox filtered by each customer.
@@ -17,13 +17,10 @@ from django.views.decorators.http import require_GET
 from inbox.fragments import is_fragment
 from inbox.mailbox.customers import lookup_customers
 
-PAGE = "inbox/index.html"
-
-
 @require_GET
 def customer_lookup(request: HttpRequest) -> HttpResponse:
     lookup = lookup_customers(query=request.GET.get("q", ""))
-    template = f"{PAGE}#customer-options" if is_fragment(request) else "inbox/customer_lookup.html"
+    template = "inbox/customer_options.html" if is_fragment(request) else "inbox/customer_lookup.html"
     response = render(request, template, {"lookup": lookup})
     patch_cache_control(response, private=True, no_store=True)
     return response

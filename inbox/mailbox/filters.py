@@ -314,8 +314,8 @@ FILTERS: tuple[Filter, ...] = tuple(
 FILTERS_BY_NAME = {spec.name: spec for spec in FILTERS}
 FACETS = tuple(spec.name for spec in FILTERS if spec.facet)
 SORTS = tuple(spec.name for spec in FILTERS if spec.sorts)
-#: The filter form's controls, in order: partials of templates/inbox/index.html.
-CONTROLS = tuple(f"inbox/index.html#filter-{spec.name}" for spec in FILTERS if spec.control)
+#: The filter form's controls, in order (``control(name)`` in templates/jinja2/inbox/parts.html).
+CONTROLS = tuple(spec.name for spec in FILTERS if spec.control)
 
 
 # --- The form -----------------------------------------------------------------------------------
@@ -426,7 +426,7 @@ class InboxFilterForm(forms.Form):
 
     @property
     def controls(self) -> tuple[str, ...]:
-        """The filter controls the form draws, in order (template partials)."""
+        """The filter controls the form draws, in order (their filters' names)."""
         return CONTROLS
 
     @property

@@ -1,11 +1,10 @@
 """The inbox list's rows, drawn by Jinja2 (``templates/jinja2/inbox/rows.html``).
 
-Every inbox response but the counts draws fifty rows. Django's template language spends about
+Every inbox response but the counts draws fifty rows. Django's template language spent about
 150 µs on one (each variable resolves through a stack of contexts, each value is localized and
 escaped node by node): 7 ms a page, a third of the request. Compiled to Python by Jinja2, the
-same row takes about 40 µs. Everything else but the sidebar's mail accounts (``sidebar.py``) stays
-in Django's templates; ``{% message_rows %}`` (``inbox/templatetags/inbox_list.py``) puts the rows
-where the page's partials want them.
+same row takes about 40 µs. The inbox's page and fragments (``templates/jinja2/inbox/``) call
+:func:`rows_html` as ``message_rows`` (``inbox/templating.py``).
 ``docs/rendering.md`` has the measurements.
 """
 
@@ -16,16 +15,12 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from django.conf import settings
-from django.contrib.humanize.templatetags.humanize import intcomma
 from django.template import engines
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
-from jinja2 import Environment
 from markupsafe import Markup
 
-from inbox import timefmt
 from inbox.mailbox.filters import InboxFilters
-from inbox.mailbox.labels import message_account_label
 
 TEMPLATE = "inbox/rows.html"
 ROW_URLS = {"detail": "message-detail", "read": "message-mark-read", "unread": "message-mark-unread"}
@@ -35,7 +30,7 @@ def rows_html(
     rows: Iterable, *, filters: InboxFilters, open_id: int | None = None, oob: bool = False,
     now: dt.datetime | None = None,
 ) -> Markup:
-    """The ``<li>`` of each message in ``rows`` (from ``selectors.for_rows``), linking into
+    """The ``<li>`` of each message in ``rows`` (``selectors.for_rows``' named tuples), linking into
     ``filters``' view, ``open_id``'s row marked open; ``oob``: each row replaces its old self out
     of band (after a mark). Times are measured from ``now``, one instant for the whole page."""
     query = filters.querystring()
@@ -51,20 +46,6 @@ def rows_html(
         "now": now or timezone.now(),
     }
     return Markup(engines["jinja2"].get_template(TEMPLATE).render(context))
-
-
-def environment(**options) -> Environment:
-    """The Jinja2 environment of ``settings.TEMPLATES`` (Django's Jinja2 backend), with what the
-    rows and the sidebar use: the same functions the Django templates use for the same things."""
-    env = Environment(**options)
-    env.filters.update(account_label=message_account_label, intcomma=intcomma)
-    env.globals.update(when=_when, waiting=waiting)
-    return env
-
-
-def _when(value: dt.datetime | None, form: str = "relative", now: dt.datetime | None = None) -> Markup:
-    """``{% when %}`` (``templatetags/times.py``): the one way a time is written (``inbox.timefmt``)."""
-    return Markup(timefmt.element(value, form, now)) if value else Markup()
 
 
 @lru_cache(maxsize=64)

@@ -56,10 +56,12 @@ ROW_FIELDS = (
 )
 
 
-def for_rows(qs: QuerySet[CoworkerMessage]) -> QuerySet[CoworkerMessage]:
-    """What the list rows need and no more (``ROW_FIELDS``, and only the start of the plain
-    text): each column less is less for the ORM to write and to read, on every page."""
-    return qs.only(*ROW_FIELDS).annotate(preview=Substr("body_text", 1, PREVIEW_CHARS))
+def for_rows(qs: QuerySet[CoworkerMessage]) -> QuerySet:
+    """What the list rows need and no more (``ROW_FIELDS``, the start of the plain text and
+    ``is_unread``), as named tuples: each column less is less for the ORM to write and to read,
+    on every page, and a tuple costs a fraction of a model instance (fifty a page)."""
+    qs = qs.annotate(preview=Substr("body_text", 1, PREVIEW_CHARS))
+    return qs.values_list(*ROW_FIELDS, "preview", "is_unread", named=True)
 
 
 # --- Keyset paging ----------------------------------------------------------------------------

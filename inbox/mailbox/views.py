@@ -2,8 +2,9 @@
 
 ``is_fragment`` picks what to draw: the filter form swaps ``#results``, the infinite-scroll
 sentinel (``#more``) swaps in the next keyset page, and a plain request (or htmx's history
-restore) gets the whole page, so every view works without JavaScript. Each fragment is a named
-partial of the page's template (``inbox/index.html#rows``).
+restore) gets the whole page, so every view works without JavaScript. The page
+(``templates/jinja2/inbox/index.html``) and each fragment (``inbox/part.html``, naming one of the
+macros of ``inbox/parts.html``) are Jinja2 templates (``inbox/templating.py`` says why).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
+from inbox.context_processors import cached_last_synced_at
 from inbox.fragments import is_fragment
 from inbox.mailbox import marks
 from inbox.mailbox.counts import cached_message_counts
@@ -36,16 +38,19 @@ from inbox.mailbox.selectors import (
     newer_count,
     page_after,
 )
+from inbox.templating import last_synced_html
 
 PAGE = "inbox/index.html"
+PART = "inbox/part.html"  # with "part": the macro of inbox/parts.html to draw
 MARKED_MANY_EVENT = "messagesMarked"  # detail {"ids": [...], "unread": bool}; one message: "messageMarked"
 DENSITY_EVENT = "densityChanged"  # detail {"density": "compact"}: app.js restyles the list in place
 
 
-def _template(request: HttpRequest) -> str:
+def _part(request: HttpRequest) -> str:
+    """The part of the page a request wants: "" for the whole page."""
     if not is_fragment(request):
-        return PAGE
-    return f"{PAGE}#rows" if request.htmx.target == "more" else f"{PAGE}#results-changed"
+        return ""
+    return "page_rows" if request.htmx.target == "more" else "results_changed"
 
 
 @require_GET
@@ -58,14 +63,15 @@ def inbox_index(request: HttpRequest) -> HttpResponse:
             page = page_after(rows, form.cursor, settings.INBOX_PAGE_SIZE, oldest_first=form.filters.oldest_first)
     except SearchTooBroad as exc:
         page, too_broad = Page(rows=[], next_cursor=None), str(exc)
-    template = _template(request)
+    part = _part(request)
     context = {"form": form, "filters": form.filters, "page": page, "open_id": form.open_id, "too_broad": too_broad}
-    if template != f"{PAGE}#rows":
+    if part != "page_rows":
         context["mirror_empty"] = not page.rows and inbox_is_empty()
-    if template == PAGE:  # the filter form and the density control: a swap of #results keeps them
+    if not part:  # the filter form and the density control: a swap of #results keeps them
         context["accounts"] = account_choices()
         context["density"] = density_for(user=request.user)
-    return render(request, template, context)
+        return render(request, PAGE, context)
+    return render(request, PART, {**context, "part": part})
 
 
 @require_GET
@@ -100,15 +106,15 @@ def inbox_live(request: HttpRequest) -> HttpResponse:
 
 def _live_response(count: int, form: InboxFilterForm, token: str) -> HttpResponse:
     # Rendered without the request: polled every few seconds, it skips the layout's context processors.
-    context = {"count": count, "filters": form.filters, "newest_token": token, "live_cap": LIVE_CAP}
-    return HttpResponse(render_to_string(f"{PAGE}#live", context))
+    context = {"part": "live", "count": count, "filters": form.filters, "newest_token": token, "live_cap": LIVE_CAP}
+    return HttpResponse(render_to_string(PART, context))
 
 
 @require_GET
 def inbox_last_synced(request: HttpRequest) -> HttpResponse:
     """The top bar's "Synced 3 min ago", asked again every 30 s so a sync that finished since the
     page loaded shows without a reload (the value is cached a few seconds: inbox.context_processors)."""
-    return render(request, "base.html#last-synced")
+    return HttpResponse(last_synced_html(cached_last_synced_at()))
 
 
 @require_POST
@@ -120,7 +126,8 @@ def inbox_density(request: HttpRequest) -> HttpResponse:
         return HttpResponse("Choose comfortable or compact.", status=400, content_type="text/plain; charset=utf-8")
     set_density(user=request.user, density=density)
     if request.htmx:
-        response = render(request, f"{PAGE}#density", {"density": density, "next": request.POST.get("next", "")})
+        context = {"part": "density_form", "density": density, "next": request.POST.get("next", "")}
+        response = render(request, PART, context)
         return trigger_client_event(response, DENSITY_EVENT, {"density": density})
     target = request.POST.get("next", "")
     safe = url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure())
@@ -138,8 +145,8 @@ def inbox_mark_selected(request: HttpRequest) -> HttpResponse:
     if not request.htmx:
         return _back_to_view(request, form, done=form.done_text(count))
     rows = for_rows(message_list(user=request.user, filters=InboxFilters())).filter(pk__in=ids)
-    context = {"rows": rows, "done": form.done_text(count), "filters": form.view_filters}
-    response = render(request, f"{PAGE}#marked", context)
+    context = {"part": "marked", "rows": rows, "done": form.done_text(count), "filters": form.view_filters}
+    response = render(request, PART, context)
     # The counts reload, and a reader pane showing one of these messages updates (static/js/app.js).
     return trigger_client_event(response, MARKED_MANY_EVENT, {"ids": ids, "unread": not form.is_read})
 

@@ -1,0 +1,199 @@
+"""The Jinja2 side of the templates: its environment, and the page's chrome both engines draw.
+
+The inbox's own responses (the page, each of its fragments, the rows, the sidebar's accounts) are
+Jinja2 templates under ``templates/jinja2/``; the other pages stay in Django's template language
+(``templates/``). Jinja2 compiles a template to Python, and a page of the inbox drew in a fifth of
+the time (``docs/rendering.md`` has the measurements). The two meet in two places, both here:
+
+* the **environment** gives the Jinja2 templates the same helpers the Django templates use, under
+  the same names (``url``, ``static``, ``when``, ``intcomma``, ``pluralize``, ...);
+* the **chrome** around every page (the ``<head>``'s assets, the top bar, the messages) is one set
+  of Jinja2 macros (``templates/jinja2/chrome.html``), called from the Jinja2 layout
+  (``layout.html``) and, through ``{% load layout %}`` tags, from Django's ``base.html``, so the
+  two layouts cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from django.conf import settings
+from django.middleware.csrf import get_token
+from django.contrib.humanize.templatetags.humanize import intcomma
+from django.template import engines
+from django.template.defaultfilters import pluralize
+from django.templatetags.static import static
+from django.urls import reverse
+from django_htmx.jinja import htmx_script
+from jinja2 import Environment, StrictUndefined, pass_context
+from markupsafe import Markup
+
+from inbox import timefmt
+from inbox.mailbox.customers import customer_name as _customer_name
+from inbox.mailbox.labels import message_account_label
+from inbox.mailbox.rows import rows_html, waiting
+from inbox.mailbox.sidebar import account_options_html
+
+CHROME = "chrome.html"
+
+
+def environment(**options) -> Environment:
+    """The Jinja2 environment of ``settings.TEMPLATES`` (Django's Jinja2 backend). A name a
+    template does not have is an error, not an empty string (``StrictUndefined``): a misspelt
+    variable fails the tests instead of drawing nothing."""
+    options["undefined"] = StrictUndefined
+    env = Environment(**options)
+    env.filters.update(account_label=message_account_label, intcomma=intcomma, pluralize=pluralize)
+    env.globals.update(
+        url=url, static=static, when=when, waiting=waiting, htmx_script=htmx_script,
+        customer_name=customer_name, view_name=view_name, live_poll_seconds=live_poll_seconds,
+        head_assets=head_assets, topbar=topbar, flash=flash, time_zone=time_zone,
+        message_rows=rows_html, account_options=account_options_html, csrf_field=csrf_field,
+        csrf_value=csrf_value,
+    )
+    return env
+
+
+def url(name: str, *args) -> str:
+    """``{% url name arg %}``."""
+    return reverse(name, args=args or None)
+
+
+def when(value, form: str = "relative", now=None) -> Markup:
+    """``{% when %}`` (``templatetags/times.py``): the one way a time is written (``inbox.timefmt``)."""
+    return Markup(timefmt.element(value, form, now)) if value else Markup()
+
+
+def live_poll_seconds() -> int:
+    return max(1, settings.LIVE_POLL_SECONDS)
+
+
+def time_zone() -> str:
+    """The configured display time zone (HELPDESK_TIME_ZONE), or "" for the browser's own."""
+    return settings.HELPDESK_TIME_ZONE or ""
+
+
+# --- Names of a view --------------------------------------------------------------------------
+
+
+@pass_context
+def customer_name(context, coworker_id) -> str:
+    return request_customer_name(context.get("request"), coworker_id)
+
+
+def request_customer_name(request, coworker_id) -> str:
+    """The customer's name (else e-mail, else "Customer <number>"); "" for no customer.
+
+    A page names its customer up to three times (the title, the heading, the customer field):
+    the name is read once a request."""
+    if request is None:
+        return _customer_name(coworker_id)
+    known = request.__dict__.setdefault("_helpdesk_customer_names", {})
+    if coworker_id not in known:
+        known[coworker_id] = _customer_name(coworker_id)
+    return known[coworker_id]
+
+
+@pass_context
+def view_name(context, filters) -> str:
+    return name_of_view(filters, context.get("request"))
+
+
+def name_of_view(filters, request=None) -> str:
+    """What the view is called: the list's heading and the document title ("Unread", "Awaiting
+    reply", a customer's name...)."""
+    if filters.unordered.is_empty:
+        return "Inbox"
+    if filters.customer:
+        name = request_customer_name(request, filters.customer)
+        return f"{name} · awaiting reply" if filters.awaiting else name
+    if filters.awaiting:
+        return "Awaiting reply"
+    if filters.unread:
+        return "Unread received" if filters.direction == "incoming" else "Unread"
+    return "Search" if filters.q else "Filtered"
+
+
+# --- The chrome around every page ---------------------------------------------------------------
+
+
+def _chrome():
+    return engines["jinja2"].env.get_template(CHROME).module  # its macros
+
+
+def head_assets() -> Markup:
+    """The ``<head>``'s shared part: the character set, the viewport, the icon, the stylesheet,
+    htmx's configuration and the scripts."""
+    return _chrome().head_assets()
+
+
+@pass_context
+def topbar(context) -> Markup:
+    return topbar_html(context)
+
+
+def topbar_html(context: Mapping) -> Markup:
+    """The live region and the top bar (brand, navigation, "Synced 3 min ago", who, sign out) for
+    the page being drawn: ``context`` is the template's (the request, the user, and the values of
+    ``inbox.context_processors.helpdesk``, which are computed only when called)."""
+    request = context.get("request")
+    user = context.get("user") or getattr(request, "user", None)
+    signed_in = bool(user is not None and user.is_authenticated)
+    admin = signed_in and _value(context.get("is_helpdesk_admin"))
+    match = getattr(request, "resolver_match", None)
+    return _chrome().topbar(
+        signed_in=signed_in,
+        username=user.get_username() if signed_in else "",
+        admin=admin,
+        attention=(_value(context.get("accounts_attention_count")) or 0) if admin else 0,
+        current=match.url_name if match else "",
+        last_synced=last_synced_html(_value(context.get("last_synced_at"))) if signed_in else "",
+        csrf_input=csrf_input(context.get("request")),
+    )
+
+
+def last_synced_html(at) -> Markup:
+    """The top bar's "Synced 3 min ago" (asked again every 30 s: ``inbox-last-synced``)."""
+    return _chrome().last_synced(at)
+
+
+@pass_context
+def flash(context) -> Markup:
+    return flash_html(context.get("messages"))
+
+
+def flash_html(messages) -> Markup:
+    """The messages of ``django.contrib.messages`` (reading them marks them shown)."""
+    return _chrome().flash(list(messages) if messages else [])
+
+
+def _value(value):
+    """A context processor's value: ``inbox.context_processors`` hands out callables."""
+    return value() if isinstance(value, Callable) else value
+
+
+@pass_context
+def csrf_field(context) -> Markup:
+    return csrf_input(context.get("request"))
+
+
+@pass_context
+def csrf_value(context) -> str:
+    request = context.get("request")
+    return csrf_token(request) if request is not None else ""
+
+
+def csrf_token(request) -> str:
+    """The request's CSRF token, masked once a response, as Django's template language does
+    (``get_token`` masks it anew at each call, from 32 random characters of the system)."""
+    token = request.__dict__.get("_helpdesk_csrf_token")
+    if token is None:
+        token = request.__dict__["_helpdesk_csrf_token"] = get_token(request)
+    return token
+
+
+def csrf_input(request) -> Markup:
+    """The hidden CSRF field of a form (Django's ``{% csrf_token %}``)."""
+    if request is None:
+        return Markup()
+    return Markup('<input type="hidden" name="csrfmiddlewaretoken" value="{}">').format(csrf_token(request))
