@@ -117,19 +117,20 @@ def element(value: dt.datetime, form: str = "relative", now: dt.datetime | None 
     one ``static/js/timefmt.js`` refreshes as time passes). ``now``: measure from this instant."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.timezone.utc)
-    exact_text = exact(value)
+    zone = clock.zone()  # once: a page writes fifty times and more
+    exact_text = exact(value, zone)
     if form == "exact":
         text = exact_text
     elif form == "time":
-        text = time_of_day(value)
+        text = time_of_day(value, zone)
     elif form == "day":
-        text = day(value)
+        text = day(value, zone)
     elif form == "point":
-        text = point(value, now or _now())
+        text = point(value, now or _now(), zone)
     elif form == "age":
         text = age(value, now or _now())
     else:
-        form, text = "relative", relative(value, now or _now())
+        form, text = "relative", relative(value, now or _now(), zone)
     kind = "" if form == "relative" else f' data-time-format="{form}"'
     return f'<time datetime="{iso(value)}" title="{escape(exact_text)}"{kind}>{escape(text)}</time>'
 
