@@ -5,8 +5,8 @@ query parameter is read (and why a bad one is ignored), written back, and applie
 Everything that shows "the messages of this view" reads this one table: the list, the counts (a
 filter that is not a facet narrows the counted view), the live banner, the marks, the reader's
 newer / older and the CSV export; the URL round trip is :meth:`InboxFilters.querystring` and
-:class:`InboxFilterForm`. The filter's control is the partial ``filter-<name>`` of
-``templates/inbox/index.html``. So a new filter is a field here and a partial there (a new
+:class:`InboxFilterForm`. The filter's control is a branch of the macro ``control(name)`` of
+``templates/jinja2/inbox/parts.html``. So a new filter is a field here and a control there (a new
 facet, counted per value beside the list like direction or account, also needs its count in
 ``counts.py``).
 

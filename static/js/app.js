@@ -488,7 +488,7 @@
    * when the control used is gone (the end of Newer / Older, the new-messages banner, "Older
      messages", a disabled Sync now), focus goes to the nearest sensible place, said per case below;
    * a message opened from the list puts focus on its subject, so the next Tab is in the reader.
-   #announcer (templates/base.html) is the page's only live region: "25 new messages", "814 match",
+   #announcer (templates/jinja2/chrome.html, in both layouts) is the page's only live region: "25 new messages", "814 match",
    a bulk mark's result, a read/unread change, a sync's change of status. */
 (function () {
   "use strict";

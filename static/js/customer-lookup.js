@@ -1,6 +1,6 @@
 /* The customer field: a combobox with a list of suggestions (WAI-ARIA APG "list autocomplete"
-   https://www.w3.org/WAI/ARIA/apg/patterns/combobox/). The markup is the partial filter-customer of
-   templates/inbox/index.html; htmx fetches the options (GET /customers/lookup/?q=, debounced) into
+   https://www.w3.org/WAI/ARIA/apg/patterns/combobox/). The markup is the customer control of
+   templates/jinja2/inbox/parts.html; htmx fetches the options (GET /customers/lookup/?q=, debounced) into
    #customer-results; this file adds the typed text to that request, the keyboard (Down / Up move,
    Enter chooses, Esc closes then restores the text), the polite status of how many match, and puts
    the chosen customer's number in the hidden input the filter form sends (customer=<CoworkerId>),
