@@ -139,8 +139,20 @@
     // A debounced request that fires after a choice (the text is now the chosen name): not asked for.
     var asked = event.detail.triggeringEvent && event.detail.triggeringEvent.type === "customerLookup";
     if (text === input.dataset.chosen && !asked) { event.preventDefault(); return; }
+    input.dataset.asking = text;
     var params = event.detail.parameters;
     if (params instanceof FormData) params.set("q", text); else params.q = text;
+  });
+  // The same text already on its way (a key asked before the typing pause did): wait for that
+  // answer rather than abort it for a copy (hx-sync "replace" would, and htmx logs the abort as an
+  // error). htmx:confirm comes before hx-sync acts; htmx:configRequest after.
+  document.addEventListener("htmx:confirm", function (event) {
+    var input = event.detail.elt;
+    if (isCombo(input) && input.dataset.asking && input.dataset.asking === input.value.trim()) event.preventDefault();
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var input = event.detail.elt;
+    if (isCombo(input)) delete input.dataset.asking; // answered, failed or aborted
   });
   document.addEventListener("htmx:afterSwap", function (event) {
     var target = event.detail.target;

@@ -201,3 +201,26 @@ def test_a_key_pressed_before_the_suggestions_arrive_waits_for_them(signed_in_pa
     page.keyboard.press("ArrowDown")  # the first suggestion, once they are there
     expect(box).to_have_attribute("aria-activedescendant", "customer-option-31")
     assert "customer=34" in page.url  # nothing chosen yet
+
+
+def test_keys_pressed_while_the_suggestions_are_on_their_way_ask_once(signed_in_page, customers):
+    """ArrowDown then Enter straight after typing: the suggestions already asked for are waited
+    for, not asked again (htmx would abort the first request and log it as an error)."""
+    page = signed_in_page
+    errors = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    asked = []
+    page.on("request", lambda request: asked.append(request.url) if "/customers/lookup/" in request.url else None)
+    failed = []
+    page.on("requestfailed", lambda r: failed.append((r.url, r.failure)))
+    page.goto("/")
+    box = field(page)
+    box.click()
+    page.keyboard.type("Zoë")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"customer=33"))
+    expect(page.locator("h1.list-title")).to_have_text("Zoë Ærøskøbing")
+    page.wait_for_load_state("networkidle")
+    assert errors == [] and failed == []
+    assert sum(1 for url in asked if "q=Zo%C3%AB" in url) == 1, asked

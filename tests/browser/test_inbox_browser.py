@@ -188,6 +188,9 @@ def test_live_banner_announces_new_messages(signed_in_page, staff_user, mirror):
 def test_the_page_works_without_javascript(new_page, staff_user, mirror):
     page = new_page(staff_user, java_script_enabled=False)
     page.goto("/")
+    # Nothing counts in the sidebar without the script: no "Counting…" forever, a link instead.
+    expect(page.locator("#counts .counting")).to_be_hidden()
+    expect(page.locator("#counts a", has_text="Show the counts")).to_be_visible()
     page.check("input[name=unread]")
     page.click("text=Apply filters")
     expect(page).to_have_url(re.compile(r"unread=1"))
