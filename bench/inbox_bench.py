@@ -4,6 +4,7 @@
     .venv/bin/python bench/inbox_bench.py --database-url postgres://postgres@127.0.0.1/hd_bench
     options: --rows 1000000 --accounts 50 --repeat 30 --generate-only --only first,deep,...
              --work (SQL queries and Python function calls per request instead of times)
+             --against DIR (each case here and in another checkout DIR, request by request in turns)
 
 The first run generates the mirror straight into the database (fast bulk insert; the full-text
 index is filled by the migration's triggers on SQLite and the generated column on PostgreSQL; the
@@ -166,21 +167,23 @@ def _work(client, url: str, headers: dict) -> tuple[int, int]:
     return len(queries), pstats.Stats(profile).total_calls // 10
 
 
-def measure(*, repeat: int, only: set[str] | None, work: bool = False) -> list[tuple[str, float, float]]:
+def _client():
+    """A test client signed in as the bench's staff member."""
     from django.contrib.auth import get_user_model
-    from django.core.cache import cache
     from django.test import Client
-
-    from django.http import QueryDict
-
-    from inbox.mailbox.filters import InboxFilterForm
-    from inbox.models import CoworkerMessage
-    from inbox.mailbox.counts import _counts_cache_key
-    from inbox.mailbox.cursor import Cursor
 
     user, _ = get_user_model().objects.get_or_create(username="bench", defaults={"is_staff": True})
     client = Client(raise_request_exception=True)
     client.force_login(user)
+    return client
+
+
+def _cases() -> list[tuple[str, str, dict]]:
+    """(name, URL, request headers) of each case; ``"cold": True`` in the headers: the view's
+    cached counts are forgotten before each request."""
+    from inbox.mailbox.cursor import Cursor
+    from inbox.models import CoworkerMessage
+
     newest = CoworkerMessage.objects.order_by("-created_on", "-id")
     # The 250,000th row starts page 5,001 at 50 rows a page.
     # (On a smaller mirror, generated with --rows, its last row.)
@@ -188,7 +191,7 @@ def measure(*, repeat: int, only: set[str] | None, work: bool = False) -> list[t
     deep_cursor = Cursor(created_on=deep[0], id=deep[1]).encode()
     account = 1000 + 7
     HX = {"HTTP_HX_REQUEST": "true"}
-    cases = [
+    return [
         ("first", "/", {}),
         ("first-rows", "/", {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "results"}),
         ("deep", f"/?after={deep_cursor}", {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "more"}),
@@ -222,13 +225,34 @@ def measure(*, repeat: int, only: set[str] | None, work: bool = False) -> list[t
         ("counts-cached", "/inbox/counts/", HX),
         ("live", f"/inbox/live/?newest={deep_cursor}", HX),
     ]
+
+
+def _timed(client, url: str, headers: dict) -> tuple[float, float]:
+    """One request of a case: (elapsed ms, this process's CPU ms)."""
+    from django.core.cache import cache
+    from django.http import QueryDict
+
+    from inbox.mailbox.counts import _counts_cache_key
+    from inbox.mailbox.filters import InboxFilterForm
+
+    headers = dict(headers)
+    if headers.pop("cold", False):  # forget this view's cached counts (and nothing else)
+        cache.delete(_counts_cache_key(InboxFilterForm(QueryDict(url.partition("?")[2])).filters))
+    started, started_cpu = time.perf_counter(), time.process_time()
+    response = client.get(url, **headers)
+    elapsed = (time.perf_counter() - started) * 1000
+    assert response.status_code == 200, (url, response.status_code)
+    return elapsed, (time.process_time() - started_cpu) * 1000
+
+
+def measure(*, repeat: int, only: set[str] | None, work: bool = False) -> list[tuple[str, float, float]]:
+    client = _client()
     results = []
-    for name, url, headers in cases:
+    for name, url, headers in _cases():
         if only and name not in only:
             continue
-        headers = dict(headers)
-        cold = headers.pop("cold", False)
         if work:
+            headers = {k: v for k, v in headers.items() if k != "cold"}
             for _ in range(3):  # caches warm (a cold count is then the cached one: its queries differ)
                 client.get(url, **headers)
             queries, calls = _work(client, url, headers)
@@ -236,16 +260,10 @@ def measure(*, repeat: int, only: set[str] | None, work: bool = False) -> list[t
             continue
         times, cpu = [], []
         for i in range(repeat + 2):
-            if cold:  # forget this view's cached counts (and nothing else)
-                query = QueryDict(url.partition("?")[2])
-                cache.delete(_counts_cache_key(InboxFilterForm(query).filters))
-            started, started_cpu = time.perf_counter(), time.process_time()
-            response = client.get(url, **headers)
-            elapsed = (time.perf_counter() - started) * 1000
-            assert response.status_code == 200, (url, response.status_code)
+            elapsed, used = _timed(client, url, headers)
             if i >= 2:  # the first two warm the caches of the database
                 times.append(elapsed)
-                cpu.append((time.process_time() - started_cpu) * 1000)
+                cpu.append(used)
         times.sort()
         p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
         results.append((name, statistics.median(times), p95))
@@ -256,6 +274,69 @@ def measure(*, repeat: int, only: set[str] | None, work: bool = False) -> list[t
             flush=True,
         )
     return results
+
+
+# --- Two versions of the code, request by request (--against) ---------------------------------
+# This machine's speed moves from one minute to the next (by a third and more), so two runs made
+# one after the other can differ more than the code does. --against DIR times each case in this
+# checkout and in DIR (another checkout, e.g. `git worktree add /tmp/base <commit>`, sharing the
+# virtualenv) in the same minute: a second process imports DIR's code, and the two take turns,
+# one request each, on the same mirror and the same cache.
+
+
+def serve() -> None:
+    """``--serve``: read a case name a line, answer with its request's time in ms."""
+    client = _client()
+    cases = {name: (url, headers) for name, url, headers in _cases()}
+    for line in sys.stdin:
+        url, headers = cases[line.strip()]
+        print(f"{_timed(client, url, headers)[0]:.4f}", flush=True)
+
+
+def compare(*, other: Path, database_url: str | None, repeat: int, only: set[str] | None) -> None:
+    import subprocess
+
+    # Both on one CPU: a virtual machine's CPUs differ in speed from moment to moment, and a process
+    # tends to stay on one (the other process inherits this).
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    command = [sys.executable, __file__, "--serve", "--root", str(other)]
+    if database_url:
+        command += ["--database-url", database_url]
+    # In DIR: Celery's Django fixup puts the working directory first on sys.path.
+    peer = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=other,
+                            env=os.environ.copy())
+
+    def there(name: str) -> float:
+        peer.stdin.write(name + "\n")
+        peer.stdin.flush()
+        answer = peer.stdout.readline()
+        if not answer:
+            sys.exit(f"the process timing {other} stopped (see its error above)")
+        return float(answer)
+
+    client = _client()
+    print(f"{'case':32s} {'here':>9s} {other.name[:12]:>12s}   medians, ms, one request each in turns")
+    try:
+        for name, url, headers in _cases():
+            if only and name not in only:
+                continue
+            here, away = [], []
+            for i in range(repeat + 2):
+                if i % 2:  # who goes first alternates
+                    a = there(name)
+                    h = _timed(client, url, headers)[0]
+                else:
+                    h = _timed(client, url, headers)[0]
+                    a = there(name)
+                if i >= 2:
+                    here.append(h)
+                    away.append(a)
+            mine, theirs = statistics.median(here), statistics.median(away)
+            print(f"{name:32s} {mine:9.1f} {theirs:12.1f}   ({mine - theirs:+.1f})", flush=True)
+    finally:
+        peer.stdin.close()
+        peer.wait(timeout=30)
 
 
 def fill_customers() -> None:
@@ -296,7 +377,13 @@ def main() -> None:
     parser.add_argument("--only", default="", help="comma-separated case names")
     parser.add_argument("--work", action="store_true",
                         help="instead of times: SQL queries and Python function calls per request (warm)")
+    parser.add_argument("--against", type=Path, default=None, metavar="DIR",
+                        help="time each case here and in the checkout DIR, request by request in turns")
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)  # --against's other process
+    parser.add_argument("--root", type=Path, default=None, help=argparse.SUPPRESS)  # the code it imports
     args = parser.parse_args()
+    if args.root:
+        sys.path.insert(0, str(args.root.resolve()))
     var_dir = ROOT / "var" / "bench"
     var_dir.mkdir(parents=True, exist_ok=True)
     # As in production: DEBUG off (no query log, no template debug data; 0.6-1.3 ms a page).
@@ -307,6 +394,9 @@ def main() -> None:
     from django.db import connection
 
     call_command("collectstatic", interactive=False, verbosity=0)  # DEBUG off: pages name the manifest's files
+    if args.serve:  # the mirror, the cache and the Redis are the other process's
+        serve()
+        return
 
     from helpdesk.embedded_redis import ensure_from_settings
 
@@ -318,7 +408,11 @@ def main() -> None:
         return
     load = os.getloadavg()[0]
     print(f"{connection.vendor}, {args.rows:,} messages, {args.repeat} runs a case; load average {load:.1f} on {os.cpu_count()} CPUs")
-    measure(repeat=args.repeat, only=set(filter(None, args.only.split(","))) or None, work=args.work)
+    only = set(filter(None, args.only.split(","))) or None
+    if args.against:
+        compare(other=args.against.resolve(), database_url=args.database_url, repeat=args.repeat, only=only)
+        return
+    measure(repeat=args.repeat, only=only, work=args.work)
 
 
 if __name__ == "__main__":
