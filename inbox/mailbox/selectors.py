@@ -88,7 +88,7 @@ def after(qs: QuerySet, cursor: Cursor, *, oldest_first: bool = False) -> QueryS
 
 @dataclass
 class Page:
-    rows: list[CoworkerMessage]
+    rows: list  # what the queryset gives: CoworkerMessages, or for_rows' named tuples
     next_cursor: Cursor | None  # None: this is the last page
     newest: Cursor | None = None  # the view's newest message, when the rows are oldest first
 
