@@ -29,11 +29,11 @@ from django_htmx.jinja import htmx_script
 from jinja2 import Environment, StrictUndefined, pass_context
 from markupsafe import Markup
 
-from inbox import timefmt
 from inbox.mailbox.customers import customer_name as _customer_name
 from inbox.mailbox.labels import message_account_label
 from inbox.mailbox.rows import rows_html, waiting
 from inbox.mailbox.sidebar import account_options_html
+from inbox.templatetags.times import when  # Django's SafeString is safe to Jinja2 too (__html__)
 
 CHROME = "chrome.html"
 
@@ -58,11 +58,6 @@ def environment(**options) -> Environment:
 def url(name: str, *args) -> str:
     """``{% url name arg %}``."""
     return reverse(name, args=args or None)
-
-
-def when(value, form: str = "relative", now=None) -> Markup:
-    """``{% when %}`` (``templatetags/times.py``): the one way a time is written (``inbox.timefmt``)."""
-    return Markup(timefmt.element(value, form, now)) if value else Markup()
 
 
 def live_poll_seconds() -> int:
