@@ -342,7 +342,8 @@ REDIS_SOCKET_TIMEOUT = env_float("REDIS_SOCKET_TIMEOUT", 3.0)
 
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        # Django's Redis cache, without a new client object at every call (helpdesk/cache.py).
+        "BACKEND": "helpdesk.cache.ReusedClientRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "helpdesk"),
         # A Redis that hangs must not hang the page; what is read back is JSON, never a pickle, so

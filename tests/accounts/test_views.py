@@ -288,7 +288,7 @@ def test_nav_badge_survives_an_unreachable_cache(admin_client_, settings):
     make_state("failing", timezone.now())
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "helpdesk.cache.ReusedClientRedisCache",
             "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
             "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
         }
