@@ -66,3 +66,25 @@ def test_every_form_of_the_inbox_page_takes_its_csrf_token(staff_user):
     response = client.post(reverse("inbox-density"), {"density": "comfortable"}, HTTP_X_CSRFTOKEN=header)
     assert response.status_code == 302
     assert density_for(user=staff_user) == "comfortable"
+
+
+def test_jinja2s_url_is_djangos_reverse_under_any_script_prefix_and_urlconf(settings):
+    """``url()`` remembers what it reversed; what it gives is still Django's answer for the
+    script prefix (a deployment under /helpdesk/) and the URLconf in force."""
+    from django.urls import get_script_prefix, set_script_prefix
+
+    from inbox.templating import url
+
+    assert url("inbox-index") == reverse("inbox-index") == "/"
+    assert url("message-detail", 42) == reverse("message-detail", args=[42])
+    before = get_script_prefix()
+    set_script_prefix("/helpdesk/")
+    try:
+        assert url("inbox-index") == "/helpdesk/"
+        assert url("message-detail", 42) == reverse("message-detail", args=[42])
+        assert reverse("message-detail", args=[42]).startswith("/helpdesk/")
+    finally:
+        set_script_prefix(before)
+    assert url("inbox-index") == "/"
+    settings.ROOT_URLCONF = "tests.mailbox.other_urls"
+    assert url("inbox-index") == "/elsewhere/"
