@@ -47,6 +47,11 @@ def time_of_day(value: dt.datetime, zone: ZoneInfo | None = None) -> str:
 
 def relative(value: dt.datetime, now: dt.datetime, zone: ZoneInfo | None = None) -> str:
     """``value`` as seen at ``now`` (both aware)."""
+    return _relative(value, now, zone, None)
+
+
+def _relative(value: dt.datetime, now: dt.datetime, zone: ZoneInfo | None, local: dt.datetime | None) -> str:
+    """:func:`relative`, given ``value``'s wall-clock time when the caller has it (``local``)."""
     seconds = (now - value).total_seconds()
     if -JUST_NOW_AHEAD < seconds < JUST_NOW_PAST:
         return "just now"
@@ -58,7 +63,7 @@ def relative(value: dt.datetime, now: dt.datetime, zone: ZoneInfo | None = None)
         return f"in {int(-seconds // MINUTE)} min"
     if -DAY < seconds <= -HOUR:
         return f"in {int(-seconds // HOUR)} h"
-    return _dated(_local(value, zone), _local(now, zone))
+    return _dated(local or _local(value, zone), _local(now, zone))
 
 
 def _dated(local: dt.datetime, today: dt.datetime) -> str:
@@ -90,7 +95,10 @@ def age(value: dt.datetime, now: dt.datetime) -> str:
 
 def exact(value: dt.datetime, zone: ZoneInfo | None = None) -> str:
     zone = zone or clock.zone()
-    local = _local(value, zone)
+    return _exact(_local(value, zone), zone)
+
+
+def _exact(local: dt.datetime, zone: ZoneInfo) -> str:
     return (
         f"{WEEKDAYS[local.weekday()]} {local.day} {MONTHS[local.month - 1]} {local.year}, "
         f"{local.hour}:{local.minute:02d}:{local.second:02d} {zone.key}"
@@ -105,7 +113,9 @@ def day(value: dt.datetime, zone: ZoneInfo | None = None) -> str:
 
 def iso(value: dt.datetime) -> str:
     """The ``datetime`` attribute: the instant in UTC, ISO 8601."""
-    return value.astimezone(dt.timezone.utc).isoformat()
+    if value.tzinfo is not dt.timezone.utc:  # what the database gives is UTC already
+        value = value.astimezone(dt.timezone.utc)
+    return value.isoformat()
 
 
 FORMS = ("relative", "point", "age", "exact", "time", "day")
@@ -118,7 +128,8 @@ def element(value: dt.datetime, form: str = "relative", now: dt.datetime | None 
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.timezone.utc)
     zone = clock.zone()  # once: a page writes fifty times and more
-    exact_text = exact(value, zone)
+    local = value.astimezone(zone)  # once, for the tooltip and the text
+    exact_text = _exact(local, zone)
     if form == "exact":
         text = exact_text
     elif form == "time":
@@ -130,7 +141,7 @@ def element(value: dt.datetime, form: str = "relative", now: dt.datetime | None 
     elif form == "age":
         text = age(value, now or _now())
     else:
-        form, text = "relative", relative(value, now or _now(), zone)
+        form, text = "relative", _relative(value, now or _now(), zone, local)
     kind = "" if form == "relative" else f' data-time-format="{form}"'
     return f'<time datetime="{iso(value)}" title="{escape(exact_text)}"{kind}>{escape(text)}</time>'
 
