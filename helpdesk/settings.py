@@ -244,7 +244,8 @@ if NEXUDUS_USES_SANDBOX:
     )
     DATABASE_ROUTERS = ["sandbox.routers.SandboxRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Database sessions (they outlive a Redis restart), read by a precompiled query (inbox/auth/sessions.py).
+SESSION_ENGINE = "inbox.auth.sessions"
 
 # --- Nexudus client and the sandbox ---------------------------------------------------------------
 # With no credentials the sandbox (a stand-in Nexudus served by this project at /sandbox/) is the
