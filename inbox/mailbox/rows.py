@@ -13,12 +13,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from functools import lru_cache
+from typing import NamedTuple
 
 from django.conf import settings
 from django.template import engines
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from inbox.mailbox.filters import InboxFilters
 
@@ -38,7 +39,7 @@ def rows_html(
     prefix = get_script_prefix()
     context = {
         "rows": rows,
-        "url": {key: _around_id(name, prefix) for key, name in ROW_URLS.items()},
+        **_row_urls(prefix),
         "view_q": f"?{query}" if query else "",  # the reader's newer / older follow this view
         "open_q": f"{inbox}?{query}&open=" if query else f"{inbox}?open=",  # up to the id
         "open_id": open_id,
@@ -46,6 +47,17 @@ def rows_html(
         "now": now or timezone.now(),
     }
     return Markup(engines["jinja2"].get_template(TEMPLATE).render(context))
+
+
+@lru_cache(maxsize=8)
+def _row_urls(script_prefix: str) -> dict[str, Markup]:
+    """Each row link's text before and after the id, as ``<key>_a`` and ``<key>_b`` (safe: they
+    are Django's own URLs, escaped once here rather than at every row)."""
+    urls = {}
+    for key, name in ROW_URLS.items():
+        before, after = _around_id(name, script_prefix)
+        urls[f"{key}_a"], urls[f"{key}_b"] = escape(before), escape(after)
+    return urls
 
 
 @lru_cache(maxsize=64)
@@ -57,17 +69,23 @@ def _around_id(name: str, script_prefix: str) -> tuple[str, str]:
     return url[:at], url[at + 1:]
 
 
-def waiting(message, now: dt.datetime | None = None) -> dict:
-    """How long the customer of an awaiting message has waited: ``{"text": "waiting 3 h",
-    "late": bool, "hours": int, "target": int}`` (``late``: past ``HELPDESK_REPLY_TARGET_HOURS``)."""
+class Wait(NamedTuple):
+    text: str  # "waiting 3 h"
+    late: bool  # past HELPDESK_REPLY_TARGET_HOURS
+    hours: int
+    target: int  # HELPDESK_REPLY_TARGET_HOURS
+
+
+def waiting(message, now: dt.datetime | None = None) -> Wait:
+    """How long the customer of an awaiting message has waited. Attributes, not a dict: a
+    template reads a dict's keys only after an attribute lookup has failed (an exception each)."""
     now = now or timezone.now()
     seconds = max(0, int((now - message.created_on).total_seconds()))
-    return {
-        "text": f"waiting {wait_length(seconds)}",
-        "late": seconds >= max(0, settings.HELPDESK_REPLY_TARGET_HOURS) * 3600,
-        "hours": seconds // 3600,
-        "target": settings.HELPDESK_REPLY_TARGET_HOURS,
-    }
+    target = settings.HELPDESK_REPLY_TARGET_HOURS
+    return Wait(
+        text=f"waiting {wait_length(seconds)}", late=seconds >= max(0, target) * 3600,
+        hours=seconds // 3600, target=target,
+    )
 
 
 def wait_length(seconds: int) -> str:

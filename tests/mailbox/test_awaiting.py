@@ -82,8 +82,8 @@ def test_wait_lengths_read_naturally():
         "1 min", "1 min", "1 min", "59 min", "1 h", "47 h", "2 d", "400 d"
     ]
     message = build_message(created_on=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
-    assert waiting(message, now=dt.datetime(2026, 1, 2, 0, 0, tzinfo=dt.UTC))["late"] is True
-    assert waiting(message, now=dt.datetime(2026, 1, 1, 23, 59, tzinfo=dt.UTC))["late"] is False
+    assert waiting(message, now=dt.datetime(2026, 1, 2, 0, 0, tzinfo=dt.UTC)).late is True
+    assert waiting(message, now=dt.datetime(2026, 1, 1, 23, 59, tzinfo=dt.UTC)).late is False
 
 
 def test_the_counts_say_awaiting_reply_and_combine_with_the_other_facets(staff_user, staff_client, waits):
