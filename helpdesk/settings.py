@@ -139,6 +139,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # One address answers a page or, to htmx, a fragment: the browser must keep them apart.
+    "inbox.ops.middleware.VaryOnHtmxMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     # Last: it turns a sign-in that axes refused into the lock-out page (see "Sign-in throttling").
     "axes.middleware.AxesMiddleware",

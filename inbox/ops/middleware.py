@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.middleware.gzip import GZipMiddleware
+from django.utils.cache import patch_vary_headers
 
 APP_POLICY = "; ".join(
     [
@@ -53,6 +54,28 @@ class SecurityHeadersMiddleware:
             return response
         response.headers.setdefault("Content-Security-Policy", APP_POLICY)
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        return response
+
+
+class VaryOnHtmxMiddleware:
+    """Says that every answer depends on htmx's request headers (``Vary``).
+
+    One address answers both a whole page and, to htmx, a fragment of it (``/?unread=1`` is the
+    inbox, or only its list: ``inbox.fragments``). The browser keeps one answer per address, and
+    Back or Forward to a page left by an ordinary link shows what it kept without asking again: the
+    fragment, raw and unstyled, when htmx fetched that address last. With ``Vary`` the browser
+    keeps them apart and asks again instead.
+    https://htmx.org/docs/#caching
+    """
+
+    HEADERS = ("HX-Request", "HX-Target", "HX-History-Restore-Request", "HX-Boosted")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        patch_vary_headers(response, self.HEADERS)
         return response
 
 

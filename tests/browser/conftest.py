@@ -13,8 +13,10 @@ Use them from any ``tests/browser/test_*.py``::
 * ``browser``: Debian's ``/usr/bin/chromium`` through Playwright's sync API (never
   ``playwright install``). Module-scoped on purpose: only one sync Playwright may run per thread,
   so a module's browser closes before the next module (which may start its own) begins.
-* ``new_page(user=None, **context_options)``: a factory; signed in as ``user`` when given (a
-  session cookie made with Django's test client: no password needed).
+* ``new_page(user=None, http_cache=False, **context_options)``: a factory; signed in as ``user``
+  when given (a session cookie made with Django's test client: no password needed).
+  ``http_cache``: the browser's HTTP cache works as in a person's browser; Playwright turns it off
+  in a context that routes requests, so such a page does not list or abort remote requests.
 * ``browser_page``: a page signed in as nobody (for the sign-in form).
 * ``signed_in_page``: a page signed in as ``staff_user`` (tests/conftest.py).
 * ``sign_in_through_form(page, username, password)``: the real form, as a person does it.
@@ -65,7 +67,7 @@ def browser():
 def new_page(browser, live_server):
     contexts = []
 
-    def make(user=None, **options):
+    def make(user=None, http_cache=False, **options):
         options.setdefault("viewport", DEFAULT_VIEWPORT)
         context = browser.new_context(base_url=live_server.url, **options)
         contexts.append(context)
@@ -89,7 +91,8 @@ def new_page(browser, live_server):
             page.dialogs.append(f"{dialog.type}: {dialog.message}")
             dialog.dismiss()
 
-        context.route("**/*", route)
+        if not http_cache:
+            context.route("**/*", route)
         page.on("dialog", on_dialog)
         page.on("console", lambda msg: page.errors.append(msg.text) if msg.type == "error" else None)
         page.on("pageerror", lambda error: page.errors.append(str(error)))

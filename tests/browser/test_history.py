@@ -304,3 +304,24 @@ def test_dates_and_account_come_back_as_the_server_read_them(new_page, staff_use
     expect(page.locator("#filters input[name=unread]")).not_to_be_checked()
     expect(page.locator("#id_account")).to_have_value("501")
     assert page.errors == [], page.errors
+
+
+@VIEWPORTS
+def test_back_to_a_view_left_by_an_ordinary_link_is_the_whole_page(new_page, staff_user, mirror, viewport):  # noqa: F811
+    """htmx fetched ``/?unread=1`` as a fragment; Back after an ordinary link to another address
+    asks the server again for the whole page instead of showing the fragment the browser kept
+    (``Vary`` on htmx's headers: inbox.ops.middleware.VaryOnHtmxMiddleware)."""
+    page = new_page(staff_user, viewport=viewport, http_cache=True)
+    page.goto("/")
+    show_filters(page)
+    page.check("input[name=unread]")
+    assert_view(page, mirror, staff_user, InboxFilters(unread=True))
+    page.locator("a.clear-link").first.click()  # an ordinary link: a new document
+    page.wait_for_url(lambda url: urlsplit(url).query == "")
+    expect(page.locator("h1.list-title")).to_have_text("Inbox")
+    page.go_back()
+    assert_view(page, mirror, staff_user, InboxFilters(unread=True))
+    expect(page.locator("header.topbar, .topbar").first).to_be_visible()
+    assert page.evaluate("getComputedStyle(document.body).marginTop") == "0px"  # the stylesheet applies
+    assert page.evaluate("document.querySelectorAll('link[rel=stylesheet]').length") >= 1
+    assert page.errors == [], page.errors

@@ -1,4 +1,5 @@
-"""``inbox.ops.middleware``: pages are gzipped when asked (with Django's BREACH padding), downloads stream."""
+"""``inbox.ops.middleware``: pages are gzipped when asked (with Django's BREACH padding), downloads stream;
+every answer varies on htmx's headers."""
 
 from __future__ import annotations
 
@@ -76,3 +77,13 @@ def test_it_sits_inside_whitenoise_and_outside_everything_that_writes_the_body()
         "inbox.ops.middleware.HealthzFirstMiddleware",  # answers /healthz (JSON) itself, passes the rest on
         "whitenoise.middleware.WhiteNoiseMiddleware",
     }
+
+
+@pytest.mark.parametrize("headers", [{}, {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "results"}])
+def test_pages_and_fragments_vary_on_htmxs_headers(staff_client, headers):
+    """One address answers the page or its fragment: caches must keep them apart (a Back to the
+    page showed the fragment the browser had kept: tests/browser/test_history.py)."""
+    response = staff_client.get("/?unread=1", **headers)
+    assert response.status_code == 200
+    varies = {name.strip().lower() for name in response["Vary"].split(",")}
+    assert {"hx-request", "hx-target", "hx-history-restore-request", "cookie"} <= varies
