@@ -334,6 +334,38 @@
     range.deleteContents();
   });
 
+  /* Dates typed digit by digit: Chromium reports each step of the year as a whole date
+     (0002-11-20, 0020-11-20, 0202-11-20, 2026-11-20), each a change, which would filter (and add
+     a history entry) four times. A typed date is sent once typing pauses or the field is left, and
+     never with a year of fewer than four digits; a date picked from the calendar goes at once. */
+  var DATE_PAUSE_MS = 600;
+  function partialDate(input) {
+    return input.value !== "" && !/^[1-9][0-9]{3}-/.test(input.value);
+  }
+  function settleDate(input) {
+    window.clearTimeout(input.dateTimer);
+    input.dateTimer = null;
+    if (partialDate(input)) return;
+    input.dateSettled = true;
+    input.dispatchEvent(new Event("change", { bubbles: true }));
+    input.dateSettled = false;
+  }
+  document.addEventListener("keydown", function (event) {
+    if (event.target.type === "date") event.target.typedAt = Date.now();
+  }, true);
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (input.type !== "date" || !input.form || input.form.id !== "filters" || input.dateSettled) return;
+    var typed = Date.now() - (input.typedAt || 0) < 250;
+    if (!typed && !partialDate(input)) return; // picked: as it is
+    event.stopPropagation(); // htmx listens on the form, after this (capture on the document)
+    window.clearTimeout(input.dateTimer);
+    input.dateTimer = window.setTimeout(function () { settleDate(input); }, DATE_PAUSE_MS);
+  }, true);
+  document.addEventListener("focusout", function (event) {
+    if (event.target.type === "date" && event.target.dateTimer) settleDate(event.target);
+  }, true);
+
   /* Send only the filters that are set: the URL stays short and readable (?unread=1&q=x). */
   document.addEventListener("htmx:configRequest", function (event) {
     if (event.detail.verb !== "get" || !event.detail.elt || event.detail.elt.id !== "filters") return;

@@ -325,3 +325,24 @@ def test_back_to_a_view_left_by_an_ordinary_link_is_the_whole_page(new_page, sta
     assert page.evaluate("getComputedStyle(document.body).marginTop") == "0px"  # the stylesheet applies
     assert page.evaluate("document.querySelectorAll('link[rel=stylesheet]').length") >= 1
     assert page.errors == [], page.errors
+
+
+def test_a_date_typed_digit_by_digit_filters_once(new_page, staff_user, mirror):  # noqa: F811
+    """Chromium reports each step of a typed year as a whole date (0002-, 0020-, 0202-, 2026-...):
+    the view is asked for once, for the date typed, with one history entry."""
+    page = new_page(staff_user, viewport=WIDE, locale="en-US")
+    page.goto("/")
+    expect(page.locator("#rows > li.msg").first).to_be_visible()
+    asked = []
+    page.on("request", lambda request: asked.append(request.url) if urlsplit(request.url).path == "/" else None)
+    before = page.evaluate("history.length")
+    page.focus("#id_since")  # the first part, the month (as Tab from the field before does)
+    page.keyboard.type("11202026", delay=60)
+    page.wait_for_url(re.compile(r"since=2026-11-20"))
+    page.wait_for_timeout(1000)
+    assert [parse_qs(urlsplit(url).query)["since"] for url in asked] == [["2026-11-20"]], asked
+    assert page.evaluate("history.length") == before + 1
+    expect(page.locator("#id_since")).to_have_value("2026-11-20")
+    page.fill("#id_since", "")  # cleared: the filter goes at once
+    page.wait_for_url(lambda url: "since=" not in url)
+    assert page.errors == [], page.errors
