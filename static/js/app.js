@@ -366,6 +366,36 @@
     if (event.target.type === "date" && event.target.dateTimer) settleDate(event.target);
   }, true);
 
+  /* A change of the filters that asks for the view already on screen, or already on its way, is
+     not sent again: leaving the search box after its results came (its change event) added a
+     second history entry of the same view, and Enter right after typing sent the search twice
+     (htmx aborted the first). htmx:confirm comes before hx-sync acts. */
+  function filtersQuery(form) {
+    var params = new URLSearchParams();
+    new FormData(form).forEach(function (value, name) {
+      if (typeof value === "string" && value !== "") params.append(name, value);
+    });
+    params.sort();
+    return params.toString();
+  }
+  function shownQuery() {
+    var params = new URLSearchParams(window.location.search);
+    params.delete("open");
+    params.sort();
+    return params.toString();
+  }
+  document.addEventListener("htmx:confirm", function (event) {
+    var form = event.detail.elt;
+    if (!form || form.id !== "filters") return;
+    var query = filtersQuery(form);
+    var asking = form.classList.contains("htmx-request") ? form.dataset.asking : null;
+    if (query === (asking !== null && asking !== undefined ? asking : shownQuery())) {
+      event.preventDefault();
+      return;
+    }
+    form.dataset.asking = query;
+  });
+
   /* Send only the filters that are set: the URL stays short and readable (?unread=1&q=x). */
   document.addEventListener("htmx:configRequest", function (event) {
     if (event.detail.verb !== "get" || !event.detail.elt || event.detail.elt.id !== "filters") return;

@@ -346,3 +346,30 @@ def test_a_date_typed_digit_by_digit_filters_once(new_page, staff_user, mirror):
     page.fill("#id_since", "")  # cleared: the filter goes at once
     page.wait_for_url(lambda url: "since=" not in url)
     assert page.errors == [], page.errors
+
+
+def test_a_search_is_asked_once_whether_it_is_left_or_sent_with_enter(new_page, staff_user, mirror):  # noqa: F811
+    """Leaving the search box after its results came (a change event) asked for the same view
+    again and added a second history entry; Enter right after typing sent the search twice."""
+    page = new_page(staff_user, viewport=WIDE)
+    page.goto("/")
+    expect(page.locator("#rows > li.msg").first).to_be_visible()
+    asked = []
+    page.on("request", lambda request: asked.append(request.url) if urlsplit(request.url).path == "/" else None)
+    before = page.evaluate("history.length")
+    page.fill("#id_q", "invoice")
+    page.wait_for_url(re.compile(r"q=invoice"))
+    page.keyboard.press("Tab")  # leaves the box: its change event
+    page.wait_for_timeout(700)
+    assert len(asked) == 1, asked
+    assert page.evaluate("history.length") == before + 1
+    page.click("#id_q")
+    page.keyboard.type(" desk")
+    page.keyboard.press("Enter")  # before the typing pause has run out
+    page.wait_for_url(re.compile(r"q=invoice(\+|%20)desk"))
+    page.wait_for_timeout(700)
+    assert len(asked) == 2, asked
+    assert page.evaluate("history.length") == before + 2
+    page.go_back()
+    expect(page.locator("#id_q")).to_have_value("invoice")
+    assert page.errors == [], page.errors
