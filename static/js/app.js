@@ -439,13 +439,16 @@
     }
   });
   // The reader's Close (and Esc): back to the list, focus on the row that was open.
-  document.addEventListener("click", function (event) {
-    var close = event.target.closest && event.target.closest("#reader [data-close-reader]");
-    if (!close) return;
+  function closeReaderToRow() {
     var was = openId;
-    if (!closeReader()) return;
+    if (!closeReader()) return false;
     var item = was && row(was), link = item && item.querySelector(".msg-link");
     if (link) { setCurrent(item); link.focus({ preventScroll: false }); }
+    return true;
+  }
+  document.addEventListener("click", function (event) {
+    var close = event.target.closest && event.target.closest("#reader [data-close-reader]");
+    if (close) closeReaderToRow();
   });
   document.addEventListener("click", function (event) {
     var button = event.target.closest && event.target.closest("button[data-confirm]");
@@ -490,7 +493,14 @@
     var dialog = document.getElementById("shortcuts");
     if (event.key === "Escape") {
       if (typing(event.target) && event.target.id === "id_q") { event.target.blur(); return; }
-      if (closeReader()) event.preventDefault();
+      if (closeReaderToRow()) event.preventDefault(); // focus on the row, not lost to <body>
+      return;
+    }
+    // Enter on a row's checkbox opens its message, as on the row (the shortcuts say so); the
+    // browser would submit the bulk form with its first button, "Mark read".
+    if (event.key === "Enter" && event.target.matches && event.target.matches("#rows input.select")) {
+      event.preventDefault();
+      openRow(event.target.closest("li.msg"));
       return;
     }
     if (typing(event.target) || (dialog && dialog.open)) return;

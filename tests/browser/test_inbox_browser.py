@@ -156,6 +156,37 @@ def test_bulk_mark_selected_rows(signed_in_page, staff_user, mirror):
     assert set(MessageMark.objects.filter(user=staff_user, is_read=True).values_list("message_id", flat=True)) == set(ids)
 
 
+def test_keys_on_a_rows_checkbox_and_a_bulk_mark_of_nothing(signed_in_page, staff_user, mirror):
+    """Enter on a row's checkbox opens its message (it submitted the bulk form: "Mark read");
+    Esc closes the reader with focus back on the row; a bulk mark with nothing ticked says so
+    beside the buttons, the view, its rows and the reader kept (it reloaded the page)."""
+    page = signed_in_page
+    page.goto("/?unread=1")
+    ids = row_ids(page)
+    marks = []
+    page.on("request", lambda request: marks.append(request.url) if "/mark" in request.url else None)
+    page.focus(f"#msg-{ids[1]} input.select")
+    page.keyboard.press("Space")
+    page.keyboard.press("Enter")
+    expect(page.locator(f'#reader .message[data-message-id="{ids[1]}"]')).to_be_visible()
+    assert not [url for url in marks if "selected" in url], marks  # no bulk mark
+    assert not MessageMark.objects.filter(message_id=ids[0]).exists()
+    page.keyboard.press("Escape")
+    expect(page.locator("#inbox")).not_to_have_class(re.compile(r"\breading\b"))
+    assert page.evaluate("document.activeElement.closest('li.msg') && document.activeElement.closest('li.msg').id") == f"msg-{ids[1]}"
+    page.locator(f"#msg-{ids[1]} .msg-link").click()  # the reader open again
+    expect(page.locator(f'#reader .message[data-message-id="{ids[1]}"]')).to_be_visible()
+    page.uncheck(f"#msg-{ids[1]} input.select")
+    page.evaluate("window.stillHere = true")
+    url = page.url
+    page.click("#bulk button[value=read]")
+    expect(page.locator("#status")).to_have_text("Select messages to mark first.")
+    assert page.evaluate("window.stillHere") is True and page.url == url  # no reload
+    expect(page.locator(f'#reader .message[data-message-id="{ids[1]}"]')).to_be_visible()
+    assert page.evaluate("document.activeElement.value") == "read"  # the button pressed keeps focus
+    assert page.errors == [], page.errors
+
+
 def test_shortcuts_dialog_and_typing_is_not_a_shortcut(signed_in_page, mirror):
     page = signed_in_page
     page.goto("/")

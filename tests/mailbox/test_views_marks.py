@@ -74,6 +74,20 @@ def test_bad_mark_requests_say_so(staff_client, inbox_data, data):
     assert not MessageMark.objects.exists()
 
 
+@pytest.mark.parametrize("data", [{"action": "read", "unread": "1"}, {"action": "read", "ids": ["abc"]}])
+def test_a_bulk_mark_of_nothing_through_htmx_says_so_in_place(staff_client, inbox_data, data):
+    """With htmx the view stays (its scrolled rows, the open reader): the reason is said beside
+    the buttons, where a redirect reloaded the whole page."""
+    response = staff_client.post(reverse("inbox-mark-selected"), data, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert "HX-Redirect" not in response and "HX-Trigger" not in response
+    html = response.content.decode()
+    assert '<p id="status" class="status" hx-swap-oob="true">' in html
+    assert "Select messages to mark first." in html or "Nothing was marked" in html
+    assert "<li" not in html
+    assert not MessageMark.objects.exists()
+
+
 def test_marking_needs_post_and_csrf(client, staff_user, inbox_data):
     from django.test import Client
 
