@@ -251,7 +251,23 @@
     if (!isCombo(input)) return;
     close(input);
     commitText(input, true);
+    // Tab from a field just emptied goes to its ×, which emptying hid: on to the control after it.
+    var next = event.relatedTarget;
+    if (!next || !next.hidden || !next.matches || !next.matches("[data-combo-clear]")) return;
+    window.setTimeout(function () {
+      if (document.activeElement === document.body || document.activeElement === next) focusAfter(next);
+    }, 0);
   });
+  function focusAfter(element) {
+    var controls = document.querySelectorAll("a[href], button, input, select, textarea, [tabindex]");
+    for (var i = 0; i < controls.length; i++) {
+      var control = controls[i];
+      if (!(element.compareDocumentPosition(control) & Node.DOCUMENT_POSITION_FOLLOWING)) continue;
+      if (control.disabled || control.tabIndex < 0 || control.type === "hidden" || !control.getClientRects().length) continue;
+      control.focus();
+      return;
+    }
+  }
 
   /* Back / Forward: htmx puts back a snapshot of the page taken when it was left, and the field
      may show another customer than the address names. The address wins; the name is asked of the

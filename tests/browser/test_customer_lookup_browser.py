@@ -224,3 +224,21 @@ def test_keys_pressed_while_the_suggestions_are_on_their_way_ask_once(signed_in_
     page.wait_for_load_state("networkidle")
     assert errors == [] and failed == []
     assert sum(1 for url in asked if "q=Zo%C3%AB" in url) == 1, asked
+
+
+def test_tab_from_a_field_just_emptied_goes_on_to_the_next_control(signed_in_page, customers):
+    """Emptying the field hides its ×, the control Tab goes to next: focus went to <body>."""
+    page = signed_in_page
+    page.goto("/?customer=33")
+    box = field(page)
+    expect(box).to_have_value("Zoë Ærøskøbing")
+    box.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.press("Backspace")
+    page.keyboard.press("Tab")
+    expect(page).not_to_have_url(re.compile(r"customer="))
+    page.wait_for_timeout(200)
+    focused = page.evaluate("document.activeElement === document.body ? 'body' : document.activeElement.outerHTML.slice(0, 80)")
+    assert focused != "body"
+    assert page.evaluate("!!document.activeElement.closest('#filters')")  # the next filter control
+    assert page.evaluate("document.activeElement.hidden") is False
