@@ -21,8 +21,13 @@ def _macros():
 
 def account_options_html(accounts: list[tuple[str, str]], chosen) -> Markup:
     """The ``<option>`` of each mail account (``selectors.account_choices``); ``chosen``: the
-    ``account`` the URL names (any case), selected."""
-    return _macros().options(accounts, str(chosen or "").lower())
+    ``account`` the URL names (any case), selected. An Id that is no current mail account (a
+    link to one since removed from Nexudus, a typo) gets an option of its own, so the form says
+    the view the list shows, and changing another filter keeps it."""
+    chosen = str(chosen or "").lower()
+    if chosen and all(value != chosen for value, _ in accounts):
+        accounts = [*accounts, (chosen, f"Account {chosen} (not a current mail account)")]
+    return _macros().options(accounts, chosen)
 
 
 def account_facets_html(counts) -> Markup:

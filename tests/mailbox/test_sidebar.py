@@ -45,6 +45,19 @@ def test_the_filters_choices_escape_names_and_select_the_chosen_account(staff_cl
     assert re.search(r'<option value="none" selected>', select.group(0))
 
 
+def test_an_account_that_is_no_current_one_is_named_in_the_choices(staff_client):
+    """/?account=99999: the form says the view the list shows (it said "All accounts", and the
+    next change of another filter dropped the account)."""
+    _accounts()
+    html = staff_client.get("/?account=99999").content.decode()
+    select = re.search(r'<select id="id_account".*?</select>', html, re.S).group(0)
+    options = re.findall(r'<option value="([^"]*)" ?(selected)?>([^<]*)</option>', select)
+    assert ("99999", "selected", "Account 99999 (not a current mail account)") in options
+    assert len([o for o in options if o[1]]) == 1
+    select = re.search(r'<select id="id_account".*?</select>', staff_client.get("/").content.decode(), re.S).group(0)
+    assert "not a current mail account" not in select
+
+
 def test_the_counts_facets_escape_names_link_into_the_view_and_count(staff_client):
     evil, desk = _accounts()
     html = staff_client.get("/inbox/counts/?direction=incoming", headers=HX).content.decode()
