@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django import forms
 
 
@@ -19,3 +21,8 @@ class AccountsFilterForm(forms.Form):
     @property
     def show_removed(self) -> bool:
         return bool(self.is_valid() and self.cleaned_data["removed"])
+
+    @property
+    def querystring(self) -> str:
+        """The view's query ("attention=1&removed=1", or ""): the export link carries it."""
+        return urlencode({name: 1 for name, on in (("attention", self.attention_only), ("removed", self.show_removed)) if on})

@@ -82,17 +82,19 @@ def account_row(row, tz: dt.tzinfo) -> tuple:
     )
 
 
-def account_rows(*, now: dt.datetime | None = None) -> list:
-    """The live accounts' rows, in the page's order (a few hundred at most: read at once)."""
-    overview = accounts_overview(now=now or timezone.now())
+def account_rows(*, now: dt.datetime | None = None, attention_only: bool = False, show_removed: bool = False) -> list:
+    """The rows of the accounts page's view (every live account, or those needing attention; with
+    or without those removed from Nexudus), in its order (a few hundred at most: read at once)."""
+    overview = accounts_overview(now=now or timezone.now(), attention_only=attention_only, show_removed=show_removed)
     return [row for group in overview.groups for row in group.rows]
 
 
-def account_csv(*, now: dt.datetime | None = None) -> Iterator[bytes]:
+def account_csv(*, now: dt.datetime | None = None, attention_only: bool = False, show_removed: bool = False) -> Iterator[bytes]:
     tz = export_timezone()
-    rows = account_rows(now=now)  # before the first byte: a failure is an error page, not half a file
+    # Read before the first byte: a failure is an error page, not half a file.
+    rows = account_rows(now=now, attention_only=attention_only, show_removed=show_removed)
     return stream_csv(ACCOUNT_HEADER, (account_row(r, tz) for r in rows))
 
 
-def account_filename(*, today: dt.date | None = None) -> str:
-    return dated_filename("accounts", ["health"], today)
+def account_filename(*, attention_only: bool = False, today: dt.date | None = None) -> str:
+    return dated_filename("accounts", ["health", *(["attention"] if attention_only else [])], today)

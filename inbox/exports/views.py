@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.urls import path
 from django.views.decorators.http import require_GET
 
+from inbox.accounts.forms import AccountsFilterForm
 from inbox.exports.accounts import account_csv, account_filename
 from inbox.exports.messages import filter_form, invalid_filters_text, message_csv, message_filename
 from inbox.exports.slots import ExportsBusy, export_slot_acquire
@@ -29,8 +30,11 @@ def export_csv(request: HttpRequest) -> HttpResponse:
 @require_GET
 @admin_required
 def accounts_export_csv(request: HttpRequest) -> HttpResponse:
-    """Every live mail account with its health, as the accounts page shows it (never a token)."""
-    return _bounded(request, account_csv, account_filename())
+    """The mail accounts of the accounts page's view (``?attention=1``, ``removed=1``) with their
+    health, as the page shows them (never a token)."""
+    form = AccountsFilterForm(request.GET)
+    view = {"attention_only": form.attention_only, "show_removed": form.show_removed}
+    return _bounded(request, lambda: account_csv(**view), account_filename(attention_only=form.attention_only))
 
 
 def _bounded(request: HttpRequest, make_chunks, filename: str) -> HttpResponse:

@@ -115,3 +115,23 @@ class TestContent:
         header = read_csv(data)[0]
         assert not any("token" in h.lower() or "password" in h.lower() for h in header)
         assert not any("token" in f.name for f in EmailAccount._meta.get_fields() if not f.name.startswith("has_"))
+
+
+@pytest.mark.django_db
+def test_the_export_is_the_view_on_screen_needing_attention_and_removed(admin_client_, accounts):
+    """The page's "Needing attention" and "Show removed" views export what they list, and the
+    page's Export CSV link carries its view."""
+    for query in ("", "attention=1", "removed=1", "attention=1&removed=1"):
+        params = dict(pair.split("=") for pair in query.split("&")) if query else {}
+        overview = accounts_overview(now=timezone.now(), attention_only="attention" in params, show_removed="removed" in params)
+        on_screen = [row.account.pk for group in overview.groups for row in group.rows]
+        rows = read_csv(response_bytes(admin_client_.get(f"{URL}?{query}")))
+        assert [int(r[0]) for r in rows[1:]] == on_screen, query
+        page = admin_client_.get(f"/accounts/?{query}").content.decode()
+        assert f'href="{URL}{"?" + query.replace("&", "&amp;") if query else ""}">Export CSV' in page
+    attention = [int(r[0]) for r in read_csv(response_bytes(admin_client_.get(f"{URL}?attention=1")))[1:]]
+    everyone = [int(r[0]) for r in read_csv(response_bytes(admin_client_.get(URL)))[1:]]
+    assert 1 in everyone and 1 not in attention and 2 in attention  # the healthy one left out
+    assert 6 not in everyone and 6 in [int(r[0]) for r in read_csv(response_bytes(admin_client_.get(f"{URL}?removed=1")))[1:]]
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    assert admin_client_.get(f"{URL}?attention=1")["Content-Disposition"] == f'attachment; filename="accounts-health-attention-{today}.csv"'
