@@ -436,7 +436,22 @@
   document.addEventListener("change", function (event) {
     if (event.target.id === "select-all") {
       document.querySelectorAll("#rows input.select").forEach(function (box) { box.checked = event.target.checked; });
+    } else if (event.target.matches && event.target.matches("#rows input.select")) {
+      syncSelectAll();
     }
+  });
+  /* "Select" says what is ticked: all the rows shown, some (mixed), or none. Rows loaded by
+     scrolling come unticked, so after "Select" ticked fifty it says "some", not "all". */
+  function syncSelectAll() {
+    var all = document.getElementById("select-all");
+    if (!all) return;
+    var boxes = document.querySelectorAll("#rows input.select"), ticked = 0;
+    boxes.forEach(function (box) { if (box.checked) ticked += 1; });
+    all.checked = boxes.length > 0 && ticked === boxes.length;
+    all.indeterminate = ticked > 0 && ticked < boxes.length;
+  }
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (document.getElementById("select-all")) syncSelectAll();
   });
   // The reader's Close (and Esc): back to the list, focus on the row that was open.
   function closeReaderToRow() {
@@ -516,7 +531,7 @@
       case "u": toggleUnread(current()); break;
       case "x": {
         var row = current(), box = row && row.querySelector("input.select");
-        if (box) box.checked = !box.checked;
+        if (box) { box.checked = !box.checked; syncSelectAll(); }
         break;
       }
       case "/": {

@@ -96,6 +96,31 @@ def test_scrolling_loads_older_messages(signed_in_page, staff_user, mirror):
     expect(page.locator("#rows .end")).to_be_visible()
 
 
+def test_select_says_all_some_or_none_as_rows_come_and_go(signed_in_page, staff_user, mirror):
+    """"Select" ticked the first page's rows; the rows scrolling brings come unticked, and the box
+    then says "some" (it stayed ticked, as if a bulk mark would take the new rows too)."""
+    page = signed_in_page
+    page.goto("/")
+    everything = expected_ids(mirror, staff_user, InboxFilters())
+    page.wait_for_load_state("networkidle")
+    page.check("#select-all")
+    first = page.locator("#rows input.select:checked").count()
+    assert first == len(row_ids(page)) < len(everything)
+    state = "() => { const b = document.getElementById('select-all'); return [b.checked, b.indeterminate]; }"
+    page.eval_on_selector(".list-pane", "el => { el.scrollTop = el.scrollHeight; }")
+    expect(page.locator("#rows > li.msg")).not_to_have_count(first)
+    page.wait_for_load_state("networkidle")
+    assert page.evaluate(state) == [False, True]
+    assert page.locator("#rows input.select:checked").count() == first
+    page.check("#select-all")
+    assert page.evaluate(state) == [True, False]
+    boxes = page.locator("#rows input.select")
+    for i in range(boxes.count()):
+        boxes.nth(i).uncheck()
+    assert page.evaluate(state) == [False, False]
+    assert page.errors == []
+
+
 def test_a_new_view_replaces_every_row_without_htmx_walking_them(signed_in_page, staff_user, mirror):
     """htmx walks each element it removes (one event each: ~1,000 for a page of rows); app.js takes
     the old rows out first, so a new view costs the same after scrolling through every page."""
