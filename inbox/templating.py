@@ -114,7 +114,7 @@ def name_of_view(filters, request=None) -> str:
     if filters.awaiting:
         return "Awaiting reply"
     if filters.unread:
-        return "Unread received" if filters.direction == "incoming" else "Unread"
+        return {"incoming": "Unread received", "outgoing": "Unread sent"}.get(filters.direction or "", "Unread")
     return "Search" if filters.q else "Filtered"
 
 

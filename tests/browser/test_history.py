@@ -30,7 +30,7 @@ def heading(filters: InboxFilters) -> str:
     if filters.awaiting:
         return "Awaiting reply"
     if filters.unread:
-        return "Unread received" if filters.direction == "incoming" else "Unread"
+        return {"incoming": "Unread received", "outgoing": "Unread sent"}.get(filters.direction or "", "Unread")
     return "Search" if filters.q else "Filtered"
 
 

@@ -24,6 +24,7 @@ def titles(html: str) -> list[str]:
     ("", "Inbox"),
     ("?unread=1", "Unread"),
     ("?unread=1&direction=incoming", "Unread received"),
+    ("?unread=1&direction=outgoing", "Unread sent"),  # not "Unread", the name of every unread message
     ("?q=invoice", "Search"),
     ("?direction=outgoing", "Filtered"),
     ("?awaiting=1", "Awaiting reply"),
