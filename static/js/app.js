@@ -269,6 +269,19 @@
       if (item && item.dataset.unread !== String(m[1])) setRowUnread(item, m[1] === 1);
     });
   }
+  /* The message in a restored reader pane says read or unread as it is now too: its buttons are
+     asked again with the same mark (marking a message as it already is changes nothing). */
+  function readerFollowsMarks() {
+    var message = document.querySelector("#reader .message[data-message-id]");
+    var actions = message && message.querySelector("#message-actions");
+    if (!actions || !window.htmx) return;
+    var id = message.dataset.messageId, mark = null;
+    storedMarks().forEach(function (m) { if (m[0] === id) mark = m[1]; });
+    var shownUnread = !!actions.querySelector(".read-state.is-unread");
+    if (mark === null || shownUnread === (mark === 1)) return;
+    var item = row(id), url = item && (mark === 1 ? item.dataset.unreadUrl : item.dataset.readUrl);
+    if (url) htmx.ajax("POST", url, { source: actions, target: actions, swap: "outerHTML" });
+  }
   document.body.addEventListener("messageMarked", function (event) {
     var detail = event.detail || {};
     if (detail.id) rememberMarks([detail.id], !!detail.unread);
@@ -300,7 +313,7 @@
     filtersFromUrl();
     applyMarks();
     if (document.getElementById("reader") && document.getElementById("reader").dataset.openUrl) loadOpenMessage();
-    else readerFromUrl();
+    else { readerFromUrl(); readerFollowsMarks(); }
     var item = event.detail && event.detail.item, pane = document.querySelector(".list-pane");
     if (item && pane && item.listScroll) pane.scrollTop = item.listScroll;
     // The row last worked on stays in sight (the layout may have changed with the pane closed);

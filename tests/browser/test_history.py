@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from inbox.mailbox.filters import InboxFilters
+from inbox.models import MessageMark
 from tests.browser.test_inbox_browser import mirror, row_ids, wait_rows  # noqa: F401 (fixture)
 from tests.mailbox.inbox_fixtures import expected_ids
 
@@ -372,4 +373,28 @@ def test_a_search_is_asked_once_whether_it_is_left_or_sent_with_enter(new_page, 
     assert page.evaluate("history.length") == before + 2
     page.go_back()
     expect(page.locator("#id_q")).to_have_value("invoice")
+    assert page.errors == [], page.errors
+
+
+def test_forward_to_an_open_message_marked_unread_since_says_unread(new_page, staff_user, mirror):  # noqa: F811
+    """Open a message (read), Back, mark it unread from the list, Forward: the row said unread
+    and the reader still said "Read" with "Mark unread"."""
+    page = new_page(staff_user, viewport=WIDE)
+    page.goto("/")
+    unread = page.locator('#rows > li.msg[data-unread="1"]').first
+    pk = int(unread.get_attribute("data-id"))
+    page.locator(f"#msg-{pk} .msg-link").click()
+    expect(page.locator(f'#reader .message[data-message-id="{pk}"] .read-state')).to_have_text("Read")
+    page.go_back()
+    expect(page.locator("#inbox")).not_to_have_class(re.compile(r"\breading\b"))
+    expect(page.locator(f"#msg-{pk}")).to_have_attribute("data-unread", "0")
+    page.check(f"#msg-{pk} input.select")
+    page.click("#bulk button[value=unread]")
+    expect(page.locator(f"#msg-{pk}")).to_have_attribute("data-unread", "1")
+    page.go_forward()
+    expect(page.locator(f'#reader .message[data-message-id="{pk}"]')).to_be_visible()
+    expect(page.locator(f"#msg-{pk}")).to_have_attribute("data-unread", "1")
+    expect(page.locator("#reader .read-state")).to_have_text("Unread for you")
+    expect(page.locator("#reader #message-mark")).to_have_text("Mark read")
+    assert MessageMark.objects.get(user=staff_user, message_id=pk).is_read is False
     assert page.errors == [], page.errors
