@@ -26,7 +26,7 @@ def account_options_html(accounts: list[tuple[str, str]], chosen) -> Markup:
     the view the list shows, and changing another filter keeps it."""
     chosen = str(chosen or "").lower()
     if chosen and all(value != chosen for value, _ in accounts):
-        accounts = [*accounts, (chosen, f"Account {chosen} (not a current mail account)")]
+        accounts = [*accounts, (chosen, f"Account {chosen} (not a current account)")]
     return _macros().options(accounts, chosen)
 
 

@@ -52,10 +52,10 @@ def test_an_account_that_is_no_current_one_is_named_in_the_choices(staff_client)
     html = staff_client.get("/?account=99999").content.decode()
     select = re.search(r'<select id="id_account".*?</select>', html, re.S).group(0)
     options = re.findall(r'<option value="([^"]*)" ?(selected)?>([^<]*)</option>', select)
-    assert ("99999", "selected", "Account 99999 (not a current mail account)") in options
+    assert ("99999", "selected", "Account 99999 (not a current account)") in options
     assert len([o for o in options if o[1]]) == 1
     select = re.search(r'<select id="id_account".*?</select>', staff_client.get("/").content.decode(), re.S).group(0)
-    assert "not a current mail account" not in select
+    assert "not a current account" not in select
 
 
 def test_the_counts_facets_escape_names_link_into_the_view_and_count(staff_client):
