@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
@@ -33,8 +35,8 @@ def accounts_export_csv(request: HttpRequest) -> HttpResponse:
     """The mail accounts of the accounts page's view (``?attention=1``, ``removed=1``) with their
     health, as the page shows them (never a token)."""
     form = AccountsFilterForm(request.GET)
-    view = {"attention_only": form.attention_only, "show_removed": form.show_removed}
-    return _bounded(request, lambda: account_csv(**view), account_filename(attention_only=form.attention_only))
+    chunks = partial(account_csv, attention_only=form.attention_only, show_removed=form.show_removed)
+    return _bounded(request, chunks, account_filename(attention_only=form.attention_only))
 
 
 def _bounded(request: HttpRequest, make_chunks, filename: str) -> HttpResponse:

@@ -401,8 +401,8 @@
     var form = event.detail.elt;
     if (!form || form.id !== "filters") return;
     var query = filtersQuery(form);
-    var asking = form.classList.contains("htmx-request") ? form.dataset.asking : null;
-    if (query === (asking !== null && asking !== undefined ? asking : shownQuery())) {
+    var inFlight = form.classList.contains("htmx-request") && form.dataset.asking !== undefined;
+    if (query === (inFlight ? form.dataset.asking : shownQuery())) {
       event.preventDefault();
       return;
     }
