@@ -40,8 +40,9 @@ def rows_html(
     context = {
         "rows": rows,
         **_row_urls(prefix),
-        "view_q": f"?{query}" if query else "",  # the reader's newer / older follow this view
-        "open_q": f"{inbox}?{query}&open=" if query else f"{inbox}?open=",  # up to the id
+        # Escaped here, once: the template prints the links' parts as they are (rows.html says why).
+        "view_q": escape(f"?{query}" if query else ""),  # the reader's newer / older follow this view
+        "open_q": escape(f"{inbox}?{query}&open=" if query else f"{inbox}?open="),  # up to the id
         "open_id": open_id,
         "oob": oob,
         "now": now or timezone.now(),

@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from inbox.mailbox.filters import InboxFilters
 from inbox.mailbox.rows import rows_html
-from inbox.mailbox.selectors import for_rows, message_list
+from inbox.mailbox.selectors import ROW_FIELDS, for_rows, message_list
+from inbox.models import CoworkerMessage
 from tests.factories import make_message
 
 pytestmark = pytest.mark.django_db
@@ -43,6 +44,43 @@ def test_hostile_text_in_every_field_of_a_row_is_escaped(staff_client):
         assert "<script" not in row and "<img" not in row, name
         # The name, company, account, subject and preview: five escaped copies.
         assert row.count(ESCAPED) == 5, (name, row)
+
+
+# Every text column the rows read, found from the model (a column added to ROW_FIELDS is covered):
+# rows.html prints ids, marks and links without escaping them, for speed, and Nexudus's text must
+# never be among them.
+TEXT_COLUMNS = sorted(
+    field.name
+    for field in CoworkerMessage._meta.concrete_fields
+    if (field.name in ROW_FIELDS or field.name == "body_text")
+    and field.get_internal_type() in {"CharField", "TextField", "EmailField"}
+)
+
+
+def test_the_text_columns_are_the_ones_a_row_shows():
+    assert TEXT_COLUMNS == [
+        "body_text", "coworker_company_name", "coworker_full_name", "email_account_display_name",
+        "email_account_email_address", "subject",
+    ]
+
+
+@pytest.mark.parametrize("column", TEXT_COLUMNS)
+def test_hostile_text_in_any_one_column_is_escaped_in_every_state_of_a_row(column):
+    # Unread, received, awaiting a reply (the wait is drawn), open, a view with a query string of
+    # hostile text too: every branch of the row's markup is taken. The display name is left empty
+    # so that the account's address is what the row shows.
+    fields = {"email_account_display_name": "", column: EVIL}
+    m = make_message(
+        incoming=True, is_new_message=True, awaiting_reply=True, coworker_id=42, **fields,
+    )
+    filters = InboxFilters(q=EVIL, unread=True)
+    html = rows_html(for_rows(message_list(user=None, filters=InboxFilters())), filters=filters, open_id=m.pk)
+    row = row_of(html, m.pk)
+    assert "<script" not in row and "<img" not in row and "onerror=alert(2)>" not in row, row
+    assert ESCAPED in row, row
+    # The view's query string (URL-encoded) is escaped for HTML too: its "&" in both links.
+    assert row.count("unread=1&amp;q=%3Cscript%3E") == 2, row
+    assert "waiting" in row and " open current" in row and " unread" in row
 
 
 def test_rows_link_into_their_view_and_mark_the_open_one():
