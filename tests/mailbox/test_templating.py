@@ -88,3 +88,20 @@ def test_jinja2s_url_is_djangos_reverse_under_any_script_prefix_and_urlconf(sett
     assert url("inbox-index") == "/"
     settings.ROOT_URLCONF = "tests.mailbox.other_urls"
     assert url("inbox-index") == "/elsewhere/"
+
+
+def test_jinja2s_static_is_djangos_for_the_storage_in_force(settings):
+    """``static()`` remembers what it found; a new storage (``STORAGES`` changed) is asked again."""
+    from django.templatetags.static import static as django_static
+
+    from inbox.templating import static
+
+    assert static("css/app.css") == django_static("css/app.css")
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"base_url": "https://cdn.example.com/assets/"},
+        },
+    }
+    assert static("css/app.css") == "https://cdn.example.com/assets/css/app.css"
