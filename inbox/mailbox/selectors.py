@@ -9,7 +9,9 @@ throw away every row before it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
+from django.db import connections, router
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Substr
 
@@ -132,11 +134,24 @@ def page_after(qs: QuerySet, cursor: Cursor | None, size: int, *, oldest_first: 
 
 
 def account_choices() -> list[tuple[str, str]]:
-    """The mail accounts a person can filter by (value, label), and the default-settings choice."""
-    accounts = EmailAccount.objects.live().values_list("id", "display_name", "email_address")
+    """The mail accounts a person can filter by (value, label), and the default-settings choice.
+    Every full page of the inbox asks; the query has no parameters of its own, so it is compiled
+    once per database (building it cost the ORM twice what running it does)."""
+    alias = router.db_for_read(EmailAccount)
+    sql, params = _live_accounts_query(alias)
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql, params)
+        accounts = cursor.fetchall()
     return [(str(pk), account_label(pk, name, address)) for pk, name, address in accounts] + [
         (NO_ACCOUNT, DEFAULT_ACCOUNT_LABEL)
     ]
+
+
+@lru_cache(maxsize=8)
+def _live_accounts_query(alias: str) -> tuple[str, tuple]:
+    """The SQL and parameters of the live accounts' (id, display name, address), in the model's order."""
+    accounts = EmailAccount.objects.using(alias).live().values_list("id", "display_name", "email_address")
+    return accounts.query.get_compiler(alias).as_sql()
 
 
 def inbox_is_empty() -> bool:

@@ -58,6 +58,21 @@ def test_an_account_that_is_no_current_one_is_named_in_the_choices(staff_client)
     assert "not a current account" not in select
 
 
+def test_the_choices_are_the_live_accounts_in_name_order_as_they_are_now():
+    """The choices' query is compiled once; what it reads is read anew at every call."""
+    from django.utils import timezone
+
+    from inbox.mailbox.selectors import account_choices
+
+    zed = make_account(display_name="Zed desk", email_address="zed@example.com")
+    ann = make_account(display_name="Ann desk", email_address="ann@example.com")
+    gone = make_account(display_name="Gone desk", email_address="gone@example.com", deleted_at=timezone.now())
+    assert account_choices()[:2] == [(str(ann.pk), "Ann desk"), (str(zed.pk), "Zed desk")]
+    assert str(gone.pk) not in dict(account_choices())
+    type(zed).objects.filter(pk=zed.pk).update(display_name="Aaron desk")
+    assert [label for _, label in account_choices()][:2] == ["Aaron desk", "Ann desk"]
+
+
 def test_the_counts_facets_escape_names_link_into_the_view_and_count(staff_client):
     evil, desk = _accounts()
     html = staff_client.get("/inbox/counts/?direction=incoming", headers=HX).content.decode()
