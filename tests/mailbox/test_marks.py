@@ -131,3 +131,43 @@ def test_marks_never_talk_to_nexudus(staff_user):
     assert len(responses.calls) == 0  # any HTTP request would have failed as unregistered
     m.refresh_from_db()
     assert m.is_new_message is True  # the mirror's copy of Nexudus's flag is untouched
+
+
+def test_unread_as_a_value_and_as_a_condition_agree_with_the_marks_in_any_query(staff_user, other_user):
+    """``inbox/mailbox/unread.py`` writes its subqueries itself: computed here from the rows, the
+    person's unread messages are the same as a value, as a filter, excluded, and with the list
+    nested in another query (where the ORM relabels its tables)."""
+    from django.db.models import OuterRef, Subquery
+
+    from inbox.mailbox.unread import unread_condition, unread_value
+
+    messages = [make_message(is_new_message=i % 2 == 0) for i in range(8)]
+    mark_read(user=staff_user, message_ids=[messages[0].pk, messages[1].pk])  # new, then old
+    mark_unread(user=staff_user, message_ids=[messages[2].pk, messages[3].pk])
+    mark_unread(user=other_user, message_ids=[messages[5].pk])  # someone else's mark
+    marks = {(m.user_id, m.message_id): m.is_read for m in MessageMark.objects.all()}
+    expected = {
+        m.pk for m in messages
+        if (not marks[(staff_user.pk, m.pk)] if (staff_user.pk, m.pk) in marks else m.is_new_message)
+    }
+    assert expected == {messages[i].pk for i in (2, 3, 4, 6)}
+
+    values = dict(CoworkerMessage.objects.annotate(u=unread_value(staff_user)).values_list("pk", "u"))
+    assert {pk for pk, unread in values.items() if unread} == expected
+    assert all(isinstance(unread, bool) for unread in values.values())
+    assert set(CoworkerMessage.objects.filter(unread_condition(staff_user)).values_list("pk", flat=True)) == expected
+    assert set(CoworkerMessage.objects.exclude(unread_condition(staff_user)).values_list("pk", flat=True)) == (
+        {m.pk for m in messages} - expected
+    )
+    unread_list = message_list(user=staff_user, filters=InboxFilters(unread=True))
+    nested = CoworkerMessage.objects.filter(pk__in=unread_list.values("pk"))
+    assert set(nested.values_list("pk", flat=True)) == expected
+    by_value = CoworkerMessage.objects.annotate(
+        u=Subquery(message_list(user=staff_user, filters=InboxFilters()).filter(pk=OuterRef("pk")).values("is_unread")[:1])
+    )
+    assert {pk for pk, unread in by_value.values_list("pk", "u") if unread} == expected
+    assert set(message_list(user=staff_user, filters=InboxFilters(unread=True)).values_list("pk", flat=True)) == expected
+    # Nobody has no marks: Nexudus's flag alone.
+    assert set(message_list(user=None, filters=InboxFilters(unread=True)).values_list("pk", flat=True)) == {
+        m.pk for m in messages if m.is_new_message
+    }
