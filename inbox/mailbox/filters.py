@@ -20,6 +20,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal
 from urllib.parse import urlencode
 
@@ -403,9 +404,10 @@ class InboxFilterForm(forms.Form):
 
     # --- What the view uses ---------------------------------------------------------------
 
-    @property
+    @cached_property
     def filters(self) -> InboxFilters:
-        """The filters that parsed; the others are left out (their errors say so)."""
+        """The filters that parsed; the others are left out (their errors say so). Read several
+        times a request (the list, the form, the links), made once: a bound form does not change."""
         if not hasattr(self, "cleaned_data"):
             self.is_valid()
         data = self.cleaned_data
