@@ -100,7 +100,10 @@
     try { sessionStorage.setItem("htmx-current-path-for-history", url); } catch (e) { /* private mode */ }
   }
   /* Closing always leaves no pane behind (a history snapshot may hold a half-open one): no
-     "reading" class, an empty pane, no open row. True when a message was open. */
+     "reading" class, an empty pane, no open row. True when a message was open. The address
+     loses its open=: when the message was opened from this very list, by stepping back to the
+     list's own entry (so that Back after Close leaves the list, instead of showing it again),
+     else by rewriting the address in place. */
   function closeReader(keepUrl) {
     var box = inbox(), reader = document.getElementById("reader");
     if (!box) return false;
@@ -108,8 +111,55 @@
     box.classList.remove("reading");
     if (reader) { reader.innerHTML = ""; delete reader.dataset.openUrl; }
     markOpen(null);
-    if (!keepUrl && wasOpen) replaceUrl(urlWithOpen(null));
+    if (!keepUrl && wasOpen) {
+      var list = urlWithOpen(null);
+      if (history.state && history.state.openedFrom === list) backQuietly(list);
+      else replaceUrl(list);
+    }
     return wasOpen;
+  }
+  /* An entry pushed by opening a message remembers the list it was opened from (htmx announces
+     each push after saving the page it leaves): Close goes back to that entry. */
+  var leaving = null;
+  document.body.addEventListener("htmx:beforeHistorySave", function () {
+    leaving = location.pathname + location.search;
+  });
+  document.body.addEventListener("htmx:pushedIntoHistory", function () {
+    var from = leaving;
+    leaving = null;
+    if (openFromUrl() && from === urlWithOpen(null)) {
+      history.replaceState({ htmx: true, openedFrom: from }, "", location.pathname + location.search);
+    }
+  });
+  /* htmx rewrites an entry's state when Back or Forward comes to it: what it was opened from
+     is written back (the event holds the state as it was). */
+  window.addEventListener("popstate", function (event) {
+    var from = event.state && event.state.openedFrom, here = location.pathname + location.search;
+    if (!from) return;
+    window.setTimeout(function () {
+      if (location.pathname + location.search === here && !(history.state && history.state.openedFrom)) {
+        history.replaceState({ htmx: true, openedFrom: from }, "", here);
+      }
+    }, 0);
+  });
+  /* Back to the list's entry without htmx restoring it: the list on screen is the one the person
+     has been working in (rows loaded, marks made, scrolled), newer than the snapshot htmx took
+     when the message opened. htmx's own handler of the next step through history is set aside
+     for that one step (it is a property htmx sets, window.onpopstate); any other step, or none
+     within a second, puts it back. */
+  function backQuietly(list) {
+    var htmxHandler = window.onpopstate, done = false;
+    function putBack() { if (!done) { done = true; window.onpopstate = htmxHandler; } }
+    window.onpopstate = function (event) {
+      putBack();
+      if (location.pathname + location.search === list) {
+        try { sessionStorage.setItem("htmx-current-path-for-history", list); } catch (e) { /* private mode */ }
+        return;
+      }
+      if (htmxHandler) htmxHandler.call(window, event);
+    };
+    window.setTimeout(putBack, 1000);
+    history.back();
   }
   /* ?open=<Id> on a page load (or a history restore the server answered): fill the pane. */
   function loadOpenMessage() {

@@ -216,6 +216,53 @@ def test_open_close_then_back(new_page, staff_user, mirror, viewport):  # noqa: 
 
 
 @VIEWPORTS
+def test_close_is_a_step_back_to_the_list_it_was_opened_from(new_page, staff_user, mirror, viewport):  # noqa: F811
+    """Open from a list, Close: the address is the list's own entry again (not a copy of it), so
+    Back leaves the list; the list on screen is the one worked in, not htmx's older snapshot of it;
+    Forward reopens the message. Esc closes the same way; a message opened from the address alone
+    (a link, a reload) closes in place."""
+    page = new_page(staff_user, viewport=viewport)
+    page.goto("/")
+    everything = InboxFilters()
+    wait_rows(page, expected_ids(mirror, staff_user, everything))
+    show_filters(page)
+    page.locator("input[name=direction][value=incoming]").check()
+    filters = InboxFilters(direction="incoming")
+    assert_view(page, mirror, staff_user, filters)
+    ids = expected_ids(mirror, staff_user, filters)
+    entries = page.evaluate("history.length")
+    page.locator(f"#msg-{ids[1]} .msg-link").click()
+    assert_open(page, ids[1], mirror, staff_user)
+    page.evaluate("document.getElementById('rows').dataset.workedIn = 'yes'")  # after htmx's snapshot
+    page.click("#reader [data-close-reader]")
+    assert_view(page, mirror, staff_user, filters)
+    assert page.evaluate("history.length") == entries + 1  # the message's entry, now ahead
+    assert page.locator("#rows").get_attribute("data-worked-in") == "yes"  # not restored from a snapshot
+    expect(page.locator(f"#msg-{ids[1]} .msg-link")).to_be_focused()
+
+    page.go_back()  # leaves the list
+    assert_view(page, mirror, staff_user, everything)
+    page.go_forward()
+    assert_view(page, mirror, staff_user, filters)
+    page.go_forward()  # the message closed
+    assert_open(page, ids[1], mirror, staff_user)
+    page.keyboard.press("Escape")
+    assert_view(page, mirror, staff_user, filters)
+    page.go_back()
+    assert_view(page, mirror, staff_user, everything)
+
+    page.goto(f"/?direction=incoming&open={ids[2]}")  # opened by its address: nothing to step back to
+    assert_open(page, ids[2], mirror, staff_user)
+    entries = page.evaluate("history.length")
+    page.click("#reader [data-close-reader]")
+    assert_view(page, mirror, staff_user, filters)
+    assert page.evaluate("history.length") == entries
+    page.go_back()
+    assert_view(page, mirror, staff_user, everything)
+    assert page.errors == [], page.errors
+
+
+@VIEWPORTS
 def test_infinite_scroll_then_back(new_page, staff_user, mirror, viewport):  # noqa: F811
     page = new_page(staff_user, viewport=viewport)
     page.goto("/")
