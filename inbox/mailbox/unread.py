@@ -51,7 +51,7 @@ class _MarksOf(Expression):
 
     def _mark(self, compiler, *, select: str, is_read: bool | None) -> tuple[str, list]:
         """``SELECT <select> FROM marks WHERE [(NOT) is_read AND] message = <pk> AND user = %s LIMIT 1``."""
-        qn = compiler.quote_name_unless_alias
+        qn = compiler.connection.ops.quote_name
         meta = MessageMark._meta
         pk_sql, pk_params = compiler.compile(self.pk)
         read = f"{MARK}.{qn(meta.get_field('is_read').column)}"
