@@ -236,9 +236,21 @@ def test_live_banner_announces_new_messages(signed_in_page, staff_user, mirror):
     ])
     banner = page.locator(".live-banner")
     expect(banner).to_have_text(re.compile(r"2 new messages"), timeout=8000)
+    entries = page.evaluate("history.length")
     banner.click()
     expect(page.locator("#rows > li.msg").first).to_contain_text("Fresh")
+    assert page.evaluate("history.length") == entries  # the same view: no second entry of it
     expect(page.locator(".live-banner")).to_have_count(0)
+    # The list's own place is still there: the filters go on working after the banner's swap.
+    expect(page.locator("#results")).to_have_count(1)
+    page.evaluate("""() => { const d = document.getElementById("more-filters"); if (d) d.open = true; }""")
+    page.check("input[name=unread]")
+    expect(page).to_have_url(re.compile(r"direction=incoming&unread=1|unread=1&direction=incoming"))
+    expect(page.locator("h1.list-title")).to_have_text("Unread received")
+    expect(page.locator("#rows > li.msg").first).to_be_visible()
+    expect(page.locator("#rows > li.msg:not(.unread)")).to_have_count(0)  # unread, received, as asked
+    expect(page.locator("#rows > li.msg .dir-out")).to_have_count(0)
+    assert page.errors == [], page.errors
 
 
 def test_the_page_works_without_javascript(new_page, staff_user, mirror):
