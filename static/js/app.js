@@ -131,17 +131,18 @@
       history.replaceState({ htmx: true, openedFrom: from }, "", location.pathname + location.search);
     }
   });
-  /* htmx rewrites an entry's state when Back or Forward comes to it: what it was opened from
-     is written back (the event holds the state as it was). */
-  window.addEventListener("popstate", function (event) {
-    var from = event.state && event.state.openedFrom, here = location.pathname + location.search;
-    if (!from) return;
-    window.setTimeout(function () {
-      if (location.pathname + location.search === here && !(history.state && history.state.openedFrom)) {
-        history.replaceState({ htmx: true, openedFrom: from }, "", here);
-      }
-    }, 0);
-  });
+  /* htmx rewrites the state of the entry it leaves ({htmx: true}, at the same address) before each
+     push, and of the entry it comes to on Back / Forward: what the entry was opened from is kept
+     through those rewrites (a rewrite to another address is another entry's business, and drops it). */
+  var replaceState = history.replaceState;
+  history.replaceState = function (state, title, url) {
+    var from = history.state && history.state.openedFrom;
+    var same = url == null || new URL(url, location.href).href === location.href;
+    if (from && same && state && state.htmx && !state.openedFrom) {
+      state = { htmx: true, openedFrom: from };
+    }
+    return replaceState.call(history, state, title, url);
+  };
   /* Back to the list's entry without htmx restoring it: the list on screen is the one the person
      has been working in (rows loaded, marks made, scrolled), newer than the snapshot htmx took
      when the message opened. htmx's own handler of the next step through history is set aside
