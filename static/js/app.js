@@ -562,16 +562,24 @@
   });
 
   /* --- Keyboard ----------------------------------------------------------------------------- */
+  // Where a letter is text (a search, a date, a select's type-ahead), not a shortcut. A checkbox or
+  // a radio takes no letters: on a row's box the list's shortcuts work as on its link.
   function typing(target) {
     if (!target || !target.tagName) return false;
     var tag = target.tagName.toLowerCase();
-    return tag === "input" || tag === "textarea" || tag === "select" || target.isContentEditable;
+    if (tag === "input") return !/^(checkbox|radio)$/i.test(target.type);
+    return tag === "textarea" || tag === "select" || target.isContentEditable;
   }
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     var dialog = document.getElementById("shortcuts");
     if (event.key === "Escape") {
-      if (typing(event.target) && event.target.id === "id_q") { event.target.blur(); return; }
+      if (typing(event.target) && event.target.id === "id_q") {
+        // Out of the search, back to the list (its row last worked on, else its first): not to <body>.
+        var item = current() || document.querySelector("#rows > li.msg"), link = item && item.querySelector(".msg-link");
+        if (link) { event.preventDefault(); setCurrent(item); link.focus(); }
+        return;
+      }
       if (closeReaderToRow()) event.preventDefault(); // focus on the row, not lost to <body>
       return;
     }

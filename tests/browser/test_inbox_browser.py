@@ -224,6 +224,20 @@ def test_shortcuts_dialog_and_typing_is_not_a_shortcut(signed_in_page, mirror):
     expect(page.locator("#id_q")).to_have_value("jk")
     assert page.locator("#rows > li.current").count() == 0
 
+    page.goto("/")
+    page.click("#id_q")
+    page.keyboard.press("Escape")  # out of the search, onto the list (not <body>)
+    first, second = row_ids(page)[:2]
+    expect(page.locator(f"#msg-{first} .msg-link")).to_be_focused()
+    page.keyboard.press("Tab")  # the next row's box: the list's shortcuts work there too
+    expect(page.locator(f"#msg-{second} input.select")).to_be_focused()
+    page.keyboard.press("x")
+    expect(page.locator("#rows input.select:checked")).to_have_count(1)
+    ticked = page.locator("#rows input.select:checked").evaluate("box => box.closest('li').id")
+    assert ticked == page.locator("#rows > li.current").get_attribute("id"), ticked
+    page.keyboard.press("j")
+    expect(page.locator("#rows > li.current")).not_to_have_id(ticked)
+
 
 def test_live_banner_announces_new_messages(signed_in_page, staff_user, mirror):
     page = signed_in_page
