@@ -278,6 +278,24 @@ def test_close_is_a_step_back_to_the_list_it_was_opened_from(new_page, staff_use
     assert page.errors == [], page.errors
 
 
+def test_the_row_focused_after_close_is_not_under_the_lists_head(new_page, staff_user, mirror):  # noqa: F811
+    """At 1440 px the list scrolls beside the reader: a row scrolled out of sight above comes back
+    into sight below the list's sticky head when Close puts focus on it."""
+    page = new_page(staff_user, viewport=WIDE)
+    page.goto("/")
+    ids = expected_ids(mirror, staff_user, InboxFilters())
+    wait_rows(page, ids)
+    page.locator(f"#msg-{ids[2]} .msg-link").click()
+    assert_open(page, ids[2], mirror, staff_user)
+    page.eval_on_selector(".list-pane", "el => { el.scrollTop = 900; }")
+    page.click("#reader [data-close-reader]")
+    link = page.locator(f"#msg-{ids[2]} .msg-link")
+    expect(link).to_be_focused()
+    head = page.locator(".list-head").bounding_box()
+    row = page.locator(f"#msg-{ids[2]}").bounding_box()
+    assert row["y"] >= head["y"] + head["height"] - 1, (row, head)
+
+
 @VIEWPORTS
 def test_infinite_scroll_then_back(new_page, staff_user, mirror, viewport):  # noqa: F811
     page = new_page(staff_user, viewport=viewport)
