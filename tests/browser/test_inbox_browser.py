@@ -109,7 +109,9 @@ def test_select_says_all_some_or_none_as_rows_come_and_go(signed_in_page, staff_
     state = "() => { const b = document.getElementById('select-all'); return [b.checked, b.indeterminate]; }"
     page.eval_on_selector(".list-pane", "el => { el.scrollTop = el.scrollHeight; }")
     expect(page.locator("#rows > li.msg")).not_to_have_count(first)
-    page.wait_for_load_state("networkidle")
+    # The box is brought up to date when htmx has settled the new rows, a moment after they are in
+    # the page (waiting for "networkidle" waited for nothing: the page had been idle once already).
+    page.wait_for_function(f"() => {{ const s = ({state})(); return !s[0] && s[1]; }}", timeout=5000)
     assert page.evaluate(state) == [False, True]
     assert page.locator("#rows input.select:checked").count() == first
     page.check("#select-all")
