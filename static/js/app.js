@@ -96,7 +96,10 @@
   function replaceUrl(url) {
     if (url === location.pathname + location.search) return;
     history.replaceState({ htmx: true }, "", url);
-    // htmx 2 files its next history snapshot under this key: keep it in step with the address.
+    snapshotsUnder(url);
+  }
+  // htmx 2 files its next history snapshot under this key: keep it in step with the address.
+  function snapshotsUnder(url) {
     try { sessionStorage.setItem("htmx-current-path-for-history", url); } catch (e) { /* private mode */ }
   }
   /* Closing always leaves no pane behind (a history snapshot may hold a half-open one): no
@@ -153,10 +156,7 @@
     function putBack() { if (!done) { done = true; window.onpopstate = htmxHandler; } }
     window.onpopstate = function (event) {
       putBack();
-      if (location.pathname + location.search === list) {
-        try { sessionStorage.setItem("htmx-current-path-for-history", list); } catch (e) { /* private mode */ }
-        return;
-      }
+      if (location.pathname + location.search === list) { snapshotsUnder(list); return; }
       if (htmxHandler) htmxHandler.call(window, event);
     };
     window.setTimeout(putBack, 1000);
