@@ -124,7 +124,7 @@
   /* An entry pushed by opening a message remembers the list it was opened from (htmx announces
      each push after saving the page it leaves): Close goes back to that entry. */
   var leaving = null;
-  document.body.addEventListener("htmx:beforeHistorySave", function () {
+  document.body.addEventListener("htmx:beforeHistoryUpdate", function () {
     leaving = location.pathname + location.search;
   });
   document.body.addEventListener("htmx:pushedIntoHistory", function () {
@@ -344,7 +344,8 @@
   // "Mark all" changes rows no snapshot can know: the views held for Back are asked of the server again.
   document.addEventListener("submit", function (event) {
     if (event.target.closest && event.target.closest("form.mark-all")) {
-      try { sessionStorage.removeItem("htmx-history-cache"); } catch (e) { /* private mode */ }
+      pendingSnapshots = [];
+      try { sessionStorage.removeItem(HISTORY_KEY); } catch (e) { /* private mode */ }
     }
   });
   // A page the browser kept whole (back-forward cache) is brought up to date the same way.
@@ -352,11 +353,72 @@
     if (event.persisted) applyMarks();
   });
 
-  // The list scrolls in its own pane at wide screens: its place is kept with the snapshot.
-  document.body.addEventListener("htmx:historyItemCreated", function (event) {
+  /* --- History snapshots, filed after the paint ------------------------------------------------
+     Before each new address (a filter, a message opened) htmx copied the page and rewrote its whole
+     cache of views in sessionStorage (every kept view as one JSON string): ~12 ms of the click,
+     before the new list could be drawn (docs/rendering.md). The body says hx-history="false", so
+     htmx takes no snapshot of its own; this file takes the page's markup at the moments htmx would
+     (a response about to change the address: htmx:beforeHistoryUpdate; Back / Forward about to
+     show another view: htmx:historyCacheHit / htmx:historyCacheMiss) and files it in htmx's cache,
+     in htmx's format, once the new view is drawn and nothing else waits. htmx restores from that cache as before
+     (https://htmx.org/docs/#history); a view not filed yet, or no longer kept, is asked of the
+     server, as htmx asks for any view it does not hold. The list's own scroll (it scrolls in its
+     pane at wide screens) is kept with the view. */
+  var HISTORY_KEY = "htmx-history-cache", pendingSnapshots = [];
+  function historyPath(path) { // htmx's normalizePath: the cache's key for an address
+    try { var url = new URL(path, location.href); path = url.pathname + url.search; } catch (e) { /* as given */ }
+    return path === "/" ? path : path.replace(/\/+$/, "");
+  }
+  function takeSnapshot() {
+    var path;
+    try { path = sessionStorage.getItem("htmx-current-path-for-history"); } catch (e) { return; }
     var pane = document.querySelector(".list-pane");
-    if (pane && event.detail.item) event.detail.item.listScroll = pane.scrollTop;
-  });
+    pendingSnapshots.push({
+      url: historyPath(path || location.pathname + location.search),
+      content: document.body.innerHTML,
+      title: document.title,
+      scroll: window.scrollY,
+      listScroll: pane ? pane.scrollTop : 0,
+    });
+    if (pendingSnapshots.length === 1) { // once the new view is drawn and the page is idle
+      if (window.requestIdleCallback) window.requestIdleCallback(fileSnapshots, { timeout: 2000 });
+      else window.setTimeout(fileSnapshots, 200);
+    }
+  }
+  // As htmx files a view: without its request marks (a class, a control it disabled meanwhile).
+  function cleanSnapshot(html) {
+    var busy = (window.htmx && htmx.config.requestClass) || "htmx-request";
+    if (html.indexOf(busy) < 0 && html.indexOf("data-disabled-by-htmx") < 0) return html;
+    var copy = document.createElement("template");
+    copy.innerHTML = html;
+    copy.content.querySelectorAll("." + busy).forEach(function (el) { el.classList.remove(busy); });
+    copy.content.querySelectorAll("[data-disabled-by-htmx]").forEach(function (el) { el.removeAttribute("disabled"); });
+    return copy.innerHTML;
+  }
+  function fileSnapshots() {
+    var taken = pendingSnapshots;
+    pendingSnapshots = [];
+    if (!taken.length) return;
+    var keep = Math.max(0, (window.htmx && htmx.config.historyCacheSize) || 0), cache;
+    try { cache = JSON.parse(sessionStorage.getItem(HISTORY_KEY) || "[]"); } catch (e) { cache = []; }
+    if (!Array.isArray(cache)) cache = [];
+    taken.forEach(function (item) {
+      item.content = cleanSnapshot(item.content);
+      cache = cache.filter(function (old) { return old.url !== item.url; });
+      cache.push(item);
+    });
+    cache = cache.slice(Math.max(0, cache.length - keep));
+    while (cache.length) { // as htmx does: the oldest views go first when storage is full
+      try { sessionStorage.setItem(HISTORY_KEY, JSON.stringify(cache)); return; } catch (e) { cache.shift(); }
+    }
+    try { sessionStorage.removeItem(HISTORY_KEY); } catch (e) { /* private mode */ }
+  }
+  // Back / Forward before the page was idle: what is waiting is filed first (a capturing listener
+  // runs before htmx's window.onpopstate, which reads the cache).
+  window.addEventListener("popstate", fileSnapshots, true);
+  document.body.addEventListener("htmx:beforeHistoryUpdate", takeSnapshot);
+  document.body.addEventListener("htmx:historyCacheHit", takeSnapshot);
+  document.body.addEventListener("htmx:historyCacheMiss", takeSnapshot);
   document.addEventListener("htmx:historyRestore", function (event) {
     var current = document.querySelector("#rows > li.current");
     currentId = current ? current.dataset.id : null;
