@@ -442,6 +442,33 @@
     if (target && target.id === "counts" && !document.body.contains(target)) event.detail.shouldSwap = false;
   });
 
+  /* The filters' errors: a new list brings its own request's errors out of band, and only those
+     (templates/jinja2/inbox/parts.html), so what an earlier request said goes as the list arrives.
+     The control an error is about says aria-invalid while the error shows. */
+  function describedControls(slot) {
+    return document.querySelectorAll('input[aria-describedby~="' + slot.id + '"], select[aria-describedby~="' +
+      slot.id + '"], textarea[aria-describedby~="' + slot.id + '"]');
+  }
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    if (!target || target.id !== "results" || !event.detail.shouldSwap) return;
+    document.querySelectorAll("p.field-error").forEach(function (slot) {
+      if (!slot.firstChild && !slot.hasAttribute("role")) return;
+      slot.textContent = "";
+      slot.removeAttribute("role");
+    });
+    document.querySelectorAll("#filters [aria-invalid]").forEach(function (control) {
+      control.removeAttribute("aria-invalid");
+    });
+  });
+  document.addEventListener("htmx:oobAfterSwap", function (event) {
+    var slot = event.detail.target;
+    if (!slot || !slot.classList || !slot.classList.contains("field-error")) return;
+    slot = document.getElementById(slot.id) || slot; // the swapped-in element
+    if (!slot.textContent.trim()) return;
+    describedControls(slot).forEach(function (control) { control.setAttribute("aria-invalid", "true"); });
+  });
+
   /* Markup being replaced: htmx walks every element it removes, one event each (a page of rows is
      ~1,000 elements, ~15 ms; the counts with fifty accounts ~230). The rows and the counts' contents
      hold nothing htmx must release (no timers, observers or htmx attributes: only the rows' links'

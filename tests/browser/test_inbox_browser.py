@@ -281,3 +281,28 @@ def test_the_page_works_without_javascript(new_page, staff_user, mirror):
     assert row_ids(page) == expected_ids(mirror, staff_user, InboxFilters(unread=True))[:12]
     page.click("text=Older messages")
     assert row_ids(page) == expected_ids(mirror, staff_user, InboxFilters(unread=True))[12:24]
+
+
+def test_a_filters_error_shows_beside_it_and_goes_when_it_is_fixed(new_page, staff_user, mirror):
+    """A new list brings only its own request's errors (out of band); what an earlier one said goes
+    as the list arrives, and the control stops saying it is invalid."""
+    page = new_page(staff_user, viewport={"width": 1440, "height": 900})
+    page.goto("/")
+    expect(page.locator("#rows > li.msg").first).to_be_visible()
+    page.fill("#id_since", "2026-03-10")
+    page.wait_for_url(re.compile(r"since=2026-03-10"))
+    page.fill("#id_until", "2026-03-01")
+    page.wait_for_url(re.compile(r"until=2026-03-01"))
+    expect(page.locator("#err-until")).to_contain_text("“To” is before “from”")
+    expect(page.locator("#err-until")).to_have_attribute("role", "alert")
+    expect(page.locator("#id_until")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#err-since")).to_be_empty()
+
+    page.fill("#id_until", "2026-03-20")
+    page.wait_for_url(re.compile(r"until=2026-03-20"))
+    expect(page.locator("h1.list-title")).to_have_text("Filtered")
+    expect(page.locator("#err-until")).to_be_empty()
+    expect(page.locator("#err-until")).not_to_have_attribute("role", "alert")
+    assert page.locator("#filters [aria-invalid]").count() == 0
+    assert page.locator("p.field-error:not(:empty)").count() == 0
+    assert page.errors == [], page.errors

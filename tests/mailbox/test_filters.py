@@ -188,9 +188,14 @@ def test_a_value_that_does_not_parse_is_ignored_and_said(staff_client, staff_use
         assert "ignored" in html or "not valid" in html
 
 
-def test_field_errors_clear_when_the_filter_is_fixed(staff_client, inbox_data):
+def test_a_new_list_brings_only_its_own_requests_errors(staff_client, inbox_data):
+    """Out of band, beside the list: the errors of this request, not eleven empty slots (the page
+    empties the earlier ones as the list arrives: tests/browser/test_inbox_browser.py)."""
     html = staff_client.get("/?direction=incoming", **HTMX).content.decode()
-    assert '<p id="err-direction" class="field-error" hx-swap-oob="true" ></p>' in html
+    assert "field-error" not in html
+    html = staff_client.get("/?direction=sideways&since=2025-13-01", **HTMX).content.decode()
+    slots = re.findall(r'<p id="err-(\w+)" class="field-error" hx-swap-oob="true"\s+role="alert">\S', html)
+    assert sorted(slots) == ["direction", "since"], html
 
 
 def test_empty_states_say_what_to_do(staff_client, db):
