@@ -122,7 +122,8 @@
     return wasOpen;
   }
   /* An entry pushed by opening a message remembers the list it was opened from (htmx announces
-     each push after saving the page it leaves): Close goes back to that entry. */
+     each push before it: htmx:beforeHistoryUpdate, then htmx:pushedIntoHistory): Close goes back
+     to that entry. */
   var leaving = null;
   document.body.addEventListener("htmx:beforeHistoryUpdate", function () {
     leaving = location.pathname + location.search;
@@ -353,17 +354,17 @@
     if (event.persisted) applyMarks();
   });
 
-  /* --- History snapshots, filed after the paint ------------------------------------------------
+  /* --- History snapshots, filed once the page is idle -------------------------------------------
      Before each new address (a filter, a message opened) htmx copied the page and rewrote its whole
-     cache of views in sessionStorage (every kept view as one JSON string): ~12 ms of the click,
+     cache of views in sessionStorage (every kept view as one JSON string): 12-20 ms of the click,
      before the new list could be drawn (docs/rendering.md). The body says hx-history="false", so
      htmx takes no snapshot of its own; this file takes the page's markup at the moments htmx would
      (a response about to change the address: htmx:beforeHistoryUpdate; Back / Forward about to
      show another view: htmx:historyCacheHit / htmx:historyCacheMiss) and files it in htmx's cache,
-     in htmx's format, once the new view is drawn and nothing else waits. htmx restores from that cache as before
-     (https://htmx.org/docs/#history); a view not filed yet, or no longer kept, is asked of the
-     server, as htmx asks for any view it does not hold. The list's own scroll (it scrolls in its
-     pane at wide screens) is kept with the view. */
+     in htmx's format, once the new view is drawn and nothing else waits. htmx restores from that
+     cache as before (https://htmx.org/docs/#history); a view not filed yet, or no longer kept, is
+     asked of the server, as htmx asks for any view it does not hold. The list's own scroll (it
+     scrolls in its pane at wide screens) is kept with the view. */
   var HISTORY_KEY = "htmx-history-cache", pendingSnapshots = [];
   function historyPath(path) { // htmx's normalizePath: the cache's key for an address
     try { var url = new URL(path, location.href); path = url.pathname + url.search; } catch (e) { /* as given */ }
