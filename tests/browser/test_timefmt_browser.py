@@ -125,11 +125,23 @@ def test_compact_rows_are_one_line_remembered_and_keep_focus(new_page, staff_use
     assert page.errors == []
 
 
+# Whether the first letter of an element's text lies inside what is shown of it (its own box and
+# its row's text column, the narrower).
+FIRST_LETTER_SHOWN = """e => {
+  const range = document.createRange(); range.setStart(e.firstChild, 0); range.setEnd(e.firstChild, 1);
+  const letter = range.getBoundingClientRect(), own = e.getBoundingClientRect();
+  const column = e.closest('.text').getBoundingClientRect();
+  const left = Math.max(own.left, column.left), right = Math.min(own.right, column.right);
+  return letter.width > 0 && letter.left >= left - 1 && letter.right <= right + 1;
+}"""
+
+
 def test_the_name_is_kept_whole_and_right_to_left_text_is_isolated(new_page, staff_user, db):
     CoworkerMessage.objects.bulk_create([
         build_message(coworker_full_name="Anna Virtanen-Lindqvist", coworker_company_name="Helsinki Coworking Oy",
                      subject="Desk booking for next week", body_text="Hello, could we book " * 20),
-        build_message(coworker_full_name="ليلى حداد", subject="Re: سؤال عن الفاتورة", body_text="مرحبا، لدي سؤال"),
+        build_message(coworker_full_name="ليلى حداد", subject="Re: سؤال عن الفاتورة",
+                      body_text="مرحبا، لدي سؤال عن الفاتورة الأخيرة " * 12),
     ])  # fmt: skip
     for density in ("comfortable", "compact"):
         Preference.objects.update_or_create(user=staff_user, defaults={"density": density})
@@ -140,6 +152,10 @@ def test_the_name_is_kept_whole_and_right_to_left_text_is_isolated(new_page, sta
         arabic = page.locator("#rows .subject", has_text="سؤال")
         assert arabic.evaluate("e => getComputedStyle(e).unicodeBidi") == "isolate"
         assert arabic.get_attribute("dir") == "auto"
+        # A right-to-left preview too long for its row is cut at its end (its left), not its start.
+        preview = page.locator("#rows .preview", has_text="مرحبا")
+        assert preview.evaluate("e => e.scrollWidth > e.clientWidth"), density  # it is cut
+        assert preview.evaluate(FIRST_LETTER_SHOWN), density
         page.close()
 
 
