@@ -112,8 +112,8 @@
     if (changed) hidden(input).dispatchEvent(new Event("change", { bubbles: true }));
   }
   function choose(input, option) {
-    // A suggestion still on its way is stale now (the event must not bubble: it would abort the form's request).
-    input.dispatchEvent(new CustomEvent("htmx:abort", { bubbles: false }));
+    // A suggestion still on its way is stale now: its answer is dropped when it comes (htmx:afterSwap
+    // below, its text no longer the field's). Not aborted: htmx logs an abort as an error.
     close(input);
     apply(input, option.dataset.label, option.dataset.value);
     say(input, option.dataset.label + " chosen");
@@ -143,9 +143,10 @@
     var params = event.detail.parameters;
     if (params instanceof FormData) params.set("q", text); else params.q = text;
   });
-  // The same text already on its way (a key asked before the typing pause did): wait for that
-  // answer rather than abort it for a copy (hx-sync "replace" would, and htmx logs the abort as an
-  // error). htmx:confirm comes before hx-sync acts; htmx:configRequest after.
+  // Typing while suggestions are on their way: htmx waits for them and then asks for the text
+  // typed last (hx-sync "queue last"; "replace" aborted them, and htmx logs an abort as an error).
+  // The same text already on its way (a key asked before the typing pause did): not asked again.
+  // htmx:confirm comes before hx-sync acts; htmx:configRequest after.
   document.addEventListener("htmx:confirm", function (event) {
     var input = event.detail.elt;
     if (isCombo(input) && input.dataset.asking && input.dataset.asking === input.value.trim()) event.preventDefault();
