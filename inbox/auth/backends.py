@@ -36,7 +36,7 @@ def _user_query(alias: str, admin_group: str) -> tuple[str, tuple, int]:
     """(SQL, parameters, index of the user's id among them) of the user with the two facts."""
     users = get_user_model()._default_manager.using(alias)
     users = users.annotate(**{ADMIN_ANNOTATION: admin_annotation(), DENSITY_ANNOTATION: density_annotation()})
-    sql, params = users.filter(pk=_MARK).query.sql_with_params()
+    sql, params = users.filter(pk=_MARK).query.get_compiler(alias).as_sql()
     return sql, params, params.index(_MARK)
 
 

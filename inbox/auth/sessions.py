@@ -27,7 +27,7 @@ _NOW = dt.datetime(1999, 12, 31, 23, 59, 59, tzinfo=dt.UTC)
 def _load_query(model, alias: str) -> tuple[str, tuple, int, int]:
     """(SQL, parameters, index of the key, index of the time) of a live session's data."""
     rows = model.objects.using(alias).filter(session_key=_KEY, expire_date__gt=_NOW).values_list("session_data")
-    sql, params = rows[:1].query.sql_with_params()
+    sql, params = rows[:1].query.get_compiler(alias).as_sql()
     now = connections[alias].ops.adapt_datetimefield_value(_NOW)
     return sql, params, params.index(_KEY), params.index(now)
 

@@ -108,8 +108,9 @@ def _flag_sample(filters: InboxFilters) -> FlagSample:
         return FlagSample(groups=_tally())
     cap = count_cap()
     # Plain tuples from the cursor: Django's per-row converters cost more than the query here.
-    sql, params = _sample_query(filters)[: cap + 1].query.sql_with_params()
-    with connections[CoworkerMessage.objects.db].cursor() as cursor:
+    alias = CoworkerMessage.objects.db
+    sql, params = _sample_query(filters)[: cap + 1].query.get_compiler(alias).as_sql()
+    with connections[alias].cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     capped = len(rows) > cap
