@@ -1,8 +1,9 @@
 """``/customers/lookup/?q=<text>``: the customer field's suggestions (htmx active search).
 
-Answers the listbox's options (``templates/inbox/customer_options.html``),
-best first, and how many customers match; the field's script (``static/js/customer-lookup.js``)
-shows them and puts the chosen customer's number in the filter form (``customer=<CoworkerId>``).
+Answers the listbox's options, best first, and how many customers match
+(``templates/jinja2/inbox/customer_options.html``: Jinja2, as the inbox's other fragments, since
+it is asked at each pause in typing); the field's script (``static/js/customer-lookup.js``) shows
+them and puts the chosen customer's number in the filter form (``customer=<CoworkerId>``).
 Without htmx it is a small page of links to the inbox filtered by each customer.
 """
 

@@ -234,6 +234,22 @@ def test_the_lookup_answers_options_for_htmx(staff_client, people):
     assert "<html" not in html
 
 
+HOSTILE = '<img src=x onerror="alert(1)">&amp;'
+
+
+def test_the_options_escape_what_nexudus_and_the_person_typed(staff_client):
+    _store([(41, f"Eve {HOSTILE}", f"eve{HOSTILE}@example.com", f"Evil {HOSTILE}", 5)])
+    for typed in ("eve", f"eve {HOSTILE}", f"qwxz {HOSTILE}"):
+        html = staff_client.get("/customers/lookup/", {"q": typed}, HTTP_HX_REQUEST="true").content.decode()
+        assert "<img" not in html and 'onerror="' not in html
+        assert "&amp;amp;" in html  # the text's own "&amp;", escaped once
+    assert OPTION.findall(html) == [] and "No customer matches “qwxz &lt;img src=x" in html  # typed, escaped
+    html = staff_client.get("/customers/lookup/", {"q": "eve"}, HTTP_HX_REQUEST="true").content.decode()
+    assert OPTION.findall(html) == ["41"]
+    assert 'data-label="Eve &lt;img src=x onerror=&#34;alert(1)&#34;&gt;&amp;amp;"' in html
+    assert '<bdi>Evil &lt;img src=x onerror=&#34;alert(1)&#34;&gt;&amp;amp;</bdi>' in html
+
+
 def test_the_lookup_costs_the_same_queries_however_many_match(staff_client, people, django_assert_num_queries):
     staff_client.get("/customers/lookup/", {"q": "x"}, HTTP_HX_REQUEST="true")  # the session, warmed
     with django_assert_num_queries(3):  # the session, the user, the customers
