@@ -24,7 +24,19 @@ sqlite_only = pytest.mark.skipif("connection.vendor != 'sqlite'")
 @pytest.fixture
 def mixed(db, monkeypatch):
     """120 messages, newest first: "mike"/"mikes" in every second one of the newest 60, then only
-    "oscar" words below (a word common overall but absent from a stretch of the list)."""
+    "oscar" words below (a word common overall but absent from a stretch of the list). Their ids
+    fall as they get newer: ids that do not follow the dates (the per-row probes' case)."""
+    return _mixed(monkeypatch, id_of=lambda i: 50_000 + i)
+
+
+@pytest.fixture
+def mixed_rising(db, monkeypatch):
+    """The same messages numbered as Nexudus numbers them: the newer, the higher the id (the case
+    of the matches from the window's lowest id up)."""
+    return _mixed(monkeypatch, id_of=lambda i: 50_200 - i)
+
+
+def _mixed(monkeypatch, *, id_of):
     cache.clear()
     monkeypatch.setattr(search, "WALK_WINDOW", 9)
     monkeypatch.setattr(search, "WALK_MIN_SHARE", 0.2)
@@ -37,7 +49,7 @@ def mixed(db, monkeypatch):
             subject = "oscar"
         else:
             subject = "mike again"  # the oldest ones say it again
-        messages.append(build_message(id=50_000 + i, subject=subject, body_text="", is_new_message=i % 3 == 0,
+        messages.append(build_message(id=id_of(i), subject=subject, body_text="", is_new_message=i % 3 == 0,
                                       incoming=i % 5 != 0, created_on=BASE_TIME - dt.timedelta(minutes=i // 2)))
     CoworkerMessage.objects.bulk_create(messages)
     return messages
@@ -65,8 +77,10 @@ def walk_pages(user, filters: InboxFilters, size: int) -> list[int]:
     (InboxFilters(q="mike"), "mike", {}),
     (InboxFilters(q="mik", direction="incoming"), "mik", {"incoming": True}),
 ])
-def test_every_page_is_the_views_rows_whatever_the_plan(staff_user, mixed, size, filters, word, flags):
-    assert walk_pages(staff_user, filters, size) == expected(mixed, word, **flags)
+@pytest.mark.parametrize("numbered", ["mixed", "mixed_rising"])
+def test_every_page_is_the_views_rows_whatever_the_plan(request, staff_user, numbered, size, filters, word, flags):
+    messages = request.getfixturevalue(numbered)
+    assert walk_pages(staff_user, filters, size) == expected(messages, word, **flags)
 
 
 @sqlite_only
@@ -78,6 +92,19 @@ def test_a_common_word_is_walked_within_the_window(staff_user, mixed):
     assert [m.pk for m in page.rows] == expected(mixed, "mike")[:3]
     walked = [q["sql"] for q in ctx.captured_queries if "EXISTS (SELECT 1 FROM inbox_message_fts" in q["sql"]]
     assert len(walked) == 1 and '("mike" OR "mikes")' in walked[0], walked
+
+
+@sqlite_only
+def test_where_ids_follow_the_dates_the_window_keeps_the_matches_from_its_lowest_id_up(staff_user, mixed_rising):
+    qs = message_list(user=staff_user, filters=InboxFilters(q="mike"))
+    with CaptureQueriesContext(connection) as ctx:
+        page = page_after(qs, None, 3)
+    assert [m.pk for m in page.rows] == expected(mixed_rising, "mike")[:3]
+    sql = " ".join(q["sql"] for q in ctx.captured_queries)
+    assert "EXISTS (SELECT 1 FROM inbox_message_fts" not in sql
+    lowest = min(m.pk for m in sorted(mixed_rising, key=lambda m: (m.created_on, m.pk), reverse=True)[: search.WALK_WINDOW])
+    walked = [q["sql"] for q in ctx.captured_queries if "MATCH" in q["sql"] and "rowid >= " in q["sql"]]
+    assert len(walked) == 1 and '("mike" OR "mikes")' in walked[0] and f"rowid >= {lowest}" in walked[0], walked
 
 
 @sqlite_only
