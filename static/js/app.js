@@ -116,24 +116,28 @@
     markOpen(null);
     if (!keepUrl && wasOpen) {
       var list = urlWithOpen(null);
-      if (history.state && history.state.openedFrom === list) backQuietly(list);
+      if (history.state && history.state.openedFrom === list) backQuietly(list, history.state.depth || 1);
       else replaceUrl(list);
     }
     return wasOpen;
   }
-  /* An entry pushed by opening a message remembers the list it was opened from (htmx announces
-     each push before it: htmx:beforeHistoryUpdate, then htmx:pushedIntoHistory): Close goes back
-     to that entry. */
-  var leaving = null;
+  /* An entry pushed by opening a message remembers the list it was opened from, and how many
+     entries back that list is: one for a row, one more for each Newer / Older in the pane (htmx
+     announces each push before it: htmx:beforeHistoryUpdate, then htmx:pushedIntoHistory). Close
+     goes back to that entry, over the messages stepped through, so that Back after Close leaves
+     the list. */
+  var leaving = null, leavingState = null;
   document.body.addEventListener("htmx:beforeHistoryUpdate", function () {
     leaving = location.pathname + location.search;
+    leavingState = history.state;
   });
   document.body.addEventListener("htmx:pushedIntoHistory", function () {
-    var from = leaving;
-    leaving = null;
-    if (openFromUrl() && from === urlWithOpen(null)) {
-      history.replaceState({ htmx: true, openedFrom: from }, "", location.pathname + location.search);
-    }
+    var from = leaving, before = leavingState, list = urlWithOpen(null), depth = 0;
+    leaving = leavingState = null;
+    if (!openFromUrl()) return;
+    if (from === list) depth = 1;
+    else if (before && before.openedFrom === list) depth = (before.depth || 1) + 1;
+    if (depth) history.replaceState({ htmx: true, openedFrom: list, depth: depth }, "", location.pathname + location.search);
   });
   /* htmx rewrites the state of the entry it leaves ({htmx: true}, at the same address) before each
      push, and of the entry it comes to on Back / Forward: what the entry was opened from is kept
@@ -143,7 +147,7 @@
     var from = history.state && history.state.openedFrom;
     var same = url == null || new URL(url, location.href).href === location.href;
     if (from && same && state && state.htmx && !state.openedFrom) {
-      state = { htmx: true, openedFrom: from };
+      state = { htmx: true, openedFrom: from, depth: history.state.depth || 1 };
     }
     return replaceState.call(history, state, title, url);
   };
@@ -152,7 +156,7 @@
      when the message opened. htmx's own handler of the next step through history is set aside
      for that one step (it is a property htmx sets, window.onpopstate); any other step, or none
      within a second, puts it back. */
-  function backQuietly(list) {
+  function backQuietly(list, steps) {
     var htmxHandler = window.onpopstate, done = false;
     function putBack() { if (!done) { done = true; window.onpopstate = htmxHandler; } }
     window.onpopstate = function (event) {
@@ -161,7 +165,7 @@
       if (htmxHandler) htmxHandler.call(window, event);
     };
     window.setTimeout(putBack, 1000);
-    history.back();
+    history.go(-steps);
   }
   /* ?open=<Id> on a page load (or a history restore the server answered): fill the pane. */
   function loadOpenMessage() {

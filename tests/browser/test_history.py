@@ -267,6 +267,33 @@ def test_close_is_a_step_back_to_the_list_it_was_opened_from(new_page, staff_use
     page.go_back()
     assert_view(page, mirror, staff_user, everything)
 
+    # Opened, then Older twice, then Close: back over the three messages to the list's own entry,
+    # so that Back leaves the list (not the messages again, then the list a second time).
+    page.go_forward()
+    assert_view(page, mirror, staff_user, filters)
+    page.locator(f"#msg-{ids[3]} .msg-link").click()
+    assert_open(page, ids[3], mirror, staff_user)
+    entries = page.evaluate("history.length")  # the list's entry, then the message's last
+    for older in (ids[4], ids[5]):
+        page.click("#reader #message-older")
+        assert_open(page, older, mirror, staff_user)
+    page.go_back()  # Back steps through the messages opened
+    assert_open(page, ids[4], mirror, staff_user)
+    page.go_forward()
+    assert_open(page, ids[5], mirror, staff_user)
+    page.keyboard.press("Escape")
+    assert_view(page, mirror, staff_user, filters)
+    assert page.evaluate("history.length") == entries + 2  # the three messages, now ahead
+    page.go_back()
+    assert_view(page, mirror, staff_user, everything)
+    page.go_forward()
+    assert_view(page, mirror, staff_user, filters)
+    page.go_forward()  # Forward reopens the first of them
+    assert_open(page, ids[3], mirror, staff_user)
+    page.go_back()
+    page.go_back()
+    assert_view(page, mirror, staff_user, everything)
+
     page.goto(f"/?direction=incoming&open={ids[2]}")  # opened by its address: nothing to step back to
     assert_open(page, ids[2], mirror, staff_user)
     entries = page.evaluate("history.length")
