@@ -112,6 +112,7 @@
     if (!box) return false;
     var wasOpen = box.classList.contains("reading");
     box.classList.remove("reading");
+    followReaderCover(); // now, not after this task: the row is focused next
     if (reader) { reader.innerHTML = ""; delete reader.dataset.openUrl; }
     markOpen(null);
     if (!keepUrl && wasOpen) {
@@ -713,8 +714,36 @@
     event.preventDefault();
   });
 
+  /* On a phone the open message covers the whole screen: what is under it takes no focus and is
+     not read out (inert) until it closes, or the screen grows wide enough to show both. The live
+     region stays outside, to be heard. */
+  var coverQuery = window.matchMedia("(max-width: 760px)"), LIVE = "[aria-live], [role=status], [role=alert]";
+  function makeInert(el) {
+    if (el.inert || /^(SCRIPT|STYLE|TEMPLATE)$/.test(el.tagName) || el.matches(LIVE)) return;
+    if (el.querySelector(LIVE)) { Array.prototype.forEach.call(el.children, makeInert); return; }
+    el.inert = true;
+    el.setAttribute("data-under-reader", "");
+  }
+  // Marked as well as inert: a view restored from a snapshot taken while the reader covered the
+  // screen holds the attributes, and is set free the same way.
+  function followReaderCover() {
+    var box = inbox(), reader = document.getElementById("reader");
+    var cover = !!(box && reader && box.classList.contains("reading") && coverQuery.matches);
+    var marked = document.querySelectorAll("[data-under-reader]");
+    if (cover && marked.length) return;
+    marked.forEach(function (el) { el.inert = false; el.removeAttribute("data-under-reader"); });
+    for (var node = cover ? reader : null; node && node.parentElement && node !== document.body; node = node.parentElement) {
+      Array.prototype.forEach.call(node.parentElement.children, function (other) { if (other !== node) makeInert(other); });
+    }
+  }
+  // The pane opening or closing (a class), a view restored whole (the body's children replaced).
+  new MutationObserver(followReaderCover).observe(document.body, { attributes: true, attributeFilter: ["class"], subtree: true });
+  new MutationObserver(followReaderCover).observe(document.body, { childList: true });
+  if (coverQuery.addEventListener) coverQuery.addEventListener("change", followReaderCover);
+
   function start() {
     renderTimes(document);
+    followReaderCover();
     // A page loaded again by Back (after another page) may get the browser's remembered form state
     // of another entry: the address decides.
     var navigation = window.performance && performance.getEntriesByType && performance.getEntriesByType("navigation")[0];

@@ -193,6 +193,54 @@ def test_the_open_reader_covers_the_screen_and_closes(new_page, staff_user, mirr
     assert page.errors == []
 
 
+FOCUS_OUTSIDE_READER = """() => { const el = document.activeElement;
+  return el && el !== document.body && !document.getElementById("reader").contains(el)
+    ? `${el.tagName.toLowerCase()}#${el.id}.${[...el.classList].join(".")}` : null; }"""
+
+
+@pytest.mark.parametrize("width", [390, 1440])
+def test_what_the_covering_reader_hides_takes_no_focus(new_page, staff_user, mirror, width):  # noqa: F811
+    """Tab and Shift+Tab from the open message went to the rows, the filters and the top bar under
+    it, out of sight. While the reader covers a phone's screen they are inert; the live region is
+    not (it must be heard), and all comes back when the reader closes. Side by side (wide), the
+    list stays usable."""
+    page = new_page(staff_user, viewport={"width": width, "height": 844})
+    page.goto("/?direction=incoming")
+    ids = expected_ids(mirror, staff_user, InboxFilters(direction="incoming"))
+    wait_rows(page, ids)
+    page.locator(f"#msg-{ids[1]} .msg-link").click()
+    expect(page.locator(f'#reader .message[data-message-id="{ids[1]}"]')).to_be_visible()
+    close = page.locator("#reader [data-close-reader]")
+    close.focus()
+    outside = []
+    for key in ["Shift+Tab"] * 6 + ["Tab"] * 30:
+        page.keyboard.press(key)
+        outside.append(page.evaluate(FOCUS_OUTSIDE_READER))
+    outside = [el for el in outside if el]
+    if width == 390:
+        assert outside == [], outside
+        assert page.evaluate("document.querySelector('#rows').closest('[inert]') !== null")
+        assert page.evaluate("document.getElementById('announcer').closest('[inert]') === null")
+    else:
+        assert outside, "side by side, Tab goes on from the reader to the page around it"
+        assert page.evaluate("document.querySelectorAll('[inert]').length") == 0
+    page.keyboard.press("Escape")
+    expect(page.locator("#reader")).to_be_hidden()
+    assert page.evaluate("document.querySelectorAll('[inert]').length") == 0
+    expect(page.locator(f"#msg-{ids[1]} .msg-link")).to_be_focused()
+    page.keyboard.press("Shift+Tab")
+    assert page.evaluate("document.activeElement.matches('#msg-%d input.select')" % ids[1])
+    # Open, then Back: the list comes back from a snapshot taken while it was under the reader.
+    page.locator(f"#msg-{ids[2]} .msg-link").click()
+    expect(page.locator(f'#reader .message[data-message-id="{ids[2]}"]')).to_be_visible()
+    page.go_back()
+    expect(page.locator("#reader")).to_be_hidden()
+    expect(page.locator("[inert]")).to_have_count(0)
+    page.locator(f"#msg-{ids[3]} .msg-link").focus()
+    expect(page.locator(f"#msg-{ids[3]} .msg-link")).to_be_focused()
+    assert page.errors == []
+
+
 def test_keyboard_only_from_sign_in_to_marking_a_message_unread(new_page, django_user_model, mirror):  # noqa: F811
     """Tab, Shift+Tab, Enter and Space only: no mouse, no shortcuts beyond them."""
     user = django_user_model.objects.create_user("kim", password="kim-pass-123")
