@@ -542,4 +542,3 @@ def test_forward_to_an_open_message_marked_unread_since_says_unread(new_page, st
     expect(page.locator("#reader #message-mark")).to_have_text("Mark read")
     assert MessageMark.objects.get(user=staff_user, message_id=pk).is_read is False
     assert page.errors == [], page.errors
-
