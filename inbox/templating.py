@@ -129,7 +129,11 @@ def name_of_view(filters, request=None) -> str:
         return "Awaiting reply"
     if filters.unread:
         return {"incoming": "Unread received", "outgoing": "Unread sent"}.get(filters.direction or "", "Unread")
-    return "Search" if filters.q else "Filtered"
+    if filters.q:
+        return "Search"
+    if filters.direction and filters.unordered.without("direction").is_empty:
+        return {"incoming": "Received", "outgoing": "Sent"}.get(filters.direction, "Filtered")
+    return "Filtered"
 
 
 # --- The chrome around every page ---------------------------------------------------------------

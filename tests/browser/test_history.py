@@ -32,7 +32,11 @@ def heading(filters: InboxFilters) -> str:
         return "Awaiting reply"
     if filters.unread:
         return {"incoming": "Unread received", "outgoing": "Unread sent"}.get(filters.direction or "", "Unread")
-    return "Search" if filters.q else "Filtered"
+    if filters.q:
+        return "Search"
+    if filters.direction and filters.unordered.without("direction").is_empty:
+        return {"incoming": "Received", "outgoing": "Sent"}[filters.direction]
+    return "Filtered"
 
 
 FORM_STATE = """() => {

@@ -26,7 +26,9 @@ def titles(html: str) -> list[str]:
     ("?unread=1&direction=incoming", "Unread received"),
     ("?unread=1&direction=outgoing", "Unread sent"),  # not "Unread", the name of every unread message
     ("?q=invoice", "Search"),
-    ("?direction=outgoing", "Filtered"),
+    ("?direction=outgoing", "Sent"),
+    ("?direction=incoming", "Received"),
+    ("?direction=incoming&since=2025-01-01", "Filtered"),
     ("?awaiting=1", "Awaiting reply"),
     ("?awaiting=1&unread=1", "Awaiting reply"),
     ("?order=oldest", "Inbox"),  # the order changes no message of the view
@@ -47,7 +49,7 @@ def test_the_page_and_the_results_fragment_name_the_view(staff_client, inbox_dat
 @pytest.mark.parametrize("filters, name", [
     (InboxFilters(), "Inbox"),
     (InboxFilters(unread=True), "Unread"),
-    (InboxFilters(direction="incoming"), "Filtered"),
+    (InboxFilters(direction="incoming"), "Received"),
 ])
 def test_the_counts_fragment_adds_the_unread_number(staff_client, staff_user, inbox_data, filters, name):
     unread = len(expected_ids(inbox_data, staff_user, InboxFilters(**{**filters.__dict__, "unread": True})))
