@@ -96,7 +96,7 @@ class ResourceState:
         late = self.now - self.next_run
         if late > self.interval:
             return f"overdue by {ago(late)}: is Celery beat running?"
-        if late >= timedelta(0):
+        if late > -timedelta(seconds=1):  # not "in 0 seconds"
             return "due now"
         return f"in {ago(-late)}" + (" (backing off: Nexudus is failing)" if self.backing_off else "")
 
