@@ -170,3 +170,10 @@ def test_healthz_is_not_redirected_to_https(client, settings):
     settings.SECURE_SSL_REDIRECT = True
     assert client.get("/healthz").status_code in (200, 503)
     assert client.get("/login/").status_code == 301
+
+
+def test_the_favicon_is_the_sites_icon_for_anyone(client):
+    """Asked by browsers on answers that name no icon (this JSON): not a 404 logged each time."""
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].startswith("/static/favicon") and response["Location"].endswith(".svg")
