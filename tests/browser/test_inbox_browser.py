@@ -123,6 +123,19 @@ def test_select_says_all_some_or_none_as_rows_come_and_go(signed_in_page, staff_
     assert page.errors == []
 
 
+def test_a_rows_box_is_named_by_its_sender_and_subject(signed_in_page, staff_user, mirror):
+    """A screen reader said "Select message 1005325" for each box: a number nobody reads."""
+    page = signed_in_page
+    page.goto("/")
+    everything = expected_ids(mirror, staff_user, InboxFilters())
+    wait_rows(page, everything)
+    for pk in everything[:3]:
+        message = CoworkerMessage.objects.get(pk=pk)
+        name = f"Select {message.coworker_full_name or 'Unknown customer'} {message.subject or '(no subject)'}"
+        expect(page.locator(f"#msg-{pk} input.select")).to_have_accessible_name(name)
+    assert page.errors == []
+
+
 def test_a_new_view_replaces_every_row_without_htmx_walking_them(signed_in_page, staff_user, mirror):
     """htmx walks each element it removes (one event each: ~1,000 for a page of rows); app.js takes
     the old rows out first, so a new view costs the same after scrolling through every page."""
