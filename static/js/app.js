@@ -740,6 +740,14 @@
   new MutationObserver(followReaderCover).observe(document.body, { attributes: true, attributeFilter: ["class"], subtree: true });
   new MutationObserver(followReaderCover).observe(document.body, { childList: true });
   if (coverQuery.addEventListener) coverQuery.addEventListener("change", followReaderCover);
+  // What folds away on a phone (the filters, the counts) unfolds when the screen grows wide,
+  // where nothing offers to open it.
+  function unfoldWhenWide() {
+    if (coverQuery.matches) return;
+    ["more-filters", "more-counts"].forEach(function (id) { var d = document.getElementById(id); if (d) d.open = true; });
+  }
+  if (coverQuery.addEventListener) coverQuery.addEventListener("change", unfoldWhenWide);
+  document.addEventListener("htmx:historyRestore", unfoldWhenWide);
 
   function start() {
     renderTimes(document);
@@ -756,6 +764,9 @@
     if (more && window.matchMedia("(max-width: 760px)").matches && !/[?&](unread|direction|account|customer|since|until)=./.test(location.search)) {
       more.open = false;
     }
+    // And the counts (with Mark all) fold away on a phone until asked for.
+    var counts = document.getElementById("more-counts");
+    if (counts && window.matchMedia("(max-width: 760px)").matches) counts.open = false;
     window.setInterval(function () { renderTimes(document); }, 30000);
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

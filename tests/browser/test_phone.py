@@ -193,6 +193,35 @@ def test_the_open_reader_covers_the_screen_and_closes(new_page, staff_user, mirr
     assert page.errors == []
 
 
+@pytest.mark.parametrize("width", [390, 1440])
+def test_the_counts_and_mark_all_are_on_phones_too(new_page, staff_user, mirror, width):  # noqa: F811
+    """At phone widths the counts (and the only Mark all) were hidden. They fold under a summary
+    there, closed at first; wide, they show as before, with no summary; a phone turned wide
+    unfolds them."""
+    page = new_page(staff_user, viewport={"width": width, "height": 844})
+    page.goto("/")
+    wait_rows(page, expected_ids(mirror, staff_user, InboxFilters()))
+    counts, summary = page.locator("#counts"), page.locator("#more-counts > summary")
+    unread = len(expected_ids(mirror, staff_user, InboxFilters(unread=True)))
+    expect(counts.locator('[data-count="unread"]')).to_have_text(f"{unread:,}")
+    if width == 1440:
+        expect(summary).to_be_hidden()
+        expect(counts.locator("form.mark-all button[value=read]")).to_be_visible()
+        return
+    expect(summary).to_have_text("Counts and Mark all")
+    expect(counts).to_be_hidden()
+    assert small_targets(page, "#more-counts > summary") == []
+    summary.click()
+    expect(counts.locator("form.mark-all button[value=read]")).to_be_visible()
+    expect(counts.locator('[data-count="unread"]')).to_be_visible()
+    assert_fits(page, "the counts on a phone")
+    summary.click()
+    expect(counts).to_be_hidden()
+    page.set_viewport_size({"width": 1024, "height": 844})
+    expect(counts.locator("form.mark-all button[value=read]")).to_be_visible()
+    assert page.errors == []
+
+
 FOCUS_OUTSIDE_READER = """() => { const el = document.activeElement;
   return el && el !== document.body && !document.getElementById("reader").contains(el)
     ? `${el.tagName.toLowerCase()}#${el.id}.${[...el.classList].join(".")}` : null; }"""
