@@ -112,7 +112,7 @@
     if (!box) return false;
     var wasOpen = box.classList.contains("reading");
     box.classList.remove("reading");
-    followReaderCover(); // now, not after this task: the row is focused next
+    followReaderCover(false); // now, not after this task: the row is focused next
     if (reader) { reader.innerHTML = ""; delete reader.dataset.openUrl; }
     markOpen(null);
     if (!keepUrl && wasOpen) {
@@ -726,9 +726,12 @@
   }
   // Marked as well as inert: a view restored from a snapshot taken while the reader covered the
   // screen holds the attributes, and is set free the same way.
-  function followReaderCover() {
+  var lastCover = null;
+  function followReaderCover(whole) { // whole: look at the page again (it was replaced), not only the pane
     var box = inbox(), reader = document.getElementById("reader");
     var cover = !!(box && reader && box.classList.contains("reading") && coverQuery.matches);
+    if (whole !== true && cover === lastCover) return; // (htmx changes classes many times a click)
+    lastCover = cover;
     var marked = document.querySelectorAll("[data-under-reader]");
     if (cover && marked.length) return;
     marked.forEach(function (el) { el.inert = false; el.removeAttribute("data-under-reader"); });
@@ -737,9 +740,9 @@
     }
   }
   // The pane opening or closing (a class), a view restored whole (the body's children replaced).
-  new MutationObserver(followReaderCover).observe(document.body, { attributes: true, attributeFilter: ["class"], subtree: true });
-  new MutationObserver(followReaderCover).observe(document.body, { childList: true });
-  if (coverQuery.addEventListener) coverQuery.addEventListener("change", followReaderCover);
+  new MutationObserver(function () { followReaderCover(false); }).observe(document.body, { attributes: true, attributeFilter: ["class"], subtree: true });
+  new MutationObserver(function () { followReaderCover(true); }).observe(document.body, { childList: true });
+  if (coverQuery.addEventListener) coverQuery.addEventListener("change", function () { followReaderCover(false); });
   // What folds away on a phone (the filters, the counts) unfolds when the screen grows wide,
   // where nothing offers to open it.
   function unfoldWhenWide() {
@@ -751,7 +754,7 @@
 
   function start() {
     renderTimes(document);
-    followReaderCover();
+    followReaderCover(true);
     // A page loaded again by Back (after another page) may get the browser's remembered form state
     // of another entry: the address decides.
     var navigation = window.performance && performance.getEntriesByType && performance.getEntriesByType("navigation")[0];
