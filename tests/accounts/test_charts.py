@@ -31,6 +31,7 @@ VOLUME_SVG = (
 ERROR_SVG = (
     '<svg class="chart chart-errors-over-time" role="img" aria-label="Error count over 7 days: now 9, at most 9" '
     'width="150" height="28" viewBox="0 0 150 28"><title>Error count over 7 days: now 9, at most 9</title>'
+    '<line class="chart-axis" x1="0" y1="26" x2="150" y2="26"/>'
     '<polyline class="chart-errors" points="85.7,20.7 144.6,20.7 144.6,2.0 150.0,2.0"/></svg>'
 )
 
