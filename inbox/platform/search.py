@@ -378,9 +378,8 @@ def first_rows(qs: QuerySet, n: int, *, older_than: Callable[[QuerySet, object, 
     within a window of WALK_WINDOW rows (the window's edge is the view's WALK_WINDOW-th row
     without the words: one index seek), keeping those among the word's matches from the window's
     lowest id up, or probing the full-text index for each where ids do not follow the dates
-    (:func:`_range_start`); whatever the window
-    lacks comes from beyond its edge with the usual plan (``older_than(qs, created_on, id)``: the
-    rows after that one). The window is a prefix of the same order, so the rows are exactly those
+    (:func:`_range_start`); whatever the window lacks comes from beyond its edge with the usual
+    plan (``older_than(qs, created_on, id)``: the rows after that one). The window is a prefix of the same order, so the rows are exactly those
     of ``qs[:n]``; a word that is common overall but rare among the newest rows costs the
     window's probes (~20 ms) and then the usual plan."""
     if not walkable(qs):
