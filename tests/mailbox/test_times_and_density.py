@@ -71,10 +71,11 @@ def test_times_follow_the_help_desks_zone(staff_client, settings):
 
 
 def test_rows_isolate_right_to_left_text_and_name_direction_without_a_word(staff_client):
-    build_message(subject="Re: مرحبا بكم في المكتب", coworker_full_name="أحمد الفارسي", body_text="شكرا").save()
+    message = build_message(subject="Re: مرحبا بكم في المكتب", coworker_full_name="أحمد الفارسي", body_text="شكرا")
+    message.save()
     html = staff_client.get("/").content.decode()
-    assert '<bdi class="name" dir="auto">أحمد الفارسي</bdi>' in html
-    assert '<bdi class="subject" dir="auto">Re: مرحبا بكم في المكتب</bdi>' in html
+    assert f'<bdi class="name" dir="auto" id="name-{message.pk}">أحمد الفارسي</bdi>' in html
+    assert f'<bdi class="subject" dir="auto" id="subj-{message.pk}">Re: مرحبا بكم في المكتب</bdi>' in html
     assert re.search(r'<span class="sep">—</span> <bdi class="preview" dir="auto">', html)
     assert "dir-word" not in html  # no visible "received" taking the name's room
     assert '<span class="visually-hidden">Message received,</span>' in html
