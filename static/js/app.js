@@ -764,12 +764,12 @@
     loadOpenMessage();
     // On a phone the filters fold away under "Filters" unless one is in use.
     var more = document.getElementById("more-filters");
-    if (more && window.matchMedia("(max-width: 760px)").matches && !/[?&](unread|direction|account|customer|since|until)=./.test(location.search)) {
+    if (more && coverQuery.matches && !/[?&](unread|direction|account|customer|since|until)=./.test(location.search)) {
       more.open = false;
     }
     // And the counts (with Mark all) fold away on a phone until asked for.
     var counts = document.getElementById("more-counts");
-    if (counts && window.matchMedia("(max-width: 760px)").matches) counts.open = false;
+    if (counts && coverQuery.matches) counts.open = false;
     window.setInterval(function () { renderTimes(document); }, 30000);
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
