@@ -141,6 +141,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     # One address answers a page or, to htmx, a fragment: the browser must keep them apart.
     "inbox.ops.middleware.VaryOnHtmxMiddleware",
+    # Nothing shown to the signed-in is kept by the browser for Back (or for the next person).
+    "inbox.ops.middleware.PrivatePagesMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     # Last: it turns a sign-in that axes refused into the lock-out page (see "Sign-in throttling").
     "axes.middleware.AxesMiddleware",

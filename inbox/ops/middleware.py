@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.middleware.gzip import GZipMiddleware
-from django.utils.cache import patch_vary_headers
+from django.utils.cache import patch_cache_control, patch_vary_headers
 
 APP_POLICY = "; ".join(
     [
@@ -76,6 +76,27 @@ class VaryOnHtmxMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         patch_vary_headers(response, self.HEADERS)
+        return response
+
+
+class PrivatePagesMiddleware:
+    """Keeps what a signed-in person is shown out of every cache (``Cache-Control: private, no-store``).
+
+    Back and Forward may show a kept page however old it is ("history mechanisms", RFC 9111
+    section 6: https://www.rfc-editor.org/rfc/rfc9111#section-6): the list as it was, with
+    messages read since still unread, or, after signing out on a shared computer, the inbox for the
+    next person at the desk. A view that says how it may be kept (the CSV export, a message body)
+    is left as it is.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if "Cache-Control" not in response and user is not None and user.is_authenticated:
+            patch_cache_control(response, private=True, no_store=True)
         return response
 
 

@@ -419,6 +419,20 @@
     }
     try { sessionStorage.removeItem(HISTORY_KEY); } catch (e) { /* private mode */ }
   }
+  /* Signing out forgets what this tab kept of the inbox, the views for Back and the marks: on a
+     shared computer, Back after signing out restored the mail htmx had kept for the next person
+     at the desk. A page for nobody signed in (the sign-in page, where an expired session also
+     lands) forgets them too. */
+  function forgetKept() {
+    pendingSnapshots = [];
+    [HISTORY_KEY, MARKS_KEY].forEach(function (key) {
+      try { sessionStorage.removeItem(key); } catch (e) { /* private mode */ }
+    });
+  }
+  document.addEventListener("submit", function (event) {
+    if (event.target.matches && event.target.matches("form.sign-out")) forgetKept();
+  });
+  if (!document.querySelector("form.sign-out")) forgetKept();
   // Back / Forward before the page was idle: what is waiting is filed first (a capturing listener
   // runs before htmx's window.onpopstate, which reads the cache).
   window.addEventListener("popstate", fileSnapshots, true);

@@ -546,3 +546,43 @@ def test_forward_to_an_open_message_marked_unread_since_says_unread(new_page, st
     expect(page.locator("#reader #message-mark")).to_have_text("Mark read")
     assert MessageMark.objects.get(user=staff_user, message_id=pk).is_read is False
     assert page.errors == [], page.errors
+
+
+def test_back_to_a_page_the_browser_kept_shows_the_marks_made_since(new_page, staff_user, mirror):  # noqa: F811
+    """A page loaded whole, left for a message's own page (which marks it read), then Back: the
+    browser showed the list it kept, the message still unread, without asking the server (a back
+    navigation takes a kept page however old). Pages for the signed-in are never kept."""
+    page = new_page(staff_user, viewport=WIDE, http_cache=True)
+    page.goto("/")
+    pk = int(page.locator('#rows > li.msg[data-unread="1"]').first.get_attribute("data-id"))
+    page.goto(f"/messages/{pk}/")  # as an ordinary link would: a new document, a new history entry
+    expect(page.locator("h1.message-subject")).to_be_visible()
+    assert MessageMark.objects.get(user=staff_user, message_id=pk).is_read is True
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"/$"))
+    expect(page.locator(f"#msg-{pk}")).to_have_attribute("data-unread", "0")
+    assert page.errors == [], page.errors
+
+
+def test_back_after_signing_out_shows_no_mail(new_page, staff_user, mirror):  # noqa: F811
+    """Sign out, then Back, on a shared computer: the browser showed the inbox it kept, and Back
+    again the views htmx kept in the tab. Nothing of the inbox is kept past signing out."""
+    page = new_page(staff_user, viewport=WIDE, http_cache=True)
+    page.goto("/")
+    subject = page.locator("#rows > li.msg .subject").first.inner_text()
+    show_filters(page)
+    page.check("input[name=unread]")
+    assert_view(page, mirror, staff_user, InboxFilters(unread=True))
+    page.check("input[name=direction][value=incoming]")
+    assert_view(page, mirror, staff_user, InboxFilters(unread=True, direction="incoming"))
+    page.wait_for_function("() => (sessionStorage.getItem('htmx-history-cache') || '').length > 2")
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(re.compile(r"/login/"))
+    assert page.evaluate("() => Object.keys(sessionStorage).filter(k => !k.startsWith('htmx-current'))") == []
+    for _ in range(3):
+        page.go_back()
+        page.wait_for_load_state()
+        expect(page).to_have_url(re.compile(r"/login/"))
+        expect(page.locator("#rows")).to_have_count(0)
+        assert subject not in page.content()
+    assert page.errors == [], page.errors

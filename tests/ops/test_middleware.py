@@ -87,3 +87,34 @@ def test_pages_and_fragments_vary_on_htmxs_headers(staff_client, headers):
     assert response.status_code == 200
     varies = {name.strip().lower() for name in response["Vary"].split(",")}
     assert {"hx-request", "hx-target", "hx-history-restore-request", "cookie"} <= varies
+
+
+def cache_control(response) -> set[str]:
+    return {part.strip() for part in response.get("Cache-Control", "").split(",") if part.strip()}
+
+
+@pytest.mark.parametrize(
+    "address, headers",
+    [
+        ("/", {}),
+        ("/?unread=1", {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "results"}),
+        ("/inbox/counts/", {"HTTP_HX_REQUEST": "true"}),
+        ("/inbox/live/", {"HTTP_HX_REQUEST": "true"}),
+        ("/accounts/", {}),
+        ("/sync/", {}),
+        ("/lockouts/", {}),
+        ("/no-such-page/", {}),
+    ],
+)
+def test_no_page_for_the_signed_in_is_kept_by_the_browser(admin_client_, address, headers):
+    """Back shows a kept page however old it is: a list with messages read since still unread,
+    or, after signing out, the inbox to the next person at the desk (RFC 9111, section 6)."""
+    make_mixed_messages(5)
+    response = admin_client_.get(address, **headers)
+    assert response.status_code in (200, 404)
+    assert {"private", "no-store"} <= cache_control(response), address
+
+
+def test_the_sign_in_page_and_the_health_check_are_never_kept_either(client):
+    assert "no-store" in cache_control(client.get("/login/"))
+    assert "no-store" in cache_control(client.get("/healthz"))
