@@ -548,22 +548,6 @@ def test_forward_to_an_open_message_marked_unread_since_says_unread(new_page, st
     assert page.errors == [], page.errors
 
 
-def test_back_to_a_page_the_browser_kept_shows_the_marks_made_since(new_page, staff_user, mirror):  # noqa: F811
-    """A page loaded whole, left for a message's own page (which marks it read), then Back: the
-    browser showed the list it kept, the message still unread, without asking the server (a back
-    navigation takes a kept page however old). Pages for the signed-in are never kept."""
-    page = new_page(staff_user, viewport=WIDE, http_cache=True)
-    page.goto("/")
-    pk = int(page.locator('#rows > li.msg[data-unread="1"]').first.get_attribute("data-id"))
-    page.goto(f"/messages/{pk}/")  # as an ordinary link would: a new document, a new history entry
-    expect(page.locator("h1.message-subject")).to_be_visible()
-    assert MessageMark.objects.get(user=staff_user, message_id=pk).is_read is True
-    page.go_back()
-    expect(page).to_have_url(re.compile(r"/$"))
-    expect(page.locator(f"#msg-{pk}")).to_have_attribute("data-unread", "0")
-    assert page.errors == [], page.errors
-
-
 def test_back_after_signing_out_shows_no_mail(new_page, staff_user, mirror):  # noqa: F811
     """Sign out, then Back, on a shared computer: the browser showed the inbox it kept, and Back
     again the views htmx kept in the tab. Nothing of the inbox is kept past signing out."""
