@@ -45,6 +45,13 @@ def cached_last_synced_at():
     return cached(LAST_SYNCED_CACHE_KEY, last_synced_at, settings.LAST_SYNCED_CACHE_SECONDS)
 
 
+def forget_last_synced() -> None:
+    """A messages sync succeeded: the next "Synced N ago" reads it (not a value cached before it)."""
+    from inbox.platform.cache import delete
+
+    delete(LAST_SYNCED_CACHE_KEY)
+
+
 def _attention_count() -> int:
     from inbox.accounts.selectors import cached_attention_count
 

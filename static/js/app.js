@@ -955,7 +955,13 @@
   function noteSyncCards(speak) {
     document.querySelectorAll(".sync-card .sync-run[data-announce]").forEach(function (run) {
       var card = run.closest(".sync-card"), text = run.dataset.announce;
-      if (speak && syncSaid[card.id] !== undefined && syncSaid[card.id] !== text) announce(text);
+      if (speak && syncSaid[card.id] !== undefined && syncSaid[card.id] !== text) {
+        announce(text);
+        // The top bar's "Synced N ago" asks again now, not at its next half-minute.
+        if (card.id === "sync-card-messages" && run.closest("[data-status=success]") && window.htmx) {
+          htmx.trigger(document.body, "messagesSynced");
+        }
+      }
       syncSaid[card.id] = text;
     });
   }

@@ -16,6 +16,7 @@ from django.test import Client
 
 from inbox.accounts.selectors import forget_cached
 from inbox.models import SyncRun
+from inbox.context_processors import forget_last_synced
 from inbox.sync.services import sync_accounts, sync_messages
 from sandbox import services as sandbox
 from tests.accounts.fixtures import sandbox_client, sandbox_source, sync_worker  # noqa: F401
@@ -114,9 +115,11 @@ def test_admin_presses_sync_now_and_watches_the_progress_bar_reach_the_end(admin
     settings.NEXUDUS_PAGE_SIZE = 25  # 16 pages: several seconds to watch
     page = admin_page
 
+    forget_last_synced()  # what an earlier test's page cached is not this test's
     page.goto("/sync/")
     card = page.locator("#sync-card-messages")
     assert card.get_by_text("Never run yet.").is_visible()
+    expect(page.locator("#last-synced")).to_have_text("Not synced yet")
     # Record every value the progress bar shows, in the page itself.
     page.evaluate("""() => {
         window.seenProgress = [];
@@ -135,6 +138,8 @@ def test_admin_presses_sync_now_and_watches_the_progress_bar_reach_the_end(admin
     assert card.get_attribute("data-status") == "success"
     assert card.get_by_text("Succeeded").is_visible()
     assert card.get_by_text(re.compile(r"400 seen · 400 created")).is_visible()
+    # The top bar says so at once, not at its next half-minute poll.
+    expect(page.locator("#last-synced")).to_have_text(re.compile(r"^Synced just now"), timeout=3_000)
     seen = page.evaluate("window.seenProgress")
     assert any(0 < p < 100 for p in seen), seen
     assert seen == sorted(seen), seen
