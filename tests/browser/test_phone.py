@@ -9,11 +9,15 @@ import datetime as dt
 import re
 
 import pytest
+from axes.models import AccessAttempt
+from django.conf import settings
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from inbox.models import MessageMark, SyncRun
 from inbox.mailbox.filters import InboxFilters
+from inbox.sync.customers import refresh_customers
+from tests.factories import make_message
 from tests.browser.test_inbox_browser import mirror, row_ids, wait_rows  # noqa: F401 (fixture)
 from tests.mailbox.inbox_fixtures import expected_ids
 
@@ -81,12 +85,23 @@ def test_no_page_scrolls_sideways(new_page, admin_user, staff_user, mirror, sync
     expect(page.locator(f'#reader .message[data-message-id="{ids[0]}"]')).to_be_visible()
     assert_fits(page, "the open reader")
     message = next(m for m in mirror.messages if m.pk == ids[0])
+    # A customer with a long e-mail address, found by the lookup's own page.
+    make_message(coworker_id=90210, coworker_full_name="Olivia Schneider",
+                 coworker_email="olivia.schneider203@mail.example.net", coworker_company_name="Lumen SA")
+    refresh_customers()
+    # A lock-out listed (its column of Unlock buttons has a hidden heading) under a long username.
+    AccessAttempt.objects.create(
+        username="someone.with.a.long.address@coworking-space.example.com", ip_address="203.0.113.9",
+        user_agent="Mozilla/5.0", path_info="/login/", http_accept="*/*", get_data="", post_data="",
+        failures_since_start=settings.LOGIN_ADDRESS_FAILURE_LIMIT,
+    )
     for url, what in [
         (f"/messages/{ids[0]}/", "a message"),
         (f"/customers/{message.coworker_id or 7001}/", "a customer"),
         ("/accounts/", "the mail accounts"),
         ("/sync/", "the sync page"),
         ("/lockouts/", "the lock-outs"),
+        ("/customers/lookup/?q=schneider", "the customer lookup's own page"),
         ("/messages/1/", "a missing message"),
         ("/no-such-page/", "the 404 page"),
     ]:
