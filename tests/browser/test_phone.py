@@ -314,6 +314,14 @@ def test_keyboard_only_from_sign_in_to_marking_a_message_unread(new_page, django
     wait_rows(page, unread)
     first = unread[0]
     tab_to(f"#msg-{first} .msg-link")
+    # The row shows it has focus: highlighted as j / k highlight it, its outline drawn inside the
+    # row (a row clips its own painting: an outline outside it was a 2 px line at its left).
+    look = page.eval_on_selector(f"#msg-{first} .msg-link", """el => {
+        const style = getComputedStyle(el);
+        return [style.outlineStyle, parseFloat(style.outlineWidth) >= 2, parseFloat(style.outlineOffset) < 0,
+                style.backgroundColor !== "rgba(0, 0, 0, 0)"];
+    }""")
+    assert look == ["solid", True, True, True], look
     page.keyboard.press("Enter")  # opens it (and reads it)
     expect(page.locator(f'#reader .message[data-message-id="{first}"]')).to_be_visible()
     expect(page.locator("#reader .read-state")).to_have_text("Read")
