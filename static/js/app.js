@@ -682,6 +682,7 @@
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     var dialog = document.getElementById("shortcuts");
+    if (event.key === "Escape" && dialog && dialog.open) return; // the dialog's own: it closes, the message stays
     if (event.key === "Escape") {
       if (typing(event.target) && event.target.id === "id_q") {
         // Out of the search, back to the list (its row last worked on, else its first): not to <body>.
@@ -733,7 +734,8 @@
      region stays outside, to be heard. */
   var coverQuery = window.matchMedia("(max-width: 760px)"), LIVE = "[aria-live], [role=status], [role=alert]";
   function makeInert(el) {
-    if (el.inert || /^(SCRIPT|STYLE|TEMPLATE)$/.test(el.tagName) || el.matches(LIVE)) return;
+    // A dialog is shown above everything (the shortcuts, "?"): never under the reader.
+    if (el.inert || /^(SCRIPT|STYLE|TEMPLATE|DIALOG)$/.test(el.tagName) || el.matches(LIVE)) return;
     if (el.querySelector(LIVE)) { Array.prototype.forEach.call(el.children, makeInert); return; }
     el.inert = true;
     el.setAttribute("data-under-reader", "");

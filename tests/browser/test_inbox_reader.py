@@ -163,3 +163,27 @@ def test_times_are_local_exact_where_asked_and_the_console_is_clean(signed_in_pa
     # Older than this year: the list says the date with its year (not a weekday, as within a week).
     assert "2025" in listed.inner_text() and not re.match(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun)\b", listed.inner_text())
     assert page.errors == [] and page.outside == []
+
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1440, "height": 900}, {"width": 390, "height": 844}], ids=["1440", "390"])
+def test_the_shortcuts_list_over_an_open_message_closes_alone(new_page, staff_user, mirror, viewport):  # noqa: F811
+    """"?" over an open message: on a phone the list came up inert (under the covering reader, so
+    nothing in it could be reached), and Esc closed the message behind it instead of the list."""
+    first = expected_ids(mirror, staff_user, InboxFilters())[0]
+    page = new_page(staff_user, viewport=viewport)
+    page.goto(f"/?open={first}")
+    expect(page.locator(f'#reader .message[data-message-id="{first}"]')).to_be_visible()
+    page.locator("#reader [data-close-reader]").focus()
+    page.keyboard.press("?")
+    shortcuts = page.locator("#shortcuts")
+    expect(shortcuts).to_be_visible()
+    assert shortcuts.evaluate("el => !el.inert && !el.closest('[inert]')")
+    expect(shortcuts.get_by_role("button", name="Close")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(shortcuts).to_be_hidden()
+    expect(page.locator("#inbox")).to_have_class(re.compile(r"\breading\b"))  # the message stays
+    page.keyboard.press("Escape")
+    expect(page.locator("#inbox")).not_to_have_class(re.compile(r"\breading\b"))
+    expect(page.locator(f"#msg-{first} .msg-link")).to_be_focused()
+    assert page.errors == [], page.errors
