@@ -256,10 +256,10 @@
      address, the pane follows ?open= (closed, or showing that message), the counts reload (the
      section's "load" trigger) and the title follows them. A restore the server answered (cache
      miss) is already right; the same steps are harmless there. */
-  function filtersFromUrl() {
+  function filtersFromUrl(search) {
     var form = document.getElementById("filters");
     if (!form) return;
-    var params = new URLSearchParams(location.search);
+    var params = new URLSearchParams(search === undefined ? location.search : search);
     Array.prototype.forEach.call(form.elements, function (el) {
       if (!el.name || el.type === "submit" || el.type === "button" || el.type === "reset") return;
       var values = params.getAll(el.name);
@@ -274,6 +274,34 @@
     // Controls whose shown state is more than their value (a combobox's label) listen for this.
     form.dispatchEvent(new CustomEvent("filtersRestored", { bubbles: true }));
   }
+  /* A count's link (Unread, Awaiting reply, Received, Sent, a mail account) switches the view in
+     place, as the filters do: the form takes the link's filters and asks for the list (one history
+     entry, the form in step), and focus comes back to that count once the counts are drawn again.
+     It was a whole page load, with focus on <body> at the top of the page. A click that opens a
+     new tab or window is the browser's. */
+  var facetToFocus = null;
+  function facetLinks() { return Array.prototype.slice.call(document.querySelectorAll("#counts .facets a[href]")); }
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("#counts .facets a[href]");
+    var form = document.getElementById("filters");
+    if (!link || !form || !window.htmx || event.defaultPrevented) return;
+    if (event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) return;
+    var url = new URL(link.href, location.href);
+    if (url.origin !== location.origin || url.pathname !== location.pathname) return;
+    event.preventDefault();
+    facetToFocus = facetLinks().indexOf(link);
+    filtersFromUrl(url.search);
+    htmx.trigger(form, "submit");
+  });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var target = (event.detail && event.detail.target) || event.target;
+    if (facetToFocus === null || !target || target.id !== "counts") return;
+    var links = facetLinks(), active = document.activeElement;
+    if (!links.length) return; // "Counting…": the counts themselves come next
+    var link = links[facetToFocus];
+    facetToFocus = null;
+    if (link && (!active || active === document.body)) link.focus();
+  });
   // The server reads 2025-3-1 as 2025-03-01; a date box takes only the latter.
   function isoDay(value) {
     var m = /^(\d{4})-(\d{1,2})-(\d{1,2})$/.exec(value.trim());
@@ -454,7 +482,7 @@
     if (current && !openId) window.setTimeout(function () { if (current.isConnected) current.scrollIntoView({ block: "nearest" }); }, 0);
   });
   // A view htmx no longer holds is asked of the server: meanwhile the form already says the address.
-  document.body.addEventListener("htmx:historyCacheMiss", filtersFromUrl);
+  document.body.addEventListener("htmx:historyCacheMiss", function () { filtersFromUrl(); });
   // A counts answer for a view already left (its section was replaced meanwhile) is dropped:
   // it would put the old view's numbers in the title.
   document.addEventListener("htmx:beforeSwap", function (event) {

@@ -42,7 +42,8 @@ def heading(filters: InboxFilters) -> str:
 FORM_STATE = """() => {
   const form = document.getElementById("filters");
   const radio = form.querySelector("input[name=direction]:checked");
-  return {unread: form.querySelector("input[name=unread]").checked, direction: radio ? radio.value : null,
+  return {unread: form.querySelector("input[name=unread]").checked, awaiting: form.querySelector("input[name=awaiting]").checked,
+          direction: radio ? radio.value : null,
           q: form.querySelector("#id_q").value, account: form.querySelector("#id_account").value,
           customer: form.querySelector("#id_customer").value};
 }"""
@@ -71,7 +72,7 @@ def assert_view(page, mirror, user, filters: InboxFilters, *, more_rows: bool = 
     while the counts are fresh."""
     wanted = {name: [value] for name, value in filters.to_params().items()}
     page.wait_for_url(lambda url: urlsplit(url).path == "/" and parse_qs(urlsplit(url).query) == wanted)
-    wanted_form = {"unread": filters.unread, "direction": filters.direction or "", "q": filters.q or "",
+    wanted_form = {"unread": filters.unread, "awaiting": filters.awaiting, "direction": filters.direction or "", "q": filters.q or "",
                    "account": "", "customer": ""}
     eventually(lambda: page.evaluate(FORM_STATE), wanted_form)
     mark = mirror.marks.pop((user.pk, read_since), None) if read_since else None
@@ -426,7 +427,7 @@ def test_back_across_another_page(new_page, staff_user, mirror, viewport):  # no
     expect(page).to_have_url(re.compile(rf"open={first}$"))
     expect(page.locator(f'#reader .message[data-message-id="{first}"]')).to_be_visible()
     expect(page.locator("#inbox")).to_have_class(re.compile(r"\breading\b"))
-    assert page.evaluate(FORM_STATE) == {"unread": True, "direction": "incoming", "q": "", "account": "", "customer": ""}
+    assert page.evaluate(FORM_STATE) == {"unread": True, "awaiting": False, "direction": "incoming", "q": "", "account": "", "customer": ""}
     page.go_back()
     assert_view(page, mirror, staff_user, InboxFilters(unread=True, direction="incoming"), read_since=first)
     page.go_back()
@@ -569,4 +570,31 @@ def test_back_after_signing_out_shows_no_mail(new_page, staff_user, mirror):  # 
         expect(page).to_have_url(re.compile(r"/login/"))
         expect(page.locator("#rows")).to_have_count(0)
         assert subject not in page.content()
+    assert page.errors == [], page.errors
+
+
+@VIEWPORTS
+def test_a_counts_link_switches_the_view_in_place_and_keeps_focus(new_page, staff_user, mirror, viewport):  # noqa: F811
+    """A count's link was a whole page load: focus went to <body> at the top of the page, while
+    the filters keep it where it was. Now the form, the address, the list and the history agree
+    as after a filter, and focus is back on the count."""
+    page = new_page(staff_user, viewport=viewport)
+    page.goto("/")
+    expect(page.locator("#rows > li.msg").first).to_be_visible()
+    page.evaluate("window.sameDocument = true")
+    if viewport["width"] <= 760:
+        page.locator("#more-counts > summary").click()
+    before = page.evaluate("history.length")
+    page.locator('#counts .facets a:has-text("Unread")').focus()
+    page.keyboard.press("Enter")
+    assert_view(page, mirror, staff_user, InboxFilters(unread=True))
+    expect(page.locator('#counts .facets a:has-text("Unread")')).to_be_focused()
+    assert page.evaluate("window.sameDocument === true")  # in place, not a new page
+    assert page.evaluate("history.length") == before + 1
+    page.locator('#counts .facets a:has-text("Received")').click()
+    assert_view(page, mirror, staff_user, InboxFilters(unread=True, direction="incoming"))
+    page.go_back()
+    assert_view(page, mirror, staff_user, InboxFilters(unread=True))
+    page.go_back()
+    assert_view(page, mirror, staff_user, InboxFilters())
     assert page.errors == [], page.errors
