@@ -67,7 +67,9 @@ def _number(text: str) -> int | None:
 
 def lookup_customers(*, query: str, limit: int = LOOKUP_LIMIT) -> CustomerLookup:
     """The customers matching ``query`` (every word of it, in name, e-mail or company)."""
-    query = (query or "").strip()[:MAX_LOOKUP_LENGTH]
+    # Control characters (a NUL from a hand-made address) are no part of a name: left out, they
+    # are not echoed back as an empty-looking “” either.
+    query = "".join(c for c in (query or "") if c.isprintable() or c.isspace()).strip()[:MAX_LOOKUP_LENGTH]
     folded = fold(query)
     number = _number(query)
     if not folded and number is None:

@@ -266,6 +266,15 @@ def test_the_lookup_says_when_nothing_matches(staff_client, people):
     assert "press Enter to filter by customer number 31337" in html
 
 
+def test_control_characters_are_left_out_not_echoed_as_an_empty_name(staff_client, people):
+    """``?q=%00`` said: No customer matches “”."""
+    assert lookup_customers(query="\x00").query == ""
+    assert lookup_customers(query="ander\x00son\x07").query == "anderson"
+    for headers in ({}, {"HTTP_HX_REQUEST": "true"}):
+        html = staff_client.get("/customers/lookup/", {"q": "\x00"}, **headers).content.decode()
+        assert "No customer matches" not in html and "“”" not in html
+
+
 def test_without_javascript_the_lookup_is_a_page_of_links(staff_client, people):
     response = staff_client.get("/customers/lookup/", {"q": "acme"})
     html = response.content.decode()
