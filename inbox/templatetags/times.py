@@ -56,3 +56,18 @@ def local(value):
     """``value``'s wall-clock time in the help desk's zone, for Django's own ``date`` filter (a day
     heading). Naive on purpose: ``date`` would convert an aware value to ``TIME_ZONE`` again."""
     return clock.local(value).replace(tzinfo=None) if value else value
+
+
+@register.filter
+def took(value) -> str:
+    """How long a run took (a timedelta): "4.2 s", "2 min 5 s"; "under 0.1 s" rather than "0.0 s",
+    which read as no time at all."""
+    if value is None:
+        return ""
+    seconds = value.total_seconds()
+    if seconds < 0.1:
+        return "under 0.1 s"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest} s" if rest else f"{minutes} min"

@@ -300,3 +300,14 @@ def test_pressing_twice_while_running_starts_one_run(admin_client_, sandbox_sour
     admin_client_.post("/sync/start/", {"resource": "accounts"}, headers=HX)
     assert SyncRun.objects.count() == 2
     poll(admin_client_, SyncRun.objects.order_by("-pk").first().pk)
+
+
+@pytest.mark.parametrize("seconds, text", [
+    (0, "under 0.1 s"), (0.04, "under 0.1 s"), (0.1, "0.1 s"), (3, "3.0 s"), (59.94, "59.9 s"),
+    (60, "1 min"), (143.2, "2 min 23 s"), (3600, "60 min"),
+])
+def test_how_long_a_run_took_reads(seconds, text):
+    """A run of a few milliseconds said "in 0.0 s"."""
+    from inbox.templatetags.times import took
+
+    assert took(timedelta(seconds=seconds)) == text
