@@ -125,6 +125,8 @@ def name_of_view(filters, request=None) -> str:
     if filters.customer:
         name = request_customer_name(request, filters.customer)
         return f"{name} · awaiting reply" if filters.awaiting else name
+    if filters.company:  # a customer's company, as the link to it spells it
+        return f"{filters.company} · awaiting reply" if filters.awaiting else filters.company
     if filters.awaiting:
         return "Awaiting reply"
     if filters.unread:

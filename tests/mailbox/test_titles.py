@@ -34,6 +34,8 @@ def titles(html: str) -> list[str]:
     ("?order=oldest", "Inbox"),  # the order changes no message of the view
     ("?customer=7002", "Ana García"),
     ("?customer=7002&awaiting=1", "Ana García · awaiting reply"),
+    ("?company=Acme%20Ltd", "Acme Ltd"),  # was "Filtered"
+    ("?company=Acme%20Ltd&awaiting=1", "Acme Ltd · awaiting reply"),
 ])
 def test_the_page_and_the_results_fragment_name_the_view(staff_client, inbox_data, query, name):
     page = staff_client.get("/" + query).content.decode()
@@ -70,3 +72,12 @@ def test_no_unread_no_number(staff_client, staff_user, inbox_data):
 def test_the_counts_page_without_javascript_keeps_one_title(staff_client, inbox_data):
     page = staff_client.get("/inbox/counts/?unread=1").content.decode()
     assert titles(page) == ["Counts · Help desk"]
+
+
+def test_a_company_named_in_the_address_is_escaped_where_it_names_the_view(staff_client, inbox_data):
+    for fragment in ({}, FRAGMENT):
+        html = staff_client.get("/?company=%3Cb%3EAcme", **fragment).content.decode()
+        assert "<b>Acme" not in html
+        assert "&lt;b&gt;Acme · Help desk</title>" in html
+    counts = staff_client.get("/inbox/counts/?company=%3Cb%3EAcme", HTTP_HX_REQUEST="true").content.decode()
+    assert "<b>Acme" not in counts
