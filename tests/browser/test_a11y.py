@@ -123,6 +123,13 @@ def _reader(page):
     expect(page.locator("#counts .counts-total")).to_be_attached()
 
 
+def _shortcuts(page):
+    _reader(page)  # over an open message: on a phone, over the reader that covers the screen
+    page.locator("#reader [data-close-reader]").focus()
+    page.keyboard.press("?")
+    expect(page.locator("#shortcuts")).to_be_visible()
+
+
 def _message(page):
     page.goto(f"/messages/{FIRST - 1}/")
     expect(page.locator("h1.message-subject")).to_be_visible()
@@ -186,6 +193,7 @@ STATES = {
     "awaiting": ("staff", _awaiting),
     "compact": ("staff", _compact),
     "reader": ("staff", _reader),
+    "shortcuts": ("staff", _shortcuts),
     "message": ("staff", _message),
     "customer": ("staff", _customer),
     "accounts": ("admin", _accounts),
