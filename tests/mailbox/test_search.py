@@ -130,6 +130,7 @@ def test_the_database_objects_of_the_inbox_survive_every_migration():
             cursor.execute("SELECT name FROM sqlite_master WHERE name = 'inbox_message_fts_vocab'")
             names |= {row[0] for row in cursor.fetchall()}
             expected.add("inbox_message_fts_vocab")
+            expected.add("msg_flags")
         else:
             cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'inbox_coworkermessage'")
             names = {row[0] for row in cursor.fetchall()}
