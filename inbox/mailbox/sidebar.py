@@ -21,9 +21,11 @@ def _macros():
 
 def account_options_html(accounts: list[tuple[str, str]], chosen) -> Markup:
     """The ``<option>`` of each mail account (``selectors.account_choices``); ``chosen``: the
-    ``account`` the URL names (any case), selected. An Id that is no current mail account (a
-    link to one since removed from Nexudus, a typo) gets an option of its own, so the form says
-    the view the list shows, and changing another filter keeps it."""
+    account filter the list applies (an Id, "none" or None), selected. An Id that is no current
+    mail account (a link to one since removed from Nexudus, a typo) gets an option of its own, so
+    the form says the view the list shows, and changing another filter keeps it. A value that is
+    no Id at all (``account=abc``) is ignored by the list, so the form says "All accounts" too:
+    it used to keep "abc" chosen, and every later change of a filter sent it, and its error, again."""
     chosen = str(chosen or "").lower()
     if chosen and all(value != chosen for value, _ in accounts):
         accounts = [*accounts, (chosen, f"Account {chosen} (not a current account)")]

@@ -58,6 +58,16 @@ def test_an_account_that_is_no_current_one_is_named_in_the_choices(staff_client)
     assert "not a current account" not in select
 
 
+def test_an_account_that_is_no_id_is_ignored_by_the_form_as_by_the_list(staff_client):
+    """/?account=abc: the list shows every account and says "abc" was ignored; the form says
+    "All accounts", so the next change of another filter does not send "abc" (and its error) again."""
+    _accounts()
+    html = staff_client.get("/?account=abc&unread=1").content.decode()
+    assert "is not a mail account" in html
+    select = re.search(r'<select id="id_account".*?</select>', html, re.S).group(0)
+    assert "abc" not in select and " selected" not in select
+
+
 def test_the_choices_are_the_live_accounts_in_name_order_as_they_are_now():
     """The choices' query is compiled once; what it reads is read anew at every call."""
     from django.utils import timezone
