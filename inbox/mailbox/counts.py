@@ -315,7 +315,7 @@ def _account_counts(per_account: dict[int | None, int], filters: InboxFilters) -
 
 def _counts_cache_key(filters: InboxFilters) -> str:
     digest = hashlib.sha256(f"{count_cap()}:{filters.base.querystring()}".encode()).hexdigest()[:32]
-    return f"inbox:counts:v3:{digest}"
+    return f"inbox:counts:v4:{digest}"  # v4: ids packed (helpdesk/cache.py)
 
 
 def cached_message_counts(*, user, filters: InboxFilters) -> MessageCounts:

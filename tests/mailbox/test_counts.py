@@ -186,3 +186,29 @@ def test_newest_received_per_account_reads_the_received_index():
             cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'msg_account_received_newest'")
             definition = cursor.fetchone()[0]
             assert "(email_account_id, created_on DESC, id DESC)" in definition and "incoming" in definition
+
+
+@pytest.mark.parametrize("filters", [InboxFilters(q="kilo"), InboxFilters(customer=7002), InboxFilters(q="kilo", direction="incoming")])
+def test_the_sample_groups_every_kind_of_message_as_the_rows_say(settings, filters):
+    """The sample's rows pack the account and three flags into one number (``_FLAG_KEY``): every
+    combination, no account included, comes back as the rows have it, on either database. (The
+    sample is of the view's words, customer and dates: direction, account and unread are applied
+    to its groups, facet by facet.)"""
+    from collections import Counter
+    from itertools import product
+
+    from inbox.mailbox.counts import _flag_sample
+
+    combos = list(product([None, ACCOUNT_A, ACCOUNT_B], [False, True], [False, True], [False, True]))
+    messages = [
+        build_message(id=9500 + i, subject=f"kilo {i}", coworker_id=7002, email_account_id=account,
+                      incoming=incoming, is_new_message=is_new, awaiting_reply=awaiting,
+                      created_on=BASE_TIME - dt.timedelta(minutes=i))
+        for i, (account, incoming, is_new, awaiting) in enumerate(combos * 2)
+    ]
+    CoworkerMessage.objects.bulk_create(messages)
+    sample = _flag_sample(filters)
+    assert not sample.capped
+    assert sample.groups == Counter((m.email_account_id, m.incoming, m.is_new_message, m.awaiting_reply) for m in messages)
+    assert all(type(flag) is bool for key in sample.groups for flag in key[1:])
+    assert sample.ids == {m.pk for m in messages}
