@@ -338,3 +338,29 @@ def test_keyboard_only_from_sign_in_to_marking_a_message_unread(new_page, django
     page.keyboard.press("Enter")
     expect(page.locator("#inbox")).not_to_have_class(re.compile(r"\breading\b"))
     assert page.errors == []
+
+
+HEAD_IN_SIGHT = """() => {
+  const bar = document.querySelector(".topbar").getBoundingClientRect();
+  const title = document.querySelector(".list-title").getBoundingClientRect();
+  const x = title.left + Math.min(title.width / 2, 20), y = title.top + title.height / 2;
+  const hit = document.elementFromPoint(x, y);
+  return {barBottom: bar.bottom, titleTop: title.top, seen: !!(hit && hit.closest(".list-head")), scrolled: window.scrollY};
+}"""
+
+
+@pytest.mark.parametrize("width", [320, 390])
+def test_the_list_heading_stays_in_sight_below_the_top_bar(new_page, staff_user, mirror, width):  # noqa: F811
+    """On a phone the page itself scrolls: the list's sticky heading (the view's name, Export CSV)
+    stuck at the top of the screen, behind the top bar, and was never seen once the list moved."""
+    page = new_page(staff_user, viewport={"width": width, "height": 700})
+    page.goto("/?unread=1&direction=incoming")
+    wait_rows(page, expected_ids(mirror, staff_user, InboxFilters(unread=True, direction="incoming")))
+    page.mouse.wheel(0, 900)
+    for _ in range(40):  # the wheel scrolls smoothly: until it has moved the page
+        if page.evaluate("window.scrollY") > 300:
+            break
+        page.wait_for_timeout(50)
+    state = page.evaluate(HEAD_IN_SIGHT)
+    assert state["titleTop"] >= state["barBottom"] - 0.5 and state["seen"], state
+    assert page.errors == []
