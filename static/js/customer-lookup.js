@@ -118,6 +118,15 @@
     apply(input, option.dataset.label, option.dataset.value);
     say(input, option.dataset.label + " chosen");
   }
+  /* Enter on typed text, no option highlighted: the one customer it matches is chosen. When it
+     matches several (five people can share a name), none is picked behind the person's back: the
+     suggestions open with the first highlighted, and a second Enter (or the arrows) chooses. */
+  function chooseIfOnly(input, all) {
+    if (all.length === 1) return choose(input, all[0]);
+    open(input);
+    setActive(input, all[0]);
+    say(input, "Choose one: " + (listbox(input).dataset.status || all.length + " customers match"));
+  }
   /* Typed text that no option was chosen for: a number (or nothing) is the filter; anything else
      goes back to what the filter is (returns false: the text still needs a choice). */
   function commitText(input, revert) {
@@ -166,7 +175,7 @@
     var pending = input.dataset.pending, all = options(input);
     delete input.dataset.pending;
     if (document.activeElement !== input) return close(input);
-    if (pending === "choose" && all.length) return choose(input, all[0]);
+    if (pending === "choose" && all.length) return chooseIfOnly(input, all);
     open(input);
     if ((pending === "first" || pending === "last") && all.length) setActive(input, all[pending === "first" ? 0 : all.length - 1]);
   });
@@ -206,7 +215,7 @@
         event.stopPropagation();
         if (isOpen(input) && current) choose(input, current);
         else if (!text || /^#?\d+$/.test(text) || text === input.dataset.chosen) { close(input); commitText(input, false); }
-        else if (upToDate && all.length) choose(input, all[0]);
+        else if (upToDate && all.length) chooseIfOnly(input, all);
         else if (!upToDate) whenAnswered(input, "choose");
         return;
       case "Escape":

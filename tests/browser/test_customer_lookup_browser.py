@@ -102,6 +102,38 @@ def test_arrows_move_through_the_options_and_escape_closes(signed_in_page, custo
     expect(box).to_have_value("")
 
 
+def test_enter_on_a_text_several_customers_match_asks_which_one(signed_in_page, customers):
+    """Five people can share a name: Enter on typed text picked the first match without saying
+    so. Now one match is chosen at once; several open the suggestions with the first highlighted,
+    and say so, and only a second Enter (or the arrows) chooses."""
+    page = signed_in_page
+    page.goto("/")
+    box = field(page)
+    box.click()
+    page.keyboard.type("ann")  # no pause: Enter waits for the suggestions
+    page.keyboard.press("Enter")
+    options = listbox(page).locator("[role=option]")
+    expect(options).to_have_count(2)
+    expect(listbox(page)).to_be_visible()
+    expect(box).to_have_attribute("aria-activedescendant", "customer-option-31")
+    expect(page.locator("#customer-status")).to_have_text("Choose one: 2 customers match")
+    assert "customer=" not in page.url
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"[?&]customer=32(&|$)"))
+    expect(page.locator("h1.list-title")).to_have_text("Joanna Smith")
+    box.fill("")
+    box.type("ann", delay=30)
+    expect(options).to_have_count(2)
+    page.keyboard.press("Enter")  # the suggestions are there already: the same question
+    expect(box).to_have_attribute("aria-activedescendant", "customer-option-31")
+    expect(page).to_have_url(re.compile(r"[?&]customer=32(&|$)"))
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"[?&]customer=31(&|$)"))
+    expect(page.locator("h1.list-title")).to_have_text("Anna Virtanen")
+    assert page.errors == []
+
+
 def test_no_match_is_said_and_a_number_still_works(signed_in_page, customers):
     page = signed_in_page
     page.goto("/")
