@@ -32,9 +32,12 @@ from jinja2 import Environment, StrictUndefined, pass_context
 from markupsafe import Markup
 
 from inbox.mailbox.customers import customer_name as _customer_name
-from inbox.mailbox.labels import message_account_label
+from inbox.mailbox.filters import NO_ACCOUNT
+from inbox.mailbox.labels import DEFAULT_ACCOUNT_LABEL, account_label, message_account_label
 from inbox.mailbox.rows import rows_html, waiting
 from inbox.mailbox.sidebar import account_options_html
+from inbox.models import EmailAccount
+from inbox.timefmt import MONTHS
 from inbox.templatetags.times import when  # Django's SafeString is safe to Jinja2 too (__html__)
 
 CHROME = "chrome.html"
@@ -135,7 +138,39 @@ def name_of_view(filters, request=None) -> str:
         return "Search"
     if filters.direction and filters.unordered.without("direction").is_empty:
         return {"incoming": "Received", "outgoing": "Sent"}.get(filters.direction, "Filtered")
+    # One mail account, or dates, perhaps with a direction: named, so the heading says what a
+    # phone's folded filters do not ("Front desk · received", "1 Mar – 20 Mar 2026").
+    rest = filters.unordered.without("direction")
+    suffix = {"incoming": " · received", "outgoing": " · sent"}.get(filters.direction or "", "")
+    if filters.account is not None and rest.without("account").is_empty:
+        return request_account_name(request, filters.account) + suffix
+    if (filters.since or filters.until) and rest.without("since", "until").is_empty:
+        return days_name(filters.since, filters.until) + suffix
     return "Filtered"
+
+
+def days_name(since, until) -> str:
+    """A date filter in words: "Since 1 Mar 2026", "Until 20 Mar 2026", "1 Mar – 20 Mar 2026"."""
+
+    def day(d, *, year=True) -> str:
+        return f"{d.day} {MONTHS[d.month - 1]}" + (f" {d.year}" if year else "")
+
+    if since and until:
+        if since == until:
+            return day(since)
+        return f"{day(since, year=since.year != until.year)} – {day(until)}"
+    return f"Since {day(since)}" if since else f"Until {day(until)}"
+
+
+def request_account_name(request, account) -> str:
+    """The name of the mail account a view filters on (read once a request, like a customer's)."""
+    if account == NO_ACCOUNT:
+        return DEFAULT_ACCOUNT_LABEL
+    known = request.__dict__.setdefault("_helpdesk_account_names", {}) if request is not None else {}
+    if account not in known:
+        row = EmailAccount.objects.filter(pk=account).values_list("display_name", "email_address").first()
+        known[account] = account_label(account, *(row or (None, None)))
+    return known[account]
 
 
 # --- The chrome around every page ---------------------------------------------------------------

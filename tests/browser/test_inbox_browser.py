@@ -313,7 +313,7 @@ def test_a_filters_error_shows_beside_it_and_goes_when_it_is_fixed(new_page, sta
 
     page.fill("#id_until", "2026-03-20")
     page.wait_for_url(re.compile(r"until=2026-03-20"))
-    expect(page.locator("h1.list-title")).to_have_text("Filtered")
+    expect(page.locator("h1.list-title")).to_have_text("10 Mar – 20 Mar 2026")
     expect(page.locator("#err-until")).to_be_empty()
     expect(page.locator("#err-until")).not_to_have_attribute("role", "alert")
     assert page.locator("#filters [aria-invalid]").count() == 0

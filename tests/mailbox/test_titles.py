@@ -9,7 +9,7 @@ from html import unescape
 import pytest
 
 from inbox.mailbox.filters import InboxFilters
-from tests.mailbox.inbox_fixtures import expected_ids
+from tests.mailbox.inbox_fixtures import ACCOUNT_A, ACCOUNT_B, expected_ids
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +28,17 @@ def titles(html: str) -> list[str]:
     ("?q=invoice", "Search"),
     ("?direction=outgoing", "Sent"),
     ("?direction=incoming", "Received"),
-    ("?direction=incoming&since=2025-01-01", "Filtered"),
+    ("?direction=incoming&since=2025-01-01", "Since 1 Jan 2025 · received"),  # was "Filtered"
+    ("?since=2025-03-01&until=2025-03-20", "1 Mar – 20 Mar 2025"),
+    ("?since=2024-12-20&until=2025-01-05", "20 Dec 2024 – 5 Jan 2025"),
+    ("?since=2025-03-01&until=2025-03-01", "1 Mar 2025"),
+    ("?until=2025-03-20&direction=outgoing", "Until 20 Mar 2025 · sent"),
+    (f"?account={ACCOUNT_A}", "Front desk"),  # was "Filtered"
+    (f"?account={ACCOUNT_B}&direction=incoming", "Billing · received"),
+    ("?account=none", "Default location settings"),
+    ("?account=99999", "Account 99999"),  # no current account: named by its number, as in the form
+    (f"?account={ACCOUNT_A}&since=2025-01-01", "Filtered"),  # two kinds of filter: the form says which
+    (f"?account={ACCOUNT_A}&unread=1", "Unread"),
     ("?awaiting=1", "Awaiting reply"),
     ("?awaiting=1&unread=1", "Awaiting reply"),
     ("?order=oldest", "Inbox"),  # the order changes no message of the view
