@@ -52,7 +52,7 @@ def environment(**options) -> Environment:
     env.filters.update(account_label=message_account_label, intcomma=intcomma, pluralize=pluralize)
     env.globals.update(
         url=url, static=static, when=when, waiting=waiting, htmx_script=htmx_script,
-        customer_name=customer_name, view_name=view_name, live_poll_seconds=live_poll_seconds,
+        customer_name=customer_name, view_name=view_name, empty_hint=empty_hint, live_poll_seconds=live_poll_seconds,
         head_assets=head_assets, topbar=topbar, flash=flash, time_zone=time_zone,
         message_rows=rows_html, account_options=account_options_html, csrf_field=csrf_field,
         csrf_value=csrf_value,
@@ -147,6 +147,27 @@ def name_of_view(filters, request=None) -> str:
     if (filters.since or filters.until) and rest.without("since", "until").is_empty:
         return days_name(filters.since, filters.until) + suffix
     return "Filtered"
+
+
+def empty_hint(filters) -> str:
+    """What to loosen when a view has no messages, naming only the filters it has."""
+    if filters.awaiting and filters.direction == "outgoing":
+        return "Awaiting reply lists received messages only: choose All or Received."
+    ways = [
+        text for on, text in (
+            (filters.q, "fewer words"),
+            (filters.customer, "another customer"),
+            (filters.company, "the company's whole name"),
+            (filters.account is not None, "another account"),
+            (filters.since or filters.until, "a wider date range"),
+            (filters.unread, "read messages too"),
+            (filters.awaiting, "all messages, not only those awaiting a reply"),
+            (filters.direction, "both directions"),
+        ) if on
+    ]
+    if not ways:
+        return ""
+    return "Try " + (ways[0] if len(ways) == 1 else ", ".join(ways[:-1]) + " or " + ways[-1]) + "."
 
 
 def days_name(since, until) -> str:

@@ -5,6 +5,8 @@ Both a plain request (the whole page) and an htmx request (the ``#results`` frag
 
 from __future__ import annotations
 
+from html import unescape
+
 import dataclasses
 import datetime as dt
 import itertools
@@ -206,6 +208,19 @@ def test_empty_states_say_what_to_do(staff_client, db):
 def test_no_match_offers_to_clear_filters(staff_client, inbox_data):
     html = staff_client.get("/?q=nothingmatchesthis").content.decode()
     assert "No messages match these filters" in html and "Clear filters" in html
+
+
+@pytest.mark.parametrize("query, hint", [
+    ("?q=nothingmatchesthis", "Try fewer words."),
+    ("?q=nothingmatchesthis&since=2099-01-01", "Try fewer words or a wider date range."),
+    ("?company=Lumen", "Try the company’s whole name."),
+    ("?awaiting=1&direction=outgoing", "Awaiting reply lists received messages only: choose All or Received."),
+    ("?customer=999999&unread=1&direction=incoming", "Try another customer, read messages too or both directions."),
+])
+def test_no_match_says_which_of_its_filters_to_loosen(staff_client, inbox_data, query, hint):
+    html = unescape(staff_client.get("/" + query).content.decode())
+    assert "No messages match these filters" in html
+    assert f"<p>{hint}</p>" in html.replace("'", "’")
 
 
 def test_the_page_needs_a_signed_in_person(client, inbox_data):
