@@ -4,8 +4,9 @@ with a few tagged types), and one Redis client kept instead of a new one each ca
 Django's Redis cache pickles by default, and unpickling what another process wrote into Redis runs
 whatever that process chose (https://docs.python.org/3/library/pickle.html, the warning at the top).
 This serializer reads back only JSON: numbers, strings, lists, dicts, and tagged tuples, sets
-(of whole numbers: packed in one string), dates, datetimes and the dataclasses named in :data:`ALLOWED_DATACLASSES` (built from their fields,
-by keyword: data, not code). A value that is not such JSON is read as a cache miss.
+(of whole numbers: packed in one string), dates, datetimes and the dataclasses named in
+:data:`ALLOWED_DATACLASSES` (built from their fields, by keyword: data, not code). A value that is
+not such JSON is read as a cache miss.
 """
 
 from __future__ import annotations

@@ -37,7 +37,7 @@ from inbox.mailbox.labels import DEFAULT_ACCOUNT_LABEL, account_label, message_a
 from inbox.mailbox.rows import rows_html, waiting
 from inbox.mailbox.sidebar import account_options_html
 from inbox.models import EmailAccount
-from inbox.timefmt import MONTHS
+from inbox import timefmt
 from inbox.templatetags.times import when  # Django's SafeString is safe to Jinja2 too (__html__)
 
 CHROME = "chrome.html"
@@ -107,12 +107,17 @@ def request_customer_name(request, coworker_id) -> str:
 
     A page names its customer up to three times (the title, the heading, the customer field):
     the name is read once a request."""
+    return _once_a_request(request, "customer", coworker_id, _customer_name)
+
+
+def _once_a_request(request, kind: str, key, read: Callable[[object], str]) -> str:
+    """``read(key)``, kept on the request: a page names its view in the heading and the title."""
     if request is None:
-        return _customer_name(coworker_id)
-    known = request.__dict__.setdefault("_helpdesk_customer_names", {})
-    if coworker_id not in known:
-        known[coworker_id] = _customer_name(coworker_id)
-    return known[coworker_id]
+        return read(key)
+    known = request.__dict__.setdefault("_helpdesk_names", {})
+    if (kind, key) not in known:
+        known[kind, key] = read(key)
+    return known[kind, key]
 
 
 @pass_context
@@ -145,7 +150,7 @@ def name_of_view(filters, request=None) -> str:
     if filters.account is not None and rest.without("account").is_empty:
         return request_account_name(request, filters.account) + suffix
     if (filters.since or filters.until) and rest.without("since", "until").is_empty:
-        return days_name(filters.since, filters.until) + suffix
+        return timefmt.day_range(filters.since, filters.until) + suffix
     return "Filtered"
 
 
@@ -170,28 +175,16 @@ def empty_hint(filters) -> str:
     return "Try " + (ways[0] if len(ways) == 1 else ", ".join(ways[:-1]) + " or " + ways[-1]) + "."
 
 
-def days_name(since, until) -> str:
-    """A date filter in words: "Since 1 Mar 2026", "Until 20 Mar 2026", "1 Mar – 20 Mar 2026"."""
-
-    def day(d, *, year=True) -> str:
-        return f"{d.day} {MONTHS[d.month - 1]}" + (f" {d.year}" if year else "")
-
-    if since and until:
-        if since == until:
-            return day(since)
-        return f"{day(since, year=since.year != until.year)} – {day(until)}"
-    return f"Since {day(since)}" if since else f"Until {day(until)}"
-
-
 def request_account_name(request, account) -> str:
     """The name of the mail account a view filters on (read once a request, like a customer's)."""
     if account == NO_ACCOUNT:
         return DEFAULT_ACCOUNT_LABEL
-    known = request.__dict__.setdefault("_helpdesk_account_names", {}) if request is not None else {}
-    if account not in known:
-        row = EmailAccount.objects.filter(pk=account).values_list("display_name", "email_address").first()
-        known[account] = account_label(account, *(row or (None, None)))
-    return known[account]
+    return _once_a_request(request, "account", account, _account_name)
+
+
+def _account_name(account: int) -> str:
+    row = EmailAccount.objects.filter(pk=account).values_list("display_name", "email_address").first()
+    return account_label(account, *(row or (None, None)))
 
 
 # --- The chrome around every page ---------------------------------------------------------------

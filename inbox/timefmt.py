@@ -107,8 +107,21 @@ def _exact(local: dt.datetime, zone: ZoneInfo) -> str:
 
 def day(value: dt.datetime, zone: ZoneInfo | None = None) -> str:
     """The day alone: "26 Nov 2026" (a first contact, a date range)."""
-    local = _local(value, zone)
-    return f"{local.day} {MONTHS[local.month - 1]} {local.year}"
+    return _calendar_day(_local(value, zone))
+
+
+def _calendar_day(value: dt.date, *, year: bool = True) -> str:
+    return f"{value.day} {MONTHS[value.month - 1]}" + (f" {value.year}" if year else "")
+
+
+def day_range(since: dt.date | None, until: dt.date | None) -> str:
+    """Calendar days a filter keeps (the inbox's from / to): "Since 1 Mar 2026", "Until 20 Mar
+    2026", "1 Mar – 20 Mar 2026", "20 Dec 2025 – 5 Jan 2026", "1 Mar 2026" (one day)."""
+    if since and until:
+        if since == until:
+            return _calendar_day(since)
+        return f"{_calendar_day(since, year=since.year != until.year)} – {_calendar_day(until)}"
+    return f"Since {_calendar_day(since)}" if since else f"Until {_calendar_day(until)}"
 
 
 def iso(value: dt.datetime) -> str:

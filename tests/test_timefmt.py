@@ -92,3 +92,14 @@ def test_the_local_filter_gives_the_day_in_the_help_desks_zone(settings):
     settings.HELPDESK_TIME_ZONE = "America/New_York"
     value = dt.datetime(2026, 11, 26, 2, 0, tzinfo=dt.UTC)
     assert render('{{ v|local|date:"l j F Y" }}', v=value) == "Wednesday 25 November 2026"
+
+
+@pytest.mark.parametrize("since, until, text", [
+    (dt.date(2026, 3, 1), None, "Since 1 Mar 2026"),
+    (None, dt.date(2026, 3, 20), "Until 20 Mar 2026"),
+    (dt.date(2026, 3, 1), dt.date(2026, 3, 20), "1 Mar – 20 Mar 2026"),
+    (dt.date(2025, 12, 20), dt.date(2026, 1, 5), "20 Dec 2025 – 5 Jan 2026"),
+    (dt.date(2026, 3, 1), dt.date(2026, 3, 1), "1 Mar 2026"),
+])
+def test_a_range_of_days_in_words(since, until, text):
+    assert timefmt.day_range(since, until) == text
