@@ -4,7 +4,8 @@
    #customer-results; this file adds the typed text to that request, the keyboard (Down / Up move,
    Enter chooses, Esc closes then restores the text), the polite status of how many match, and puts
    the chosen customer's number in the hidden input the filter form sends (customer=<CoworkerId>),
-   then tells the form (a "change" event), which applies it as any filter. The text input itself is
+   then tells the form (a "change" event), which applies it as any filter; a company chosen goes
+   to the form's company field (company=<name>) instead. The text input itself is
    never sent with the filters (its own "change" is stopped here): the URL carries the number only.
    Without this file the text input is customer=<number>, as before. No inline handlers (CSP). */
 (function () {
@@ -115,8 +116,20 @@
     // A suggestion still on its way is stale now: its answer is dropped when it comes (htmx:afterSwap
     // below, its text no longer the field's). Not aborted: htmx logs an abort as an error.
     close(input);
+    if (option.dataset.company !== undefined) return chooseCompany(input, option.dataset.company);
     apply(input, option.dataset.label, option.dataset.value);
     say(input, option.dataset.label + " chosen");
+  }
+  /* A company: the form's company field takes its name and the customer is cleared (everyone of
+     the company, not one of them); one "change", from the company field, applies both. */
+  function chooseCompany(input, name) {
+    var company = document.getElementById(field(input).dataset.companyField || "");
+    if (!company) return;
+    remember(input, "", "");
+    input.value = "";
+    company.value = name;
+    company.dispatchEvent(new Event("change", { bubbles: true }));
+    say(input, "Company " + name + " chosen");
   }
   /* Enter on typed text, no option highlighted: the one customer it matches is chosen. When it
      matches several (five people can share a name), none is picked behind the person's back: the

@@ -174,6 +174,35 @@ def test_choosing_with_the_pointer(signed_in_page, customers):
     expect(page.get_by_role("button", name="Clear the customer")).to_be_hidden()
 
 
+def test_a_company_typed_in_the_customer_field_filters_by_the_whole_company(signed_in_page, customers):
+    page = signed_in_page
+    page.goto("/?customer=33")
+    box = field(page)
+    expect(box).to_have_value("Zoë Ærøskøbing")
+    box.click()
+    box.fill("")
+    box.type("acme", delay=30)
+    options = listbox(page).locator("[role=option]")
+    expect(options).to_have_count(2)  # the company, then its one customer
+    expect(options.first).to_contain_text("Company · 1 customer")
+    expect(page.locator("#customer-status")).to_have_text("1 customer matches, and 1 company")
+    page.keyboard.press("ArrowDown")
+    expect(box).to_have_attribute("aria-activedescendant", "customer-company-1")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"[?&]company=Acme(\+|%20)Ltd(&|$)"))
+    assert "customer=" not in page.url  # everyone of the company, not the customer chosen before
+    expect(page.locator("h1.list-title")).to_have_text("Acme Ltd")
+    expect(page.locator("#id_company")).to_have_value("Acme Ltd")
+    expect(box).to_have_value("")
+    expect(box).to_be_focused()
+    expect(page.locator("#rows > li.msg")).to_have_count(3)
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"customer=33"))
+    expect(field(page)).to_have_value("Zoë Ærøskøbing")
+    expect(page.locator("#id_company")).to_have_value("")
+    assert page.errors == []
+
+
 def test_without_javascript_the_field_takes_a_number(new_page, staff_user, customers):
     page = new_page(staff_user, java_script_enabled=False)
     page.goto("/")

@@ -115,6 +115,35 @@ def test_e_mail_and_company_match(people):
     assert found("acme") == [2, 8]  # both of Acme, the most recently in touch first
 
 
+def companies(query: str) -> list[tuple[str, int, bool]]:
+    return [(c.name, c.customers, c.starts) for c in lookup_customers(query=query).companies]
+
+
+def test_a_company_whose_name_holds_the_words_is_suggested_with_its_customers(people):
+    assert companies("acme") == [("Acme Ltd", 2, True)]  # the text starts its name: offered first
+    assert companies("ACME ltd") == [("Acme Ltd", 2, True)]
+    assert companies("ltd") == [("Acme Ltd", 2, False)]  # a later word of it: after the people
+    assert companies("cafe") == [("Café Nord", 1, True)]  # accents aside, as the names
+    assert companies("ルーメン") == [("株式会社ルーメン", 1, False)]  # any part, in a script without spaces
+    assert companies("lumen") == [("Lumen SA", 1, True)]
+    # A person found by their name or e-mail does not bring their company along.
+    assert companies("anna") == [] and companies("sean") == [] and companies("example") == []
+    assert companies("seán acme") == []  # the words are split between the name and the company
+    assert companies("4") == [] and companies("qwxz") == []
+    # One or two letters: the start of a word, as for people ("lt" starts Ltd, not inside Saltwater).
+    _store(PEOPLE + [(60, "Pia Salt", "pia@example.se", "Saltwater AB", 1)])
+    assert [c[0] for c in companies("lt")] == ["Acme Ltd"]
+    assert [c[0] for c in companies("sa")] == ["Lumen SA", "Saltwater AB"]
+
+
+def test_at_most_a_few_companies_those_with_most_customers_first(people):
+    more = [(200 + i, f"Ida Nord {i}", f"ida{i}@example.se", f"Nord {i % 5}", 1) for i in range(9)]
+    _store(PEOPLE + more)
+    found_companies = companies("nord")
+    assert len(found_companies) == 3
+    assert found_companies[0][:2] == ("Nord 0", 2) and found_companies[1][:2] == ("Nord 1", 2)
+
+
 def test_word_starts_come_first_then_the_most_recent(people):
     # Joanna (50 min) is more recent than Anna (10 min), but "ann" starts Anna's name.
     assert found("ann") == [1, 2]
@@ -252,10 +281,31 @@ def test_the_options_escape_what_nexudus_and_the_person_typed(staff_client):
 
 def test_the_lookup_costs_the_same_queries_however_many_match(staff_client, people, django_assert_num_queries):
     staff_client.get("/customers/lookup/", {"q": "x"}, HTTP_HX_REQUEST="true")  # the session, warmed
-    with django_assert_num_queries(3):  # the session, the user, the customers
+    with django_assert_num_queries(4):  # the session, the user, the customers, their companies
         staff_client.get("/customers/lookup/", {"q": "example"}, HTTP_HX_REQUEST="true")
-    with django_assert_num_queries(3):
+    more = [(300 + i, f"Ola Example {i}", f"ola{i}@example.no", f"Example Co {i}", 1) for i in range(30)]
+    _store(PEOPLE + more)
+    with django_assert_num_queries(4):
+        staff_client.get("/customers/lookup/", {"q": "example"}, HTTP_HX_REQUEST="true")
+    with django_assert_num_queries(3):  # nobody matches: no companies asked for
         staff_client.get("/customers/lookup/", {"q": "qwxz"}, HTTP_HX_REQUEST="true")
+
+
+def test_the_options_offer_the_company_and_say_so(staff_client, people):
+    html = staff_client.get("/customers/lookup/", {"q": "acme"}, HTTP_HX_REQUEST="true").content.decode()
+    assert OPTION.findall(html) == ["2", "8"]
+    company = html.index('id="customer-company-1" role="option"')
+    assert company < html.index('id="customer-option-2"')  # "acme" starts its name: first
+    assert 'data-company="Acme Ltd" data-label="Acme Ltd"' in html and "Company · 2 customers" in html
+    assert 'data-status="2 customers match, and 1 company"' in html
+    html = staff_client.get("/customers/lookup/", {"q": "ltd"}, HTTP_HX_REQUEST="true").content.decode()
+    assert html.index('id="customer-company-1"') > html.index('id="customer-option-8"')  # after the people
+    # Without JavaScript: a link to the inbox filtered by the company.
+    html = staff_client.get("/customers/lookup/", {"q": "cafe"}).content.decode()
+    assert 'href="/?company=Caf%C3%A9%20Nord"' in html and "1 customer" in html
+    html = staff_client.get("/", {"company": "Café Nord"}).content.decode()
+    ids = {int(i) for i in re.findall(r'<li id="msg-(\d+)"', html)}
+    assert ids == set(CoworkerMessage.objects.filter(coworker_id=5).values_list("pk", flat=True))
 
 
 def test_the_lookup_says_when_nothing_matches(staff_client, people):
