@@ -75,6 +75,19 @@ def test_the_export_button_of_an_older_page_exports_the_whole_view(staff_client,
     assert export_button(html) == "/export.csv?direction=outgoing"
 
 
+def test_the_paging_links_name_the_way_the_view_runs(staff_client, inbox_data, settings):
+    settings.INBOX_PAGE_SIZE = 5
+    first = staff_client.get("/").content.decode()
+    page2 = staff_client.get(unescape(re.search(r'<a href="(/\?[^"]*after=[^"]+)">Older messages</a>', first).group(1)))
+    assert "← Newest messages" in page2.content.decode()
+    # Oldest first: the next page holds newer messages, and the way back is to the oldest.
+    first = staff_client.get("/?order=oldest").content.decode()
+    assert "Older messages" not in first
+    newer = re.search(r'<a href="(/\?[^"]*after=[^"]+)">Newer messages</a>', first).group(1)
+    html = staff_client.get(unescape(newer)).content.decode()
+    assert "← Oldest messages" in html and "Newest messages" not in html
+
+
 def test_htmx_results_carry_the_button_too(staff_client, inbox_data):
     html = staff_client.get("/?unread=1", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="results").content.decode()
     assert export_button(html) == "/export.csv?unread=1"
