@@ -57,6 +57,10 @@
     var at = all.indexOf(current());
     var next = at < 0 ? all[0] : all[Math.min(all.length - 1, Math.max(0, at + step))];
     setCurrent(next);
+    // j / k take the focus along, wherever it was (Sign out, Export CSV): Enter then opens the
+    // row they chose, and a screen reader reads it, instead of pressing the control left behind.
+    var link = next.querySelector(".msg-link");
+    if (link && document.activeElement !== link) link.focus({ preventScroll: true });
     if (step > 0 && at >= all.length - 2) {
       var more = document.getElementById("more");
       if (more && window.htmx) htmx.trigger(more, "intersect"); // keep loading as j walks down
@@ -243,10 +247,16 @@
       closeReader(true); // another view of the list (filters, live banner): its own address, no pane
     }
   });
-  document.addEventListener("htmx:afterSwap", function () {
+  document.addEventListener("htmx:afterSwap", function (event) {
     // The reader may show another message now (a row, newer / older): highlight its row.
     var message = document.querySelector("#reader .message[data-message-id]");
     if (message && message.dataset.messageId !== openId) markOpen(message.dataset.messageId);
+    // Another view of the list starts at its top. At wide screens the list scrolls in its own
+    // pane, which the swap leaves where it was: 200 rows down, the new view showed its 88th row
+    // and the sentinel there loaded two more pages nobody asked for. (Back / Forward put the
+    // pane back where the view was: htmx:historyRestore below.)
+    var target = event.detail && event.detail.target, pane = document.querySelector(".list-pane");
+    if (target && target.id === "results" && pane) pane.scrollTop = 0;
   });
   /* --- History: Back / Forward restore a view that agrees with its address ------------------
      htmx restores the body from its snapshot (taken when the next address was pushed, so it holds

@@ -183,6 +183,48 @@ def test_open_in_the_reader_and_mark_unread_with_the_keyboard(signed_in_page, st
     expect(page.locator("#inbox")).not_to_have_class(re.compile(r"\breading\b"))
 
 
+def test_j_takes_the_focus_to_the_row_so_enter_opens_it(signed_in_page, staff_user, mirror):
+    """With the focus on Sign out (or Export CSV), j highlighted a row and Enter then signed out."""
+    page = signed_in_page
+    page.goto("/")
+    first = row_ids(page)[0]
+    for control in ("form.sign-out button", "a.export-csv"):
+        page.goto("/")
+        page.locator(control).first.focus()
+        page.keyboard.press("j")
+        expect(page.locator(f"#msg-{first}")).to_have_class(re.compile(r"\bcurrent\b"))
+        expect(page.locator(f"#msg-{first} .msg-link")).to_be_focused()
+        page.keyboard.press("Enter")
+        expect(page.locator("#inbox")).to_have_class(re.compile(r"\breading\b"))
+        expect(page).to_have_url(re.compile(rf"open={first}"))
+    assert page.errors == [], page.errors
+
+
+def test_a_new_view_starts_at_the_top_of_the_list(new_page, staff_user, mirror):
+    """At wide screens the list scrolls in its own pane: a filter changed 30 rows down showed the
+    new view part-way down, and the sentinel there loaded pages nobody asked for."""
+    page = new_page(staff_user, viewport={"width": 1440, "height": 600})
+    page.goto("/")
+    for _ in range(20):
+        if page.locator("#rows > li.msg").count() >= 36:
+            break
+        page.eval_on_selector(".list-pane", "el => { el.scrollTop = el.scrollHeight; }")
+        page.wait_for_timeout(200)
+    assert page.eval_on_selector(".list-pane", "el => el.scrollTop") > 500
+    page.locator("#more-filters input[name=direction][value=incoming]").check()
+    incoming = expected_ids(mirror, staff_user, InboxFilters(direction="incoming"))
+    expect(page.locator("#rows > li.msg").first).to_have_attribute("data-id", str(incoming[0]))
+    page.wait_for_load_state("networkidle")
+    assert page.eval_on_selector(".list-pane", "el => el.scrollTop") == 0
+    assert row_ids(page) == incoming[:12]  # one page: nothing loaded behind the person's back
+    # Back puts the earlier view where it was left.
+    page.go_back()
+    expect(page).not_to_have_url(re.compile(r"direction="))
+    page.wait_for_load_state("networkidle")
+    assert page.eval_on_selector(".list-pane", "el => el.scrollTop") > 500
+    assert page.errors == [], page.errors
+
+
 def test_bulk_mark_selected_rows(signed_in_page, staff_user, mirror):
     page = signed_in_page
     page.goto("/?unread=1")
