@@ -105,11 +105,15 @@
   }
   function lookup(input) { if (window.htmx) htmx.trigger(input, "customerLookup"); }
 
-  /* The filter form applies the number (its hx-trigger listens for "change"). */
+  /* The filter form applies the number (its hx-trigger listens for "change"). A customer chosen
+     drops the company filter, as a company chosen drops the customer: one person is narrower than
+     any company, and a company they are not at left the list empty. */
+  function companyField(input) { return document.getElementById(field(input).dataset.companyField || ""); }
   function apply(input, label, number) {
-    var changed = hidden(input).value !== number;
+    var changed = hidden(input).value !== number, company = companyField(input);
     remember(input, label, number);
     input.value = label;
+    if (number && company && company.value) { company.value = ""; changed = true; }
     if (changed) hidden(input).dispatchEvent(new Event("change", { bubbles: true }));
   }
   function choose(input, option) {
@@ -123,7 +127,7 @@
   /* A company: the form's company field takes its name and the customer is cleared (everyone of
      the company, not one of them); one "change", from the company field, applies both. */
   function chooseCompany(input, name) {
-    var company = document.getElementById(field(input).dataset.companyField || "");
+    var company = companyField(input);
     if (!company) return;
     remember(input, "", "");
     input.value = "";

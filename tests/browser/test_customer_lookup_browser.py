@@ -203,6 +203,31 @@ def test_a_company_typed_in_the_customer_field_filters_by_the_whole_company(sign
     assert page.errors == []
 
 
+def test_a_customer_chosen_drops_the_company_filter(signed_in_page, customers):
+    """A company and a customer not at it left the list empty (customer=33&company=Acme Ltd)."""
+    page = signed_in_page
+    page.goto("/?company=Acme+Ltd")
+    expect(page.locator("#rows > li.msg")).to_have_count(3)
+    box = field(page)
+    box.click()
+    box.type("zoe", delay=30)
+    expect(listbox(page).locator("[role=option]")).to_have_count(1)
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"[?&]customer=33(&|$)"))
+    assert "company=" not in page.url
+    expect(page.locator("#id_company")).to_have_value("")
+    expect(page.locator("#rows > li.msg")).to_have_count(3)
+    # A number typed does the same.
+    page.goto("/?company=Acme+Ltd")
+    field(page).click()
+    field(page).type("31", delay=30)
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"[?&]customer=31(&|$)"))
+    assert "company=" not in page.url
+    assert page.errors == []
+
+
 def test_without_javascript_the_field_takes_a_number(new_page, staff_user, customers):
     page = new_page(staff_user, java_script_enabled=False)
     page.goto("/")
