@@ -35,6 +35,7 @@ from inbox.mailbox.customers import customer_name as _customer_name
 from inbox.mailbox.filters import NO_ACCOUNT
 from inbox.mailbox.labels import DEFAULT_ACCOUNT_LABEL, account_label, message_account_label
 from inbox.mailbox.rows import rows_html, waiting
+from inbox.mailbox.search import search_terms
 from inbox.mailbox.sidebar import account_options_html
 from inbox.models import EmailAccount
 from inbox import timefmt
@@ -127,31 +128,43 @@ def view_name(context, filters) -> str:
 
 def name_of_view(filters, request=None) -> str:
     """What the view is called: the list's heading and the document title ("Unread", "Awaiting
-    reply", a customer's name...)."""
+    reply", a customer's name...). Who the view is about (a customer, a company, one mail
+    account) comes first and keeps its place when a state narrows it ("Front desk · unread
+    received"): the heading says what a phone's folded filters do not."""
     if filters.unordered.is_empty:
         return "Inbox"
+    state = _state_of_view(filters)
+    subject = ""
     if filters.customer:
-        name = request_customer_name(request, filters.customer)
-        return f"{name} · awaiting reply" if filters.awaiting else name
-    if filters.company:  # a customer's company, as the link to it spells it
-        return f"{filters.company} · awaiting reply" if filters.awaiting else filters.company
-    if filters.awaiting:
-        return "Awaiting reply"
-    if filters.unread:
-        return {"incoming": "Unread received", "outgoing": "Unread sent"}.get(filters.direction or "", "Unread")
+        subject = request_customer_name(request, filters.customer)
+    elif filters.company:  # a customer's company, as the link to it spells it
+        subject = filters.company
+    elif filters.account is not None and filters.unordered.without(
+        "account", "direction", "unread", "awaiting"
+    ).is_empty:
+        subject = request_account_name(request, filters.account)
+    if subject:
+        return f"{subject} · {state}" if state else subject
+    if state and (filters.awaiting or filters.unread):
+        return state[0].upper() + state[1:]
     if filters.q:
         return "Search"
     if filters.direction and filters.unordered.without("direction").is_empty:
-        return {"incoming": "Received", "outgoing": "Sent"}.get(filters.direction, "Filtered")
-    # One mail account, or dates, perhaps with a direction: named, so the heading says what a
-    # phone's folded filters do not ("Front desk · received", "1 Mar – 20 Mar 2026").
-    rest = filters.unordered.without("direction")
-    suffix = {"incoming": " · received", "outgoing": " · sent"}.get(filters.direction or "", "")
-    if filters.account is not None and rest.without("account").is_empty:
-        return request_account_name(request, filters.account) + suffix
-    if (filters.since or filters.until) and rest.without("since", "until").is_empty:
-        return timefmt.day_range(filters.since, filters.until) + suffix
+        return state.capitalize()
+    # Dates, perhaps with a direction: named ("1 Mar – 20 Mar 2026 · received").
+    if (filters.since or filters.until) and filters.unordered.without("direction", "since", "until").is_empty:
+        return timefmt.day_range(filters.since, filters.until) + (f" · {state}" if state else "")
     return "Filtered"
+
+
+def _state_of_view(filters) -> str:
+    """The messages' state a view keeps: "awaiting reply", "unread received", "sent" ... or ""."""
+    if filters.awaiting:
+        return "awaiting reply"  # received messages only: the direction says nothing more
+    direction = {"incoming": "received", "outgoing": "sent"}.get(filters.direction or "", "")
+    if filters.unread:
+        return f"unread {direction}".strip()
+    return direction
 
 
 def empty_hint(filters) -> str:
@@ -160,7 +173,7 @@ def empty_hint(filters) -> str:
         return "Awaiting reply lists received messages only: choose All or Received."
     ways = [
         text for on, text in (
-            (filters.q, "fewer words"),
+            (filters.q, "fewer words" if len(search_terms(filters.q)) > 1 else "another word or the start of one"),
             (filters.customer, "another customer"),
             (filters.company, "the company's whole name"),
             (filters.account is not None, "another account"),

@@ -211,8 +211,9 @@ def test_no_match_offers_to_clear_filters(staff_client, inbox_data):
 
 
 @pytest.mark.parametrize("query, hint", [
-    ("?q=nothingmatchesthis", "Try fewer words."),
-    ("?q=nothingmatchesthis&since=2099-01-01", "Try fewer words or a wider date range."),
+    ("?q=nothingmatchesthis", "Try another word or the start of one."),  # one word: not "fewer words"
+    ("?q=invoice+nothingmatchesthis", "Try fewer words."),
+    ("?q=nothing+matches&since=2099-01-01", "Try fewer words or a wider date range."),
     ("?company=Lumen", "Try the company’s whole name."),
     ("?awaiting=1&direction=outgoing", "Awaiting reply lists received messages only: choose All or Received."),
     ("?customer=999999&unread=1&direction=incoming", "Try another customer, read messages too or both directions."),

@@ -38,7 +38,14 @@ def titles(html: str) -> list[str]:
     ("?account=none", "Default location settings"),
     ("?account=99999", "Account 99999"),  # no current account: named by its number, as in the form
     (f"?account={ACCOUNT_A}&since=2025-01-01", "Filtered"),  # two kinds of filter: the form says which
-    (f"?account={ACCOUNT_A}&unread=1", "Unread"),
+    (f"?account={ACCOUNT_A}&unread=1", "Front desk · unread"),  # was "Unread": the account dropped
+    (f"?account={ACCOUNT_A}&unread=1&direction=incoming", "Front desk · unread received"),
+    (f"?account={ACCOUNT_A}&awaiting=1", "Front desk · awaiting reply"),
+    ("?account=none&direction=outgoing", "Default location settings · sent"),
+    ("?customer=7002&unread=1", "Ana García · unread"),
+    ("?company=Acme%20Ltd&direction=outgoing", "Acme Ltd · sent"),
+    (f"?q=invoice&account={ACCOUNT_A}", "Search"),
+    ("?q=invoice&unread=1", "Unread"),
     ("?awaiting=1", "Awaiting reply"),
     ("?awaiting=1&unread=1", "Awaiting reply"),
     ("?order=oldest", "Inbox"),  # the order changes no message of the view
