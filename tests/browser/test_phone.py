@@ -115,6 +115,26 @@ def test_no_page_scrolls_sideways(new_page, admin_user, staff_user, mirror, sync
     assert page.errors == [] or all("404" in e or "403" in e for e in page.errors)
 
 
+@pytest.mark.parametrize("width", [320, 390])
+def test_the_sync_runs_are_cards_that_need_no_sideways_scroll(new_page, admin_user, sync_runs, width):  # noqa: F811
+    """The runs' table was cut at the screen's right edge ("1 r / ag"), its sideways scroll unseen."""
+    page = new_page(admin_user, viewport={"width": width, "height": 800})
+    page.goto("/sync/")
+    expect(page.locator("#sync-state")).not_to_contain_text("data-label")  # no template text shows
+    region = page.locator("#sync-state .table-scroll")
+    assert region.evaluate("el => el.scrollWidth <= el.clientWidth"), "the runs still scroll sideways"
+    failed = page.locator('tr[data-status="failed"]')
+    for label, text in (("Asked by", "admin"), ("Error", "ConnectionError")):
+        cell = failed.locator(f'td[data-label="{label}"]')
+        expect(cell).to_contain_text(text)
+        assert cell.evaluate("el => getComputedStyle(el, '::before').content") == f'"{label}"'
+        box = cell.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width
+    # A run without an error takes no empty line for it.
+    expect(page.locator('tr[data-status="success"] td.sync-error-cell')).to_be_hidden()
+    assert_fits(page, "the sync page")
+
+
 @pytest.mark.parametrize("width", WIDTHS)
 def test_the_top_bar_is_a_menu_whose_links_are_on_screen(new_page, admin_user, mirror, width):  # noqa: F811
     page = new_page(admin_user, viewport={"width": width, "height": 800})
