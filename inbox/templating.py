@@ -37,7 +37,7 @@ from inbox.mailbox.labels import DEFAULT_ACCOUNT_LABEL, account_label, message_a
 from inbox.mailbox.rows import rows_html, waiting
 from inbox.mailbox.search import search_terms
 from inbox.mailbox.sidebar import account_options_html
-from inbox.models import EmailAccount
+from inbox.models import Customer, EmailAccount
 from inbox import timefmt
 from inbox.templatetags.times import when  # Django's SafeString is safe to Jinja2 too (__html__)
 
@@ -171,6 +171,10 @@ def empty_hint(filters) -> str:
     """What to loosen when a view has no messages, naming only the filters it has."""
     if filters.awaiting and filters.direction == "outgoing":
         return "Awaiting reply lists received messages only: choose All or Received."
+    if filters.customer and not Customer.objects.filter(pk=filters.customer).exists():
+        # A number typed or pasted that no message of the mirror names: not "another customer".
+        return (f"No message of the mirror is to or from customer number {filters.customer}: "
+                "check the number, or type the customer’s name in the Customer field.")
     ways = [
         text for on, text in (
             (filters.q, "fewer words" if len(search_terms(filters.q)) > 1 else "another word or the start of one"),

@@ -216,7 +216,11 @@ def test_no_match_offers_to_clear_filters(staff_client, inbox_data):
     ("?q=nothing+matches&since=2099-01-01", "Try fewer words or a wider date range."),
     ("?company=Lumen", "Try the company’s whole name."),
     ("?awaiting=1&direction=outgoing", "Awaiting reply lists received messages only: choose All or Received."),
-    ("?customer=999999&unread=1&direction=incoming", "Try another customer, read messages too or both directions."),
+    ("?customer=7002&unread=1&direction=incoming&since=2099-01-01",
+     "Try another customer, a wider date range, read messages too or both directions."),
+    # A number no message names: said so, not "another customer".
+    ("?customer=999999&unread=1", "No message of the mirror is to or from customer number 999999: "
+                                  "check the number, or type the customer’s name in the Customer field."),
 ])
 def test_no_match_says_which_of_its_filters_to_loosen(staff_client, inbox_data, query, hint):
     html = unescape(staff_client.get("/" + query).content.decode())
