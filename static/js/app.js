@@ -960,12 +960,17 @@
       if (total) announce(total.textContent.trim() + " match");
     }
   });
-  // The live poll: say the number once when it changes, not at every poll.
+  // The live poll: say the number once when it changes, not at every poll. The counts and the
+  // title follow it then ("(985) Inbox" in the tab, as a mail client's): the list itself waits
+  // for "show" (#counts listens for newMessages: templates/jinja2/inbox/parts.html).
   var lastLive = "";
   document.addEventListener("htmx:afterSettle", function () {
     var banner = document.getElementById("live-banner");
     var text = banner ? banner.textContent.replace(/\s+/g, " ").replace(/\s*—\s*show\s*$/, "").trim() : "";
-    if (text && text !== lastLive) announce(text);
+    if (text && text !== lastLive) {
+      announce(text);
+      if (window.htmx) htmx.trigger(document.body, "newMessages");
+    }
     lastLive = text;
   });
   // A bulk mark's result ("Marked 2 messages read.") lands in #status out of band (read once the

@@ -299,14 +299,21 @@ def test_shortcuts_dialog_and_typing_is_not_a_shortcut(signed_in_page, mirror):
 def test_live_banner_announces_new_messages(signed_in_page, staff_user, mirror):
     page = signed_in_page
     page.goto("/?direction=incoming")
+    received = len(expected_ids(mirror, staff_user, InboxFilters(direction="incoming")))
+    expect(page.locator("#counts .counts-total")).to_contain_text(f"{received} messages")
     later = BASE_TIME + dt.timedelta(minutes=10)
     CoworkerMessage.objects.bulk_create([
-        build_message(created_on=later, incoming=True, subject="Fresh one"),
-        build_message(created_on=later, incoming=True, subject="Fresh two"),
+        build_message(created_on=later, incoming=True, is_new_message=True, subject="Fresh one"),
+        build_message(created_on=later, incoming=True, is_new_message=True, subject="Fresh two"),
         build_message(created_on=later, incoming=False, subject="Not in this view"),
     ])
     banner = page.locator(".live-banner")
     expect(banner).to_have_text(re.compile(r"2 new messages"), timeout=8000)
+    # The counts and the tab's title follow the new messages at once; the list waits for "show".
+    expect(page.locator("#counts .counts-total")).to_contain_text(f"{received + 2} messages")
+    unread = len(expected_ids(mirror, staff_user, InboxFilters(direction="incoming", unread=True))) + 2
+    expect(page).to_have_title(f"({unread}) Received · Help desk")
+    expect(page.locator("#rows > li.msg").first).not_to_contain_text("Fresh")
     entries = page.evaluate("history.length")
     banner.click()
     expect(page.locator("#rows > li.msg").first).to_contain_text("Fresh")
