@@ -388,6 +388,7 @@
   // "Mark all" changes rows no snapshot can know: the views held for Back are asked of the server again.
   document.addEventListener("submit", function (event) {
     if (event.target.closest && event.target.closest("form.mark-all")) {
+      keepNothing = true;
       pendingSnapshots = [];
       try { sessionStorage.removeItem(HISTORY_KEY); } catch (e) { /* private mode */ }
     }
@@ -461,7 +462,9 @@
      shared computer, Back after signing out restored the mail htmx had kept for the next person
      at the desk. A page for nobody signed in (the sign-in page, where an expired session also
      lands) forgets them too. */
+  var keepNothing = false; // this page is being left after signing out or "Mark all": no snapshot of it
   function forgetKept() {
+    keepNothing = true;
     pendingSnapshots = [];
     [HISTORY_KEY, MARKS_KEY].forEach(function (key) {
       try { sessionStorage.removeItem(key); } catch (e) { /* private mode */ }
@@ -474,6 +477,31 @@
   // Back / Forward before the page was idle: what is waiting is filed first (a capturing listener
   // runs before htmx's window.onpopstate, which reads the cache).
   window.addEventListener("popstate", fileSnapshots, true);
+  /* Leaving the inbox for another page (a customer's conversation, the accounts): the view as it
+     is now is filed too, and Back to it (a new page load: private pages are kept out of the
+     browser's back-forward cache) puts it back as htmx does on Back within the inbox, with the
+     rows scrolled in, the open message and the place in the list; without it, Back showed the
+     first page at its top, without the message that was open. */
+  window.addEventListener("pagehide", function (event) {
+    if (event.persisted || keepNothing || !document.getElementById("rows")) return;
+    takeSnapshot();
+    fileSnapshots();
+  });
+  function restoreLeftView() {
+    var navigation = window.performance && performance.getEntriesByType && performance.getEntriesByType("navigation")[0];
+    if (!navigation || navigation.type !== "back_forward" || !window.htmx || !document.getElementById("rows")) return false;
+    var path = historyPath(location.pathname + location.search), item = null, cache;
+    try { cache = JSON.parse(sessionStorage.getItem(HISTORY_KEY) || "[]"); } catch (e) { return false; }
+    if (Array.isArray(cache)) cache.forEach(function (kept) { if (kept && kept.url === path) item = kept; });
+    if (!item || !item.content) return false;
+    document.body.innerHTML = item.content;
+    if (item.title) document.title = item.title;
+    htmx.process(document.body);
+    htmx.trigger(document.body, "htmx:load"); // as after htmx's own restore: times drawn, counts asked again
+    window.setTimeout(function () { window.scrollTo(0, item.scroll || 0); }, 0);
+    htmx.trigger(document.body, "htmx:historyRestore", { path: path, item: item });
+    return true;
+  }
   document.body.addEventListener("htmx:beforeHistoryUpdate", takeSnapshot);
   document.body.addEventListener("htmx:historyCacheHit", takeSnapshot);
   document.body.addEventListener("htmx:historyCacheMiss", takeSnapshot);
@@ -807,6 +835,8 @@
   document.addEventListener("htmx:historyRestore", unfoldWhenWide);
 
   function start() {
+    window.setInterval(function () { renderTimes(document); }, 30000);
+    if (restoreLeftView()) return; // the view left for another page: its restore's handlers did the rest
     renderTimes(document);
     followReaderCover(true);
     // A page loaded again by Back (after another page) may get the browser's remembered form state
@@ -824,7 +854,6 @@
     // And the counts (with Mark all) fold away on a phone until asked for.
     var counts = document.getElementById("more-counts");
     if (counts && coverQuery.matches) counts.open = false;
-    window.setInterval(function () { renderTimes(document); }, 30000);
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();

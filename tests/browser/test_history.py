@@ -353,6 +353,54 @@ def test_infinite_scroll_then_back(new_page, staff_user, mirror, viewport):  # n
     assert page.errors == [], page.errors
 
 
+@VIEWPORTS
+def test_back_from_another_page_puts_the_scrolled_list_back(new_page, staff_user, mirror, viewport):  # noqa: F811
+    """Rows loaded by scrolling, one far down opened, then a page of its own (the message's full
+    page), then Back: the list came back as its first page at its top, without the open message."""
+    page = new_page(staff_user, viewport=viewport)
+    page.goto("/")
+    ids = expected_ids(mirror, staff_user, InboxFilters())
+    wait_rows(page, ids)
+    scroll_to_the_end(page)
+    far = ids[-3]
+    page.locator(f"#msg-{far} .msg-link").click()
+    assert_open(page, far, mirror, staff_user)
+    page.click("#reader a.message-nav-full")  # another document
+    expect(page.locator("h1.message-subject")).to_be_visible()
+    page.go_back()
+    expect(page).to_have_url(re.compile(rf"open={far}$"))
+    eventually(lambda: row_ids(page), ids)  # every row scrolled in is back, in order
+    assert_open(page, far, mirror, staff_user)
+    expect(page.locator(f'#reader .message[data-message-id="{far}"]')).to_be_visible()
+    if viewport is WIDE:
+        expect(page.locator(f"#msg-{far}")).to_be_in_viewport()  # where the person was in the list
+    unread = len(expected_ids(mirror, staff_user, InboxFilters(unread=True)))
+    expect(page.locator('#counts [data-count="unread"]')).to_have_text(f"{unread:,}")
+    # Back once more: the list before the message was opened, every row still there.
+    page.go_back()
+    assert_view(page, mirror, staff_user, InboxFilters(), more_rows=True)
+    assert page.errors == [], page.errors
+
+
+def test_back_after_mark_all_shows_the_rows_as_they_are_now(new_page, staff_user, mirror):  # noqa: F811
+    """"Mark all" (a form of its own) changes rows no kept view knows: leaving the page through it
+    files none, and Back never shows the unread rows it marked."""
+    page = new_page(staff_user, viewport=WIDE)
+    page.goto("/")
+    page.goto("/?unread=1")
+    unread = expected_ids(mirror, staff_user, InboxFilters(unread=True))
+    wait_rows(page, unread)
+    page.evaluate("() => { window.confirm = () => true; }")  # "Mark all N messages ... as read?": yes
+    page.locator("#counts form.mark-all button[value=read]").click()
+    expect(page.locator("#rows > li.msg")).to_have_count(0)
+    kept = page.evaluate(HISTORY_CACHE)
+    assert not any("unread=1" in url for url in kept), kept
+    page.go_back()
+    page.wait_for_load_state("networkidle")
+    expect(page.locator("#rows > li.msg.unread")).to_have_count(0)
+    assert page.errors == [], page.errors
+
+
 HISTORY_CACHE = "() => JSON.parse(sessionStorage.getItem('htmx-history-cache') || '[]').map(item => item.url)"
 
 
