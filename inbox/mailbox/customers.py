@@ -28,6 +28,7 @@ from inbox.models import Customer
 LOOKUP_LIMIT = 8
 COMPANY_LIMIT = 3  # companies suggested beside the customers
 COMPANY_SCAN = 50  # the companies of the matching customers looked at (those with most customers)
+MIN_COMPANY_TEXT = 2  # characters typed before companies are suggested
 MAX_LOOKUP_LENGTH = 100  # characters of the typed text that are used
 MAX_ID = 2**63 - 1
 MAX_WORDS = 6
@@ -113,7 +114,10 @@ def lookup_customers(*, query: str, limit: int = LOOKUP_LIMIT) -> CustomerLookup
         .only("id", "full_name", "email", "company", "last_message_at", "message_count")
         .order_by("-rank", "-last_message_at", "-id")[:limit]
     )
-    companies = _companies(matching, words, folded) if rows and words else []
+    # Companies are looked for by a name's words: not for a number (a customer's, as typed) nor a
+    # single letter (every company has one); the second query costs ~3 ms over 20,000 customers.
+    wants_companies = rows and words and number is None and len(folded) >= MIN_COMPANY_TEXT
+    companies = _companies(matching, words, folded) if wants_companies else []
     return CustomerLookup(query=query, matches=rows, total=rows[0].total if rows else 0, number=number,
                           companies=companies)
 

@@ -130,6 +130,7 @@ def test_a_company_whose_name_holds_the_words_is_suggested_with_its_customers(pe
     assert companies("anna") == [] and companies("sean") == [] and companies("example") == []
     assert companies("seán acme") == []  # the words are split between the name and the company
     assert companies("4") == [] and companies("qwxz") == []
+    assert companies("a") == []  # one letter: every company has one
     # One or two letters: the start of a word, as for people ("lt" starts Ltd, not inside Saltwater).
     _store(PEOPLE + [(60, "Pia Salt", "pia@example.se", "Saltwater AB", 1)])
     assert [c[0] for c in companies("lt")] == ["Acme Ltd"]
@@ -289,6 +290,8 @@ def test_the_lookup_costs_the_same_queries_however_many_match(staff_client, peop
         staff_client.get("/customers/lookup/", {"q": "example"}, HTTP_HX_REQUEST="true")
     with django_assert_num_queries(3):  # nobody matches: no companies asked for
         staff_client.get("/customers/lookup/", {"q": "qwxz"}, HTTP_HX_REQUEST="true")
+    with django_assert_num_queries(3):  # a number: a customer's, not a company's name
+        staff_client.get("/customers/lookup/", {"q": "301"}, HTTP_HX_REQUEST="true")
 
 
 def test_the_options_offer_the_company_and_say_so(staff_client, people):
