@@ -12,7 +12,7 @@ scripts written without spaces. The companies whose own name holds every word ar
 customers found is at one of them: typing a company into the customer field otherwise offers its
 people one by one. Ordered usefully: the customer whose number was typed, then the
 customers with a word starting with the text ("ann" → Anna before Joanna), then the rest; within
-each, the most recently written to first. One query: the matches, their order, the first ``limit`` and how many match
+each, the most recently written to first. One query (and one more when companies are suggested): the matches, their order, the first ``limit`` and how many match
 (a window count) in one pass over the table (20,000 customers: 2-4 ms on SQLite), or over
 PostgreSQL's trigram index of the key (``inbox/platform/customer_search.py``).
 """
@@ -127,6 +127,7 @@ def lookup_customers(*, query: str, limit: int = LOOKUP_LIMIT) -> CustomerLookup
 
 
 def _company_holds(company: str, words: list[str]) -> bool:
+    """Whether a company's own name (folded) holds every word, as the lookup matches words."""
     key = " " + fold(company) if company else ""
     return bool(key) and all(_holds(key, word) for word in words)
 
