@@ -440,13 +440,21 @@
     copy.content.querySelectorAll("[data-disabled-by-htmx]").forEach(function (el) { el.removeAttribute("disabled"); });
     return copy.innerHTML;
   }
+  function keptViews() { // the views filed for Back, oldest first ([] when none or unreadable)
+    var cache;
+    try { cache = JSON.parse(sessionStorage.getItem(HISTORY_KEY) || "[]"); } catch (e) { return []; }
+    return Array.isArray(cache) ? cache : [];
+  }
+  // This page was loaded by Back or Forward (not htmx's popstate: a new document).
+  function loadedByHistory() {
+    var navigation = window.performance && performance.getEntriesByType && performance.getEntriesByType("navigation")[0];
+    return !!navigation && navigation.type === "back_forward";
+  }
   function fileSnapshots() {
     var taken = pendingSnapshots;
     pendingSnapshots = [];
     if (!taken.length) return;
-    var keep = Math.max(0, (window.htmx && htmx.config.historyCacheSize) || 0), cache;
-    try { cache = JSON.parse(sessionStorage.getItem(HISTORY_KEY) || "[]"); } catch (e) { cache = []; }
-    if (!Array.isArray(cache)) cache = [];
+    var keep = Math.max(0, (window.htmx && htmx.config.historyCacheSize) || 0), cache = keptViews();
     taken.forEach(function (item) {
       item.content = cleanSnapshot(item.content);
       cache = cache.filter(function (old) { return old.url !== item.url; });
@@ -488,11 +496,9 @@
     fileSnapshots();
   });
   function restoreLeftView() {
-    var navigation = window.performance && performance.getEntriesByType && performance.getEntriesByType("navigation")[0];
-    if (!navigation || navigation.type !== "back_forward" || !window.htmx || !document.getElementById("rows")) return false;
-    var path = historyPath(location.pathname + location.search), item = null, cache;
-    try { cache = JSON.parse(sessionStorage.getItem(HISTORY_KEY) || "[]"); } catch (e) { return false; }
-    if (Array.isArray(cache)) cache.forEach(function (kept) { if (kept && kept.url === path) item = kept; });
+    if (!loadedByHistory() || !window.htmx || !document.getElementById("rows")) return false;
+    var path = historyPath(location.pathname + location.search), item = null;
+    keptViews().forEach(function (kept) { if (kept && kept.url === path) item = kept; });
     if (!item || !item.content) return false;
     document.body.innerHTML = item.content;
     if (item.title) document.title = item.title;
@@ -841,8 +847,7 @@
     followReaderCover(true);
     // A page loaded again by Back (after another page) may get the browser's remembered form state
     // of another entry: the address decides.
-    var navigation = window.performance && performance.getEntriesByType && performance.getEntriesByType("navigation")[0];
-    if (navigation && navigation.type === "back_forward" && document.getElementById("filters")) filtersFromUrl();
+    if (loadedByHistory() && document.getElementById("filters")) filtersFromUrl();
     var open = document.querySelector("#rows > li.open");
     if (open) { openId = open.dataset.id; currentId = openId; }
     loadOpenMessage();
