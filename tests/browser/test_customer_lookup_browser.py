@@ -45,6 +45,17 @@ def listbox(page):
     return page.locator("#customer-listbox")
 
 
+def suggest(page, typed: str, count: int):
+    """Type ``typed`` into the customer field (emptied first); its ``count`` options, once shown."""
+    box = field(page)
+    box.click()
+    box.fill("")
+    box.type(typed, delay=30)
+    options = listbox(page).locator("[role=option]")
+    expect(options).to_have_count(count)
+    return options
+
+
 def test_type_arrow_down_enter_filters_by_that_customer(signed_in_page, customers):
     page = signed_in_page
     page.goto("/")
@@ -52,9 +63,7 @@ def test_type_arrow_down_enter_filters_by_that_customer(signed_in_page, customer
     box = field(page)
     expect(box).to_have_attribute("role", "combobox")
     expect(box).to_have_attribute("aria-expanded", "false")
-    box.click()
-    box.type("zoe", delay=30)
-    expect(listbox(page).locator("[role=option]")).to_have_count(1)
+    suggest(page, "zoe", 1)
     expect(box).to_have_attribute("aria-expanded", "true")
     expect(page.locator("#customer-status")).to_have_text("1 customer matches")
     page.keyboard.press("ArrowDown")
@@ -179,11 +188,7 @@ def test_a_company_typed_in_the_customer_field_filters_by_the_whole_company(sign
     page.goto("/?customer=33")
     box = field(page)
     expect(box).to_have_value("Zoë Ærøskøbing")
-    box.click()
-    box.fill("")
-    box.type("acme", delay=30)
-    options = listbox(page).locator("[role=option]")
-    expect(options).to_have_count(2)  # the company, then its one customer
+    options = suggest(page, "acme", 2)  # the company, then its one customer
     expect(options.first).to_contain_text("Company · 1 customer")
     expect(page.locator("#customer-status")).to_have_text("1 customer matches, and 1 company")
     page.keyboard.press("ArrowDown")
@@ -208,10 +213,7 @@ def test_a_customer_chosen_drops_the_company_filter(signed_in_page, customers):
     page = signed_in_page
     page.goto("/?company=Acme+Ltd")
     expect(page.locator("#rows > li.msg")).to_have_count(3)
-    box = field(page)
-    box.click()
-    box.type("zoe", delay=30)
-    expect(listbox(page).locator("[role=option]")).to_have_count(1)
+    suggest(page, "zoe", 1)
     page.keyboard.press("ArrowDown")
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"[?&]customer=33(&|$)"))
