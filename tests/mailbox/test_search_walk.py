@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import pytest
 from django.core.cache import cache
@@ -162,3 +163,77 @@ def test_the_live_poll_counts_new_matches_whatever_the_plan(staff_user, mixed):
         build_message(id=71_000 + i, subject="mike", body_text="", created_on=later) for i in range(12)
     ])
     assert newer_count(user=staff_user, filters=view, cursor=Cursor.of(newest)) == 15
+
+
+# --- Words with many matches but not common: looked for in a window sized by their share ---------
+
+
+@pytest.fixture
+def not_common(monkeypatch):
+    """Every word with many matches is below the share that is walked row by row."""
+    monkeypatch.setattr(search, "WALK_MIN_SHARE", 0.95)
+
+
+@pytest.mark.parametrize("size", [1, 4, 7, 25])
+@pytest.mark.parametrize("filters,words,flags", [
+    (InboxFilters(q="mike"), ["mike"], {}),
+    (InboxFilters(q="mike rep"), ["mike", "rep"], {}),
+    (InboxFilters(q="rep mik", direction="outgoing"), ["rep", "mik"], {"incoming": False}),
+    (InboxFilters(q="mik", direction="incoming"), ["mik"], {"incoming": True}),
+])
+@pytest.mark.parametrize("numbered", ["mixed", "mixed_rising"])
+@pytest.mark.parametrize("limits", [{}, {"MAX_WINDOW_IDS": 3}, {"MAX_WINDOW": 10}, {"WINDOW_MARGIN": 0.2}])
+def test_a_window_sized_by_the_share_gives_the_views_rows(request, monkeypatch, not_common, staff_user, numbered,
+                                                          size, filters, words, flags, limits):
+    """Whatever the window holds (enough matches, too few: the rest from beyond its edge; ids
+    that do not follow the dates: too many ids, the set plan; a window too large: the set plan),
+    every page is the view's rows."""
+    messages = request.getfixturevalue(numbered)
+    for name, value in limits.items():
+        monkeypatch.setattr(search, name, value)
+    want = [m.pk for m in sorted(
+        (m for m in messages if all(any(w.startswith(word) for w in m.subject.lower().split()) for word in words)
+         and (flags.get("incoming") is None or m.incoming == flags["incoming"])),
+        key=lambda m: (m.created_on, m.pk), reverse=True)]
+    assert want and walk_pages(staff_user, filters, size) == want
+
+
+@sqlite_only
+def test_several_words_in_part_of_the_messages_are_read_from_the_windows_ids(staff_user, mixed_rising, not_common):
+    qs = message_list(user=staff_user, filters=InboxFilters(q="mike rep"))
+    match = search._walk_match(qs)
+    assert match is not None and not search.walkable(qs) and match.share == 15 / 120  # "mikes report"
+    with CaptureQueriesContext(connection) as ctx:
+        page = page_after(qs, None, 3)
+    want = [m.pk for m in sorted(mixed_rising, key=lambda m: (m.created_on, m.pk), reverse=True)
+            if m.subject == "mikes report"]
+    assert [m.pk for m in page.rows] == want[:3]
+    window = math.ceil(search.WINDOW_MARGIN * 4 / match.share)  # 4 rows asked for: the page and one more
+    newest = sorted(mixed_rising, key=lambda m: (m.created_on, m.pk), reverse=True)
+    lowest = min(m.pk for m in newest[:window])
+    sql = [q["sql"] for q in ctx.captured_queries]
+    ranged = [s for s in sql if "MATCH" in s and f"rowid >= {lowest}" in s]
+    assert len(ranged) == 1 and '("mike" OR "mikes") AND ("report")' in ranged[0], sql
+    # No query built the words' whole match set, nor probed rows one by one.
+    assert not [s for s in sql if "IN (SELECT rowid FROM inbox_message_fts" in s or "EXISTS (SELECT 1 FROM" in s], sql
+
+
+@sqlite_only
+def test_one_word_in_part_of_the_messages_keeps_the_set_plan(staff_user, mixed_rising, not_common):
+    """Its whole match set is no larger than a window holding a page of it would be."""
+    qs = message_list(user=staff_user, filters=InboxFilters(q="mike"))
+    assert search._walk_match(qs) is None
+    with CaptureQueriesContext(connection) as ctx:
+        page = page_after(qs, None, 3)
+    assert [m.pk for m in page.rows] == expected(mixed_rising, "mike")[:3]
+    assert any("IN (SELECT rowid FROM inbox_message_fts" in q["sql"] for q in ctx.captured_queries)
+
+
+@sqlite_only
+def test_the_window_says_nothing_is_missing_when_the_view_is_smaller(staff_user, mixed_rising, not_common,
+                                                                    monkeypatch):
+    monkeypatch.setattr(search, "WINDOW_MARGIN", 1000)  # a window larger than the whole view
+    assert search._window_edge(message_list(user=staff_user, filters=InboxFilters(q="mike rep")), 1000)[0] is None
+    want = [m.pk for m in sorted(mixed_rising, key=lambda m: (m.created_on, m.pk), reverse=True)
+            if m.subject == "mikes report"]
+    assert walk_pages(staff_user, InboxFilters(q="mike rep"), 5) == want
