@@ -116,6 +116,9 @@ class CoworkerMessage(models.Model):
     subject = models.TextField(null=True, blank=True)
     body = models.TextField(null=True, blank=True)  # as Nexudus has it: often HTML, never trusted
     body_text = models.TextField(blank=True, default="")  # plain-text rendition (preview, search, CSV)
+    # For the full-text index only: the words written with a hyphen or apostrophe inside, joined
+    # ("Wi-Fi" -> wifi), so that typing them whole finds them (inbox/sync/text.py, joined_words).
+    search_joined = models.TextField(blank=True, default="", editable=False)
     is_new_message = models.BooleanField(default=False)  # Nexudus's unread flag
     incoming = models.BooleanField(default=False)  # True: from the customer; False: to them
     # Received from a customer (CoworkerId set) with no sent message to that customer created
@@ -271,6 +274,9 @@ class AccountIncident(models.Model):
 
     account = models.ForeignKey(EmailAccount, on_delete=models.CASCADE, related_name="incidents")
     opened_at = models.DateTimeField()
+    # Already failing the first time the help desk looked at the account: it has been failing
+    # since opened_at at least, for how long before that nobody here can say.
+    at_first_look = models.BooleanField(default=False)
     closed_at = models.DateTimeField(null=True, blank=True)
     reasons = models.JSONField(default=list)
     opened_alert_sent_at = models.DateTimeField(null=True, blank=True)

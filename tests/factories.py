@@ -40,6 +40,7 @@ from collections.abc import Iterable
 from django.utils import timezone
 
 from inbox.models import Business, CoworkerMessage, EmailAccount, SyncRun
+from inbox.sync.text import joined_words
 
 BASE_TIME = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 
@@ -101,6 +102,9 @@ def build_message(**fields) -> CoworkerMessage:
         )
     values.update(fields)
     values.setdefault("updated_on", values["created_on"])
+    values.setdefault("search_joined", joined_words(
+        values["body_text"], values["subject"], values["coworker_full_name"], values["coworker_company_name"]
+    ))
     return CoworkerMessage(id=pk, **values)
 
 

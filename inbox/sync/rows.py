@@ -17,7 +17,7 @@ from django.db import models
 from inbox.models import Business, CoworkerMessage, EmailAccount
 from inbox.nexudus.records import BusinessRecord, CoworkerMessageRecord, EmailAccountRecord
 from inbox.sync import awaiting, customers
-from inbox.sync.text import body_to_text
+from inbox.sync.text import body_to_text, joined_words
 
 from .cleaning import cleaner_for
 
@@ -89,12 +89,16 @@ class Mirror:
 
 class MessageMirror(Mirror):
     def __init__(self) -> None:
-        super().__init__(CoworkerMessage, CoworkerMessageRecord, derived=("body_text",))
+        super().__init__(CoworkerMessage, CoworkerMessageRecord, derived=("body_text", "search_joined"))
         self.body_index = self.attnames.index("body")
         self.coworker_index = self.columns.index("coworker_id")
+        self.joined_from = operator.itemgetter(
+            *(self.attnames.index(name) for name in ("subject", "coworker_full_name", "coworker_company_name"))
+        )
 
     def derive(self, record: Any, values: list) -> list:
-        return [body_to_text(values[self.body_index])]
+        text = body_to_text(values[self.body_index])
+        return [text, joined_words(text, *self.joined_from(values))]
 
     def written(self, changes: Sequence[tuple[tuple | None, tuple]]) -> None:
         # A customer's messages changed (or moved to another customer): their waits are recomputed,

@@ -25,7 +25,7 @@ from __future__ import annotations
 import html
 import re
 
-__all__ = ["body_to_text"]
+__all__ = ["body_to_text", "joined_words"]
 
 # Elements whose content is never text a reader sees.
 _DROPPED = "script|style|head|title|template|noscript|svg|math|iframe|object|xml"
@@ -106,3 +106,32 @@ def body_to_text(body: str | None) -> str:
     if _LOOKS_HTML.search(body):
         return _html_to_text(body)
     return _plain_to_text(body)
+
+
+# --- Words written with a hyphen or an apostrophe inside --------------------------------------
+# Both full-text indexes cut "Wi-Fi" into the words wi and fi, so a person who types "wifi" (as
+# most do) would not find it. The joined forms of such words are indexed beside the text
+# (``CoworkerMessage.search_joined``): "Wi-Fi" is found by wifi as well as by "wi fi", "e-mail"
+# by email, "check-in" by checkin, "O'Brien" by obrien. Numbers alone ("2024-05-01", "555-0100")
+# are left out: they would fill the index with tokens nobody types.
+
+_COMPOUND = re.compile(r"[^\W_]+(?:[-\u2010\u2011'\u2019][^\W_]+)+")
+_INNER = re.compile(r"[-\u2010\u2011'\u2019]")
+MAX_JOINED_CHARS = 2000
+
+
+def joined_words(*texts: str | None) -> str:
+    """The words of ``texts`` written with inner hyphens or apostrophes, joined and lower-cased,
+    each once, separated by spaces (at most MAX_JOINED_CHARS): ``"wifi checkin"``."""
+    words: dict[str, None] = {}
+    size = 0
+    for text in texts:
+        for match in _COMPOUND.finditer(text or ""):
+            word = _INNER.sub("", match.group()).lower()
+            if word.isdigit() or word in words:
+                continue
+            size += len(word) + 1
+            if size > MAX_JOINED_CHARS + 1:
+                return " ".join(words)
+            words[word] = None
+    return " ".join(words)

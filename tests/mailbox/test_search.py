@@ -46,6 +46,40 @@ def test_each_searched_field_is_indexed():
     assert found("winds.example") == [4]
 
 
+def test_words_written_with_a_hyphen_or_apostrophe_are_found_typed_whole():
+    """Both indexes cut "Wi-Fi" into wi and fi; its joined form is indexed beside the text."""
+    CoworkerMessage.objects.bulk_create([
+        build_message(id=1, subject="The Wi-Fi is down", body_text=""),
+        build_message(id=2, subject="x", body_text="Your check-in is at 9"),
+        build_message(id=3, subject="x", body_text="y", coworker_full_name="Siobhán O’Brien"),
+        build_message(id=4, subject="x", body_text="wifi and checkin, written whole"),
+        build_message(id=5, subject="Wi fi", body_text="two words"),
+    ])
+    assert found("wifi") == [1, 4]
+    assert found("wi fi") == [1, 5]  # as before: the parts, as words
+    assert found("wi-fi") == [1, 5]
+    assert found("checkin") == [2, 4]
+    assert found("obrien") == [3]
+    assert found("brien") == [3]
+    assert found("wif") == [1, 4]  # the start of the joined word, like any word
+
+
+def test_a_synced_message_is_found_by_its_joined_words():
+    """The sync derives the joined words with the body's text (not only the tests' factory)."""
+    from inbox.nexudus.records import parse_message
+    from inbox.sync.upsert import apply_message_page
+    from tests.sync.test_upsert import raw_message
+
+    apply_message_page([parse_message(raw_message(1, Subject="Re: Wi-Fi", Body="<p>The e-mail of <b>O'Neil</b></p>"))])
+    message = CoworkerMessage.objects.get()
+    assert message.search_joined == "email oneil wifi"
+    assert found("wifi") == found("email") == found("oneil") == [message.pk]
+    # An edit in Nexudus takes the old joined words out of the index and puts the new ones in.
+    apply_message_page([parse_message(raw_message(1, Subject="Re: parking", Body="<p>nothing joined</p>",
+                                                  UpdatedOn="2025-06-01T10:00:00Z"))])
+    assert found("wifi") == [] and CoworkerMessage.objects.get().search_joined == ""
+
+
 def test_bulk_upsert_updates_and_deletes_keep_the_index_in_step():
     """The sync writes with INSERT ... ON CONFLICT DO UPDATE: the index must follow (triggers on
     SQLite, the generated column on PostgreSQL)."""

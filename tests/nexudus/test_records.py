@@ -180,7 +180,7 @@ def test_account_seed_example_parses_to_every_field():
 
 def test_record_fields_mirror_the_model_fields():
     """Field names are the mirror's, so the sync can copy a record onto a row by name."""
-    local_only = {"body_text", "deleted_at", "synced_at", "awaiting_reply"}  # kept by the mirror itself
+    local_only = {"body_text", "search_joined", "deleted_at", "synced_at", "awaiting_reply"}  # kept by the mirror itself
     message_columns = {f.attname for f in CoworkerMessage._meta.concrete_fields} - local_only
     account_columns = {f.attname for f in EmailAccount._meta.concrete_fields} - local_only
 

@@ -179,3 +179,31 @@ def test_a_48_kb_email_converts_in_milliseconds():
     assert "x()" not in out
     # About 1.5 ms on this 2-core machine; a loose bound that still catches a quadratic regression.
     assert per_body < 0.05, f"{per_body * 1000:.1f} ms per 48 KB body"
+
+
+# --- joined_words: what the full-text index takes in beside the text ------------------------------
+
+
+def test_words_with_an_inner_hyphen_or_apostrophe_are_joined():
+    from inbox.sync.text import joined_words
+
+    assert joined_words("The Wi-Fi is down", "Check-in at 9", None) == "wifi checkin"
+    assert joined_words("O’Brien says don't", "Jean‐Luc") == "obrien dont jeanluc"  # typographic marks too
+    assert joined_words("state-of-the-art Wi-Fi; wi-fi again") == "stateoftheart wifi"  # each once
+    assert joined_words("Привет-мир", "東京-大阪") == "приветмир 東京大阪"  # any script
+
+
+def test_what_is_not_a_joined_word_is_left_out():
+    from inbox.sync.text import joined_words
+
+    assert joined_words("2024-05-01, call 555-0100") == ""  # numbers alone
+    assert joined_words("a - b, -x, y-, 'quoted' words, snake_case") == ""  # no letter on both sides
+    assert joined_words("", None, "plain words only") == ""
+
+
+def test_the_joined_words_are_capped():
+    from inbox.sync.text import MAX_JOINED_CHARS, joined_words
+
+    text = " ".join(f"w{i}-x{i}" for i in range(5000))
+    joined = joined_words(text)
+    assert 0 < len(joined) <= MAX_JOINED_CHARS and joined.startswith("w0x0 w1x1 ")
