@@ -131,6 +131,16 @@ def iso(value: dt.datetime) -> str:
     return value.isoformat()
 
 
+def wait_length(seconds: int) -> str:
+    """How long someone has waited, in the largest whole unit: "5 min", "3 h", "2 d" (under a
+    minute: "1 min"; under two days in hours, as a reply target is)."""
+    if seconds < 3600:
+        return f"{max(1, seconds // 60)} min"
+    if seconds < 2 * 86400:
+        return f"{seconds // 3600} h"
+    return f"{seconds // 86400} d"
+
+
 FORMS = ("relative", "point", "age", "exact", "time", "day")
 
 

@@ -45,6 +45,11 @@ def test_time_of_day(case):
     assert timefmt.time_of_day(instant(case["value"]), ZoneInfo(case["zone"])) == case["text"]
 
 
+@pytest.mark.parametrize("case", CASES["wait"], ids=lambda c: f"{c['seconds']}:{c['text']}")
+def test_wait_length(case):
+    assert timefmt.wait_length(case["seconds"]) == case["text"]
+
+
 def test_no_leading_zero_and_english_names_whatever_the_locale(settings):
     settings.LANGUAGE_CODE = "fr"
     value = dt.datetime(2026, 3, 2, 5, 7, tzinfo=dt.UTC)

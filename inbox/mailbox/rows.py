@@ -21,7 +21,9 @@ from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from markupsafe import Markup, escape
 
+from inbox import timefmt
 from inbox.mailbox.filters import InboxFilters
+from inbox.timefmt import wait_length
 
 TEMPLATE = "inbox/rows.html"
 ROW_URLS = {"detail": "message-detail", "read": "message-mark-read", "unread": "message-mark-unread"}
@@ -75,6 +77,7 @@ class Wait(NamedTuple):
     late: bool  # past HELPDESK_REPLY_TARGET_HOURS
     hours: int
     target: int  # HELPDESK_REPLY_TARGET_HOURS
+    since: str  # when the wait began (the message's creation), ISO 8601: the page refreshes the text from it
 
 
 def waiting(message, now: dt.datetime | None = None) -> Wait:
@@ -85,14 +88,5 @@ def waiting(message, now: dt.datetime | None = None) -> Wait:
     target = settings.HELPDESK_REPLY_TARGET_HOURS
     return Wait(
         text=f"waiting {wait_length(seconds)}", late=seconds >= max(0, target) * 3600,
-        hours=seconds // 3600, target=target,
+        hours=seconds // 3600, target=target, since=timefmt.iso(message.created_on),
     )
-
-
-def wait_length(seconds: int) -> str:
-    """A wait in the largest whole unit: "5 min", "3 h", "2 d" (under a minute: "1 min")."""
-    if seconds < 3600:
-        return f"{max(1, seconds // 60)} min"
-    if seconds < 2 * 86400:
-        return f"{seconds // 3600} h"
-    return f"{seconds // 86400} d"

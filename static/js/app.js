@@ -33,6 +33,27 @@
       if (el.textContent !== text) el.textContent = text;
       if (el.title !== title) el.title = title;
     });
+    renderWaits(root, now);
+  }
+  /* How long a customer has waited ("waiting 3 h", in red past the reply target): written by the
+     server (inbox/mailbox/rows.py, waiting) and kept true here as time passes, like the times. */
+  function renderWaits(root, now) {
+    var found = Array.prototype.slice.call(root.querySelectorAll(".waiting[data-since]"));
+    if (root.matches && root.matches(".waiting[data-since]")) found.push(root);
+    found.forEach(function (el) {
+      var since = new Date(el.dataset.since), target = parseInt(el.dataset.target, 10);
+      if (isNaN(since) || isNaN(target)) return;
+      var seconds = Math.max(0, Math.floor((now - since) / 1000));
+      var text = (el.dataset.prefix || "") + "waiting " + window.HelpdeskTime.wait(seconds);
+      var late = seconds >= Math.max(0, target) * 3600;
+      if (el.textContent !== text) el.textContent = text;
+      el.dataset.hours = String(Math.floor(seconds / 3600));
+      if (el.classList.contains("late") !== late) {
+        el.classList.toggle("late", late);
+        if (late) el.title = "Waiting longer than the " + target + " h reply target";
+        else el.removeAttribute("title");
+      }
+    });
   }
 
   /* --- The list: current row, reader pane ------------------------------------------------ */

@@ -93,7 +93,14 @@
     return p.day + " " + MONTHS[p.month - 1] + " " + p.year;
   }
 
-  var api = { relative: relative, point: point, age: age, exact: exact, timeOfDay: timeOfDay, day: day, zoneName: zoneName };
+  /* How long someone has waited (inbox/timefmt.py, wait_length): "5 min", "3 h", "2 d". */
+  function wait(seconds) {
+    if (seconds < HOUR) return Math.max(1, Math.floor(seconds / MINUTE)) + " min";
+    if (seconds < 2 * DAY) return Math.floor(seconds / HOUR) + " h";
+    return Math.floor(seconds / DAY) + " d";
+  }
+
+  var api = { relative: relative, point: point, age: age, exact: exact, timeOfDay: timeOfDay, day: day, wait: wait, zoneName: zoneName };
   if (typeof module !== "undefined" && module.exports) module.exports = api;
   else root.HelpdeskTime = api;
 })(this);

@@ -43,10 +43,11 @@ def test_the_script_follows_the_same_table_of_cases(browser):
               age: cases.age.map(c => HelpdeskTime.age(new Date(c.value), new Date(c.now))),
               exact: cases.exact.map(c => HelpdeskTime.exact(new Date(c.value), c.zone)),
               time: cases.time.map(c => HelpdeskTime.timeOfDay(new Date(c.value), c.zone)),
+              wait: cases.wait.map(c => HelpdeskTime.wait(c.seconds)),
             })""",
             CASES,
         )
-        for kind in ("relative", "point", "age", "exact", "time"):
+        for kind in ("relative", "point", "age", "exact", "time", "wait"):
             assert got[kind] == [case["text"] for case in CASES[kind]], kind
     finally:
         page.close()
@@ -176,3 +177,34 @@ def test_the_top_bar_says_when_the_last_sync_was_and_keeps_saying_it(new_page, s
     page.clock.run_for(31_000)  # the 30-second poll
     expect(page.locator("#last-synced time")).to_have_text("just now")
     assert django_settings.LAST_SYNCED_CACHE_SECONDS == 0
+
+
+def test_waits_keep_counting_while_the_page_stays_open(new_page, staff_user, db, settings):
+    """An inbox left open all day: "waiting 20 min" becomes "waiting 1 h", then "waiting 2 d" in
+    red past the reply target, on the list and in the reader, without a reload."""
+    settings.HELPDESK_REPLY_TARGET_HOURS = 24
+    now = timezone.now()
+    CoworkerMessage.objects.bulk_create([
+        build_message(id=1, subject="Where is my key card?", created_on=now - dt.timedelta(minutes=20)),
+    ])
+    from inbox.sync.awaiting import rebuild
+
+    rebuild()
+    page = new_page(staff_user, viewport={"width": 1440, "height": 900})
+    page.clock.install()
+    page.goto("/?awaiting=1&open=1")
+    row_wait, reader_wait = page.locator("#rows .waiting"), page.locator("#reader .waiting")
+    expect(row_wait).to_have_text("waiting 20 min")
+    expect(reader_wait).to_have_text("Awaiting reply · waiting 20 min")
+    page.clock.fast_forward("00:45:00")
+    page.clock.run_for(31_000)  # the 30-second refresh
+    expect(row_wait).to_have_text("waiting 1 h")
+    expect(row_wait).not_to_have_class(re.compile(r"\blate\b"))
+    page.clock.fast_forward("47:00:00")
+    page.clock.run_for(31_000)
+    expect(row_wait).to_have_text("waiting 2 d")
+    expect(row_wait).to_have_class(re.compile(r"\blate\b"))
+    expect(row_wait).to_have_attribute("title", "Waiting longer than the 24 h reply target")
+    expect(reader_wait).to_have_text("Awaiting reply · waiting 2 d")
+    expect(reader_wait).to_have_class(re.compile(r"\blate\b"))
+    assert page.errors == []

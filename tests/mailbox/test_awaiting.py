@@ -163,6 +163,11 @@ def test_the_csv_holds_the_view_in_its_order_and_says_so_in_its_name(staff_clien
 
 def test_the_message_says_it_awaits_a_reply_until_one_is_sent(staff_client, waits):
     html = staff_client.get("/messages/3/").content.decode()
-    assert re.search(r'<span class="waiting late">Awaiting reply · waiting 30 h</span>', html)
+    wait = re.search(r'<span class="waiting late"([^>]*)>Awaiting reply · waiting 30 h</span>', html)
+    assert wait, html
+    # What the page needs to keep the wait true as time passes (static/js/app.js, renderWaits).
+    message = CoworkerMessage.objects.get(pk=3)
+    assert f'data-since="{message.created_on.astimezone(dt.timezone.utc).isoformat()}"' in wait.group(1)
+    assert 'data-target="24"' in wait.group(1) and 'data-prefix="Awaiting reply · "' in wait.group(1)
     assert "Awaiting reply ·" not in staff_client.get("/messages/4/").content.decode()  # Boris was answered
     assert "Awaiting reply ·" not in staff_client.get("/messages/2/").content.decode()  # a sent message
