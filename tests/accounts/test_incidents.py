@@ -77,6 +77,23 @@ class TestAlerts:
         run_sync(now + timedelta(minutes=30))
         assert len(mail.outbox) == 2
 
+    def test_an_account_failing_at_the_first_look_is_failing_since_then_at_least(self, run_sync):
+        """Its incident opens when the help desk first looks: not when it began to fail."""
+        now = timezone.now()
+        already = make_state("failing", now, display_name="Canal Members")
+        run_sync(now)
+        incident = AccountIncident.objects.get(account=already)
+        assert incident.at_first_look and incident.opened_at == now
+        assert "at least (already failing when the help desk first looked)" in mail.outbox[0].body
+        # One the help desk saw healthy first turns failing: that moment is when it began.
+        later = make_state("healthy", now, display_name="Front desk")
+        run_sync(now + timedelta(minutes=5))
+        set_fields(later, error_count=9)
+        run_sync(now + timedelta(minutes=10))
+        turned = AccountIncident.objects.get(account=later)
+        assert not turned.at_first_look and turned.opened_at == now + timedelta(minutes=10)
+        assert "at least" not in mail.outbox[-1].body
+
     def test_failing_again_later_is_a_new_incident_with_its_own_alerts(self, run_sync):
         now = timezone.now()
         account = make_state("failing", now)

@@ -206,6 +206,18 @@ def test_failing_since_and_the_error_chart(admin_client_):
     assert "Error count over 7 days: now 12, at most 12" in row
 
 
+def test_an_account_already_failing_at_the_first_look_says_since_then_at_least(admin_client_):
+    now = timezone.now()
+    account = make_state("failing", now)
+    opened = now - timedelta(minutes=5)
+    AccountIncident.objects.create(account=account, opened_at=opened, reasons=[], at_first_look=True)
+    html = admin_client_.get(URL).content.decode()
+    row = html.split(f'id="account-{account.pk}"')[1].split("</tr>")[0]
+    assert f'data-time-format="point">{timefmt.point(opened, now)}</time> at least' in row
+    assert "(already failing when the help desk first looked)" in row
+    assert "(for 5 minutes)" not in row
+
+
 def test_an_account_never_checked_says_since_when_it_was_added_not_a_made_up_failing_since(admin_client_):
     """The incident opened when the mirror first saw the account; Nexudus added it long before."""
     now = timezone.now()

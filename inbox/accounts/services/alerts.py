@@ -42,7 +42,11 @@ def send_failing_alert(*, incident_ids: list[int]) -> bool:
     lines = ["Nexudus is not fetching mail properly for the account(s) below.", ""]
     for incident in incidents:
         lines += _describe(incident)
-        lines.append(f"  Failing since: {exact(incident.opened_at, timezone.now())}")
+        since = exact(incident.opened_at, timezone.now())
+        if incident.at_first_look:
+            lines.append(f"  Failing since: {since} at least (already failing when the help desk first looked)")
+        else:
+            lines.append(f"  Failing since: {since}")
         lines += [f"  - {r.get('text', '')}" for r in incident.reasons]
         lines.append("")
     lines += _footer()

@@ -95,13 +95,22 @@ def incidents_open(*, failing: dict[int, tuple[EmailAccount, Health]], now: date
             closed_at__isnull=True, account_id__in=list(failing)
         )
     }
+    # Accounts the help desk had looked at before this run (its snapshots are recorded first):
+    # an account failing at its first look has been failing since some time nobody here knows.
+    seen_before = set(
+        AccountSnapshot.objects.filter(account_id__in=[a for a in failing if a not in open_incidents], taken_at__lt=now)
+        .values_list("account_id", flat=True)
+        .distinct()
+    )
     for account_id, (account, health) in failing.items():
         reasons = reasons_json(health)
         incident = open_incidents.get(account_id)
         if incident is None:
             try:
                 with transaction.atomic():  # a savepoint: another run may have opened it just now
-                    AccountIncident.objects.create(account_id=account_id, opened_at=now, reasons=reasons)
+                    AccountIncident.objects.create(
+                        account_id=account_id, opened_at=now, reasons=reasons, at_first_look=account_id not in seen_before
+                    )
             except IntegrityError:
                 pass
         elif incident.reasons != reasons:
