@@ -147,6 +147,10 @@ class TestTypedDates:
         assert re.search(r'id="id_since" name="since" value="2026-03-10"[^>]*aria-invalid="true"', html)
         assert re.search(r'id="id_until" name="until" value="2026-03-01"[^>]*aria-invalid="true"', html)
         assert re.search(r'<p id="err-until" class="field-error"\s+role="alert">“To” is before “from”', html)
+        # The notice above the list speaks of the dates the person typed, not of "the address".
+        assert "<strong>The dates were not used:</strong>" in html and "address" not in html.split("<h1")[1]
+        other = staff_client.get("/?since=2026-03-10&until=2026-03-01&direction=sideways").content.decode()
+        assert "<strong>Some of the filters were not understood, so they were ignored:</strong>" in other
 
     def test_a_valid_range_is_shown_as_applied(self, staff_client):
         html = staff_client.get("/?since=2026-03-01&until=2026-03-10").content.decode()
