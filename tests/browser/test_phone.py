@@ -384,3 +384,28 @@ def test_the_list_heading_stays_in_sight_below_the_top_bar(new_page, staff_user,
     state = page.evaluate(HEAD_IN_SIGHT)
     assert state["titleTop"] >= state["barBottom"] - 0.5 and state["seen"], state
     assert page.errors == []
+
+
+@pytest.mark.parametrize("width", [320, 1440])
+def test_a_long_account_name_in_the_counts_ends_in_an_ellipsis_beside_its_count(new_page, staff_user, mirror, width):  # noqa: F811
+    from inbox.models import EmailAccount
+
+    account_id = 501  # the mirror's "Front desk"
+    long_name = "Front desk of the very long named second floor annex, north wing " * 2
+    EmailAccount.objects.filter(pk=account_id).update(display_name=long_name)
+    page = new_page(staff_user, viewport={"width": width, "height": 844})
+    page.goto("/")
+    wait_rows(page, expected_ids(mirror, staff_user, InboxFilters()))
+    if width < 1024:
+        page.locator("#more-counts > summary").click()
+    link = page.locator("#counts .facets a", has_text="very long named")
+    count = page.locator(f'#counts .facets .count[data-account="{account_id}"]')
+    expect(link).to_be_visible()
+    # Cut, with the ellipsis drawn (a block that clips; a flex box would draw none), the count whole beside it.
+    assert link.evaluate("e => e.scrollWidth > e.clientWidth"), "the name is not cut"
+    assert link.evaluate("e => [getComputedStyle(e).textOverflow, getComputedStyle(e).display]") == ["ellipsis", "block"]
+    name_box, count_box = link.bounding_box(), count.bounding_box()
+    assert name_box["x"] + name_box["width"] <= count_box["x"] + 0.5, (name_box, count_box)
+    assert count.evaluate("e => e.scrollWidth <= e.clientWidth")
+    assert small_targets(page, "#counts .facets a") == []
+    assert_fits(page, "the counts with a long account name")
