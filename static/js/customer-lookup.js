@@ -152,7 +152,10 @@
     if (text === "") { apply(input, "", ""); return true; }
     if (number) { apply(input, number[1], number[1]); return true; }
     if (text === input.dataset.chosen) return true;
-    if (revert) input.value = input.dataset.chosen || "";
+    if (revert) {
+      input.value = input.dataset.chosen || "";
+      say(input, "No customer chosen for “" + text + "”" + (input.value ? ": still " + input.value : ""));
+    }
     return false;
   }
 
@@ -247,7 +250,12 @@
         event.stopPropagation();
         return;
       case "Tab":
-        close(input);
+        // Leaving the field accepts what it shows as chosen: the highlighted option, or the one
+        // customer the typed text matches (the focus moves on either way). Text matching several
+        // or none goes back to the filter's customer on leaving (focusout), and says so.
+        if (isOpen(input) && current) choose(input, current);
+        else if (upToDate && text && text !== input.dataset.chosen && all.length === 1) choose(input, all[0]);
+        else close(input);
         return;
       default:
     }

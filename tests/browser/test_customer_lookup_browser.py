@@ -330,3 +330,26 @@ def test_tab_from_a_field_just_emptied_goes_on_to_the_next_control(signed_in_pag
     assert focused != "body"
     assert page.evaluate("!!document.activeElement.closest('#filters')")  # the next filter control
     assert page.evaluate("document.activeElement.hidden") is False
+
+
+def test_tab_away_from_text_matching_one_customer_chooses_them(signed_in_page, customers):
+    """Typed, the one match suggested, Tab: that customer is the filter (the text used to vanish
+    with no filter applied); focus goes on to the next control."""
+    page = signed_in_page
+    page.goto("/")
+    suggest(page, "Joanna Smith", 1)
+    page.keyboard.press("Tab")
+    expect(page).to_have_url(re.compile(r"[?&]customer=32(&|$)"))
+    expect(page.locator("h1.list-title")).to_have_text("Joanna Smith")
+    expect(field(page)).to_have_value("Joanna Smith")
+    assert page.evaluate("document.activeElement !== document.body && document.activeElement.id !== 'id_customer'")
+
+
+def test_tab_away_from_text_matching_several_keeps_the_filter_and_says_so(signed_in_page, customers):
+    page = signed_in_page
+    page.goto("/?customer=33")
+    suggest(page, "anna", 2)  # Anna Virtanen and Joanna Smith
+    page.keyboard.press("Tab")
+    expect(field(page)).to_have_value("Zoë Ærøskøbing")  # what the filter is, as the address says
+    expect(page).to_have_url(re.compile(r"[?&]customer=33(&|$)"))
+    expect(page.locator("#customer-status")).to_have_text("No customer chosen for “anna”: still Zoë Ærøskøbing")
