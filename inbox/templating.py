@@ -126,6 +126,9 @@ def view_name(context, filters) -> str:
     return name_of_view(filters, context.get("request"))
 
 
+QUOTED_WORDS = 40  # characters of a search quoted in the view's name
+
+
 def name_of_view(filters, request=None) -> str:
     """What the view is called: the list's heading and the document title ("Unread", "Awaiting
     reply", a customer's name...). Who the view is about (a customer, a company, one mail
@@ -147,8 +150,9 @@ def name_of_view(filters, request=None) -> str:
         return f"{subject} · {state}" if state else subject
     if state and (filters.awaiting or filters.unread):
         return state[0].upper() + state[1:]
-    if filters.q:
-        return "Search"
+    if filters.q:  # the words, so two searches in the history (and two tabs) are told apart
+        words = " ".join(filters.q.split())
+        return f"Search “{words if len(words) <= QUOTED_WORDS else words[: QUOTED_WORDS - 1].rstrip() + '…'}”"
     if filters.direction and filters.unordered.without("direction").is_empty:
         return state.capitalize()
     # Dates, perhaps with a direction: named ("1 Mar – 20 Mar 2026 · received").

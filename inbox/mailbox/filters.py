@@ -32,9 +32,8 @@ from django.utils.text import slugify
 
 from inbox import clock
 from inbox.mailbox.cursor import Cursor
-from inbox.mailbox.search import MAX_TERMS, apply_search, has_too_many_terms, search_terms
+from inbox.mailbox.search import MAX_TERMS, apply_search, has_single_letters, has_too_many_terms, search_terms
 from inbox.mailbox.unread import unread_condition
-from inbox.platform.search import is_prefix
 
 Direction = Literal["incoming", "outgoing"]
 Order = Literal["newest", "oldest"]
@@ -447,6 +446,6 @@ class InboxFilterForm(forms.Form):
             notes.append(f"Only the first {MAX_QUERY_LENGTH} characters are searched.")
         if has_too_many_terms(q):
             notes.append(f"Only the first {MAX_TERMS} words are searched.")
-        if any(not is_prefix(term) for term in search_terms(q)):
+        if has_single_letters(q):
             notes.append("Single letters are found only as whole words.")
         return " ".join(notes)

@@ -32,6 +32,16 @@ def search_terms(text: str) -> list[str]:
     return terms[:MAX_TERMS]
 
 
+# A word with its inner hyphens and apostrophes ("o'brien", "wi-fi"): its one-letter parts are no
+# one-letter search of the person's (the note about single letters is not for them).
+_WRITTEN_WORD = re.compile(r"[^\W_]+(?:[-\u2010\u2011'\u2019][^\W_]+)*")
+
+
+def has_single_letters(text: str) -> bool:
+    """Whether the search has a word of one letter or digit typed on its own ("a b", not "o'brien")."""
+    return any(len(word) == 1 for word in _WRITTEN_WORD.findall(text or ""))
+
+
 def has_too_many_terms(text: str) -> bool:
     return len({w.lower() for w in _WORD.findall(text or "")}) > MAX_TERMS
 

@@ -33,7 +33,7 @@ def heading(filters: InboxFilters) -> str:
     if filters.unread:
         return {"incoming": "Unread received", "outgoing": "Unread sent"}.get(filters.direction or "", "Unread")
     if filters.q:
-        return "Search"
+        return f"Search “{filters.q}”"
     if filters.direction and filters.unordered.without("direction").is_empty:
         return {"incoming": "Received", "outgoing": "Sent"}[filters.direction]
     return "Filtered"
@@ -452,7 +452,7 @@ def test_the_title_names_the_view_and_its_unread_count(new_page, staff_user, mir
     page.locator("#id_q").blur()  # its change event asks again (before the box below would cancel it)
     page.wait_for_load_state("networkidle")
     page.uncheck("input[name=unread]")
-    expect(page).to_have_title("Search · Help desk")
+    expect(page).to_have_title("Search “zzzz-nothing” · Help desk")
     assert page.errors == [], page.errors
 
 

@@ -25,7 +25,9 @@ def titles(html: str) -> list[str]:
     ("?unread=1", "Unread"),
     ("?unread=1&direction=incoming", "Unread received"),
     ("?unread=1&direction=outgoing", "Unread sent"),  # not "Unread", the name of every unread message
-    ("?q=invoice", "Search"),
+    ("?q=invoice", "Search “invoice”"),
+    ("?q=%20wifi%20%20printer%20", "Search “wifi printer”"),
+    ("?q=" + "parking%20" * 10, "Search “parking parking parking parking parking…”"),
     ("?direction=outgoing", "Sent"),
     ("?direction=incoming", "Received"),
     ("?direction=incoming&since=2025-01-01", "Since 1 Jan 2025 · received"),  # was "Filtered"
@@ -44,7 +46,7 @@ def titles(html: str) -> list[str]:
     ("?account=none&direction=outgoing", "Default location settings · sent"),
     ("?customer=7002&unread=1", "Ana García · unread"),
     ("?company=Acme%20Ltd&direction=outgoing", "Acme Ltd · sent"),
-    (f"?q=invoice&account={ACCOUNT_A}", "Search"),
+    (f"?q=invoice&account={ACCOUNT_A}", "Search “invoice”"),
     ("?q=invoice&unread=1", "Unread"),
     ("?awaiting=1", "Awaiting reply"),
     ("?awaiting=1&unread=1", "Awaiting reply"),
