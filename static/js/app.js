@@ -132,7 +132,7 @@
      loses its open=: when the message was opened from this very list, by stepping back to the
      list's own entry (so that Back after Close leaves the list, instead of showing it again),
      else by rewriting the address in place. */
-  function closeReader(keepUrl) {
+  function closeReader(keepUrl, then) {
     var box = inbox(), reader = document.getElementById("reader");
     if (!box) return false;
     var wasOpen = box.classList.contains("reading");
@@ -142,9 +142,10 @@
     markOpen(null);
     if (!keepUrl && wasOpen) {
       var list = urlWithOpen(null);
-      if (history.state && history.state.openedFrom === list) backQuietly(list, history.state.depth || 1);
-      else replaceUrl(list);
+      if (history.state && history.state.openedFrom === list) { backQuietly(list, history.state.depth || 1, then); return true; }
+      replaceUrl(list);
     }
+    if (then) then();
     return wasOpen;
   }
   /* An entry pushed by opening a message remembers the list it was opened from, and how many
@@ -182,12 +183,19 @@
      when the message opened. htmx's own handler of the next step through history is set aside
      for that one step (it is a property htmx sets, window.onpopstate); any other step, or none
      within a second, puts it back. */
-  function backQuietly(list, steps) {
+  /* then: once back on the list's entry. The browser puts back the window's scroll it kept for
+     that entry (on a phone, where the list scrolls in the window, from before the message was
+     opened, or from another page's visit): what was in sight is put back in sight after it. */
+  function backQuietly(list, steps, then) {
     var htmxHandler = window.onpopstate, done = false;
     function putBack() { if (!done) { done = true; window.onpopstate = htmxHandler; } }
     window.onpopstate = function (event) {
       putBack();
-      if (location.pathname + location.search === list) { snapshotsUnder(list); return; }
+      if (location.pathname + location.search === list) {
+        snapshotsUnder(list);
+        if (then) window.setTimeout(then, 0);
+        return;
+      }
       if (htmxHandler) htmxHandler.call(window, event);
     };
     window.setTimeout(putBack, 1000);
@@ -721,10 +729,12 @@
   });
   // The reader's Close (and Esc): back to the list, focus on the row that was open.
   function closeReaderToRow() {
-    var was = openId;
-    if (!closeReader()) return false;
-    var item = was && row(was), link = item && item.querySelector(".msg-link");
-    if (link) { setCurrent(item); link.focus({ preventScroll: false }); }
+    var was = openId, item = was && row(was), link = item && item.querySelector(".msg-link");
+    // In sight whole (its scroll margin clears the top bar), also after the browser's own scroll
+    // restoring of a Back (closeReader): a row half under the top bar, or 2,000 px away, was not.
+    function inSight() { if (item && item.isConnected) item.scrollIntoView({ block: "nearest" }); }
+    if (!closeReader(false, inSight)) return false;
+    if (link) { setCurrent(item); link.focus({ preventScroll: false }); inSight(); }
     return true;
   }
   document.addEventListener("click", function (event) {

@@ -646,3 +646,52 @@ def test_a_counts_link_switches_the_view_in_place_and_keeps_focus(new_page, staf
     page.go_back()
     assert_view(page, mirror, staff_user, InboxFilters())
     assert page.errors == [], page.errors
+
+
+# Where a row is, against the screen (the list scrolls in the window on phones, in its pane wide).
+ROW_ON_SCREEN = """id => {
+  const row = document.getElementById("msg-" + id), box = row.getBoundingClientRect();
+  const pane = document.querySelector(".list-pane"), paneBox = pane.getBoundingClientRect();
+  const bar = document.querySelector(".topbar").getBoundingClientRect();
+  const top = Math.max(0, paneBox.top, bar.bottom), bottom = Math.min(window.innerHeight, paneBox.bottom);
+  return {top: Math.round(box.top), bottom: Math.round(box.bottom), whole: box.top >= top - 0.5 && box.bottom <= bottom + 0.5,
+          focused: row.contains(document.activeElement)};
+}"""
+
+
+@VIEWPORTS
+def test_back_from_the_full_page_then_close_lands_on_the_row_that_was_open(new_page, staff_user, db, settings, viewport):
+    """Deep in the list: open a row, its full page, Back, Close: the row is on screen whole, below
+    the top bar, and focused (on a phone the list was some 2,000 px away, focus on a row out of
+    sight: the browser put back the window's scroll it kept for the list's entry)."""
+    from django.core.cache import cache
+
+    from inbox.models import CoworkerMessage
+    from tests.mailbox.inbox_fixtures import build_messages
+
+    settings.INBOX_PAGE_SIZE = 50
+    cache.clear()
+    CoworkerMessage.objects.bulk_create(build_messages(count=160))
+    page = new_page(staff_user, viewport=viewport)
+    page.goto("/")
+    for _ in range(12):  # scroll down the list until 150 rows are in
+        if page.locator("#rows > li.msg").count() >= 150:
+            break
+        page.locator("#rows > li.msg").last.scroll_into_view_if_needed()
+        page.wait_for_timeout(200)
+    page.wait_for_load_state("networkidle")
+    target = row_ids(page)[140]
+    page.locator(f"#msg-{target} .msg-link").scroll_into_view_if_needed()
+    page.locator(f"#msg-{target} .msg-link").click()
+    expect(page.locator(f'#reader .message[data-message-id="{target}"]')).to_be_visible()
+    page.click("#reader a.message-nav-full")
+    expect(page.locator("h1.message-subject")).to_be_visible()
+    page.go_back()
+    expect(page.locator(f'#reader .message[data-message-id="{target}"]')).to_be_visible()
+    page.click("#reader [data-close-reader]")
+    expect(page.locator("#inbox")).not_to_have_class(re.compile(r"\breading\b"))
+    page.wait_for_timeout(100)
+    where = page.evaluate(ROW_ON_SCREEN, target)
+    assert where["whole"] and where["focused"], where
+    assert page.errors == [], page.errors
+
