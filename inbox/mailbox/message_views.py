@@ -60,7 +60,8 @@ def _page(request: HttpRequest, page: str, context: dict, *, fragment: str = "",
 
 
 def _missing(request: HttpRequest, pk: int) -> HttpResponse:
-    return _page(request, "inbox/message_missing.html", {"pk": pk}, fragment="missing", status=404)
+    return _page(request, "inbox/message_missing.html", {"pk": pk, "in_pane": is_fragment(request)}, fragment="missing",
+                 status=404)
 
 
 def _own_host(request: HttpRequest) -> str | None:

@@ -409,3 +409,19 @@ def test_a_long_account_name_in_the_counts_ends_in_an_ellipsis_beside_its_count(
     assert count.evaluate("e => e.scrollWidth <= e.clientWidth")
     assert small_targets(page, "#counts .facets a") == []
     assert_fits(page, "the counts with a long account name")
+
+
+@pytest.mark.parametrize("width", [390, 1440])
+def test_a_missing_message_in_the_reader_closes_like_any(new_page, staff_user, mirror, width):  # noqa: F811
+    """/?open=<an Id the mirror lacks>: the pane says so and offers its Close (it offered only a
+    link that reloaded the inbox)."""
+    page = new_page(staff_user, viewport={"width": width, "height": 844})
+    page.goto("/?open=999999")
+    expect(page.locator("#reader h2")).to_have_text("No message 999999")
+    close = page.locator("#reader [data-close-reader]")
+    assert small_targets(page, "#reader [data-close-reader]") == []
+    close.click()
+    expect(page.locator("#inbox")).not_to_have_class(re.compile(r"\breading\b"))
+    expect(page).not_to_have_url(re.compile(r"open="))
+    expect(page.locator("#reader")).to_be_empty()
+    assert [e for e in page.errors if "404" not in e] == []

@@ -144,7 +144,13 @@ class TestPage:
     def test_unknown_id_gets_a_friendly_page(self, staff_client):
         response = staff_client.get("/messages/999999/")
         assert response.status_code == 404
-        assert "No message 999999" in response.content.decode()
+        page = response.content.decode()
+        assert '<h1 id="message-subject">No message 999999</h1>' in page and "Back to the inbox" in page
+        # In the reader pane: a heading under the list's, and the pane's Close (not a link that
+        # reloads the inbox).
+        pane = staff_client.get("/messages/999999/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="reader").content.decode()
+        assert '<h2 id="message-subject">No message 999999</h2>' in pane
+        assert "data-close-reader" in pane and "Back to the inbox" not in pane and "<html" not in pane
 
     def test_signed_out_is_sent_to_sign_in(self, client):
         m = make_message()
