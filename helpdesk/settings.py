@@ -548,9 +548,12 @@ LOGGING = {
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
         },
     },
+    "filters": {"client_errors_in_one_line": {"()": "helpdesk.logs.ClientErrorsInOneLine"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
+        # A 403 or 404 is one line; a 500 keeps its traceback (helpdesk/logs.py).
+        "django.request": {"filters": ["client_errors_in_one_line"]},
         "django.db.backends": {"level": "WARNING"},
         "urllib3": {"level": "WARNING"},
         # Celery's own lines (a task received, succeeded, sent by beat) are noise beside the sync's

@@ -200,3 +200,20 @@ def test_check_deploy_still_warns_without_them(tmp_path):
     result = run_with(tmp_path, ["manage.py", "check", "--deploy"], **env)
     assert "security.W004" in result.stderr and "security.W008" in result.stderr
     assert "security.W019" not in result.stderr  # X-Frame-Options is DENY
+
+
+def test_a_refused_page_is_one_line_in_the_log_and_a_server_error_keeps_its_traceback(staff_client, caplog):
+    """A staff member opening an admin page (403) logged a whole traceback each time."""
+    import logging
+
+    with caplog.at_level(logging.WARNING, logger="django.request"):
+        assert staff_client.get("/accounts/").status_code == 403
+    refused = [r for r in caplog.records if r.name == "django.request"]
+    assert refused and refused[0].getMessage().startswith("Forbidden") and refused[0].exc_info is None
+    record = logging.getLogger("django.request").makeRecord(
+        "django.request", logging.ERROR, __file__, 1, "Internal Server Error: /", (), (ValueError, ValueError("x"), None),
+        extra={"status_code": 500},
+    )
+    from helpdesk.logs import ClientErrorsInOneLine
+
+    assert ClientErrorsInOneLine().filter(record) and record.exc_info is not None
