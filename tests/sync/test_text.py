@@ -207,3 +207,29 @@ def test_the_joined_words_are_capped():
     text = " ".join(f"w{i}-x{i}" for i in range(5000))
     joined = joined_words(text)
     assert 0 < len(joined) <= MAX_JOINED_CHARS and joined.startswith("w0x0 w1x1 ")
+
+
+def test_joined_words_read_around_each_separator_as_a_word_pattern_would():
+    """The separators are looked for first (for speed); the result is what matching the word
+    pattern at every letter gives, on random text of letters, digits, marks and separators."""
+    import random
+    import re
+
+    from inbox.sync.text import joined_words
+
+    pattern = re.compile(r"[^\W_]+(?:[-\u2010\u2011'\u2019][^\W_]+)+")
+
+    def slow(*texts):
+        words = {}
+        for text in texts:
+            for match in pattern.finditer(text or ""):
+                word = re.sub(r"[-\u2010\u2011'\u2019]", "", match.group()).lower()
+                if not word.isdigit():
+                    words.setdefault(word, None)
+        return " ".join(words)
+
+    rng = random.Random(5)
+    alphabet = "ab1_-'’‐ é\u0301日x.\n"
+    for _ in range(5000):
+        texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30))) for _ in range(2)]
+        assert joined_words(*texts) == slow(*texts), texts
