@@ -57,6 +57,11 @@ def test_every_state_gets_its_status_and_reasons(admin_client_):
     assert "12 errors since the last successful check (more than 5)" in html
     assert "Last checked 5 hours ago" in html
     assert "SSL is off for incoming mail" in html
+    # No server: nothing said of its SSL ("no incoming server · SSL" read oddly).
+    no_server = html.split(f'id="account-{accounts["no server"].pk}"')[1].split("</tr>")[0]
+    assert '<span class="account-server">no incoming server</span>' in no_server
+    healthy = html.split(f'id="account-{accounts["healthy"].pk}"')[1].split("</tr>")[0]
+    assert re.search(r'<span class="account-server">[^<]+:\d+ · SSL</span>', healthy)
 
 
 def test_worst_first_then_the_filter_shows_only_those_needing_attention(admin_client_):
