@@ -20,30 +20,41 @@ from inbox.platform import search as platform_search
 MAX_TERMS = 12
 MAX_TERM_LENGTH = 64
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)  # letters and digits, any script
+# A word with its inner hyphens and apostrophes, as typed ("o'brien", "wi-fi").
+_WRITTEN_WORD = re.compile(r"[^\W_]+(?:[-\u2010\u2011'\u2019][^\W_]+)*")
+_INNER = re.compile(r"[-\u2010\u2011'\u2019]")
+
+
+def _joined(text: str) -> str:
+    """A word typed with inner hyphens or apostrophes, as one word ("wi-fi" -> "wifi"): the index
+    holds the joined form of each such word of a message beside its parts (inbox/sync/text.py),
+    so it finds "Wi-Fi" and "WiFi" alike. Numbers ("2024-05-01") stay parts, as the index has them."""
+
+    def join(match: re.Match) -> str:
+        joined = _INNER.sub("", match.group())
+        return match.group() if joined.isdigit() else joined
+
+    return _WRITTEN_WORD.sub(join, text)
 
 
 def search_terms(text: str) -> list[str]:
     """The words of a search, lower-cased, de-duplicated, in order; at most MAX_TERMS of them."""
     terms: list[str] = []
-    for word in _WORD.findall(text or ""):
+    for word in _WORD.findall(_joined(text or "")):
         word = word.lower()[:MAX_TERM_LENGTH]
         if word and word not in terms:
             terms.append(word)
     return terms[:MAX_TERMS]
 
 
-# A word with its inner hyphens and apostrophes ("o'brien", "wi-fi"): its one-letter parts are no
-# one-letter search of the person's (the note about single letters is not for them).
-_WRITTEN_WORD = re.compile(r"[^\W_]+(?:[-\u2010\u2011'\u2019][^\W_]+)*")
-
-
 def has_single_letters(text: str) -> bool:
-    """Whether the search has a word of one letter or digit typed on its own ("a b", not "o'brien")."""
+    """Whether the search has a word of one letter or digit typed on its own ("a b", not "o'brien",
+    whose one-letter part is no one-letter search of the person's)."""
     return any(len(word) == 1 for word in _WRITTEN_WORD.findall(text or ""))
 
 
 def has_too_many_terms(text: str) -> bool:
-    return len({w.lower() for w in _WORD.findall(text or "")}) > MAX_TERMS
+    return len({w.lower() for w in _WORD.findall(_joined(text or ""))}) > MAX_TERMS
 
 
 def apply_search(qs: QuerySet, text: str) -> QuerySet:

@@ -57,11 +57,17 @@ def test_words_written_with_a_hyphen_or_apostrophe_are_found_typed_whole():
     ])
     assert found("wifi") == [1, 4]
     assert found("wi fi") == [1, 5]  # as before: the parts, as words
-    assert found("wi-fi") == [1, 5]
-    assert found("checkin") == [2, 4]
-    assert found("obrien") == [3]
+    assert found("wi-fi") == found("Wi‐Fi") == [1, 4]  # typed joined too: Wi-Fi and WiFi alike
+    assert found("checkin") == found("check-in") == [2, 4]
+    assert found("obrien") == found("o'brien") == found("O’Brien") == [3]
     assert found("brien") == [3]
     assert found("wif") == [1, 4]  # the start of the joined word, like any word
+
+
+def test_a_typed_word_with_a_hyphen_or_apostrophe_is_one_term_but_numbers_stay_parts():
+    assert search_terms("wi-fi O'Brien check‐in") == ["wifi", "obrien", "checkin"]
+    assert search_terms("2024-05-01 555-0100") == ["2024", "05", "01", "555", "0100"]
+    assert search_terms("-x y- 'quoted'") == ["x", "y", "quoted"]  # not inside a word: not joined
 
 
 def test_a_synced_message_is_found_by_its_joined_words():
