@@ -23,7 +23,6 @@ from markupsafe import Markup, escape
 
 from inbox import timefmt
 from inbox.mailbox.filters import InboxFilters
-from inbox.timefmt import wait_length
 
 TEMPLATE = "inbox/rows.html"
 ROW_URLS = {"detail": "message-detail", "read": "message-mark-read", "unread": "message-mark-unread"}
@@ -87,6 +86,6 @@ def waiting(message, now: dt.datetime | None = None) -> Wait:
     seconds = max(0, int((now - message.created_on).total_seconds()))
     target = settings.HELPDESK_REPLY_TARGET_HOURS
     return Wait(
-        text=f"waiting {wait_length(seconds)}", late=seconds >= max(0, target) * 3600,
+        text=f"waiting {timefmt.wait_length(seconds)}", late=seconds >= max(0, target) * 3600,
         hours=seconds // 3600, target=target, since=timefmt.iso(message.created_on),
     )

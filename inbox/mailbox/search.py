@@ -16,13 +16,13 @@ from django.db.models import QuerySet
 
 from inbox.platform import budget as platform_budget
 from inbox.platform import search as platform_search
+from inbox.sync.text import SEPARATORS, without_separators
 
 MAX_TERMS = 12
 MAX_TERM_LENGTH = 64
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)  # letters and digits, any script
-# A word with its inner hyphens and apostrophes, as typed ("o'brien", "wi-fi").
-_WRITTEN_WORD = re.compile(r"[^\W_]+(?:[-\u2010\u2011'\u2019][^\W_]+)*")
-_INNER = re.compile(r"[-\u2010\u2011'\u2019]")
+# A word with its inner hyphens and apostrophes, as typed ("o'brien", "wi-fi"), by the index's rule.
+_WRITTEN_WORD = re.compile(rf"[^\W_]+(?:[{SEPARATORS}][^\W_]+)*")
 
 
 def _joined(text: str) -> str:
@@ -31,7 +31,7 @@ def _joined(text: str) -> str:
     so it finds "Wi-Fi" and "WiFi" alike. Numbers ("2024-05-01") stay parts, as the index has them."""
 
     def join(match: re.Match) -> str:
-        joined = _INNER.sub("", match.group())
+        joined = without_separators(match.group())
         return match.group() if joined.isdigit() else joined
 
     return _WRITTEN_WORD.sub(join, text)

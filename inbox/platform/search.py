@@ -26,7 +26,7 @@ import re
 from collections.abc import Callable
 
 from django.db import NotSupportedError, connections, models
-from django.db.models import BooleanField, Min, Q, QuerySet
+from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import Col, Expression, RawSQL
 
 from inbox.models import CoworkerMessage
@@ -235,19 +235,15 @@ def search_plan(plan: str, *, from_id: int | None = None):
         _FROM_ID.reset(from_token)
 
 
-def _range_start(window: QuerySet) -> int | None:
-    """The lowest id among ``window``'s rows (a bounded slice of the view, words left out), when
-    the matches from that id up are a set worth building: the ids from there up are at most
-    SPAN_PER_WINDOW windows of rows. Messages are numbered as Nexudus creates them, so the newest
-    rows hold the highest ids and the span is about the window itself; where ids and dates
-    disagree (a mirror filled out of order, an old message brought in late), the span is wide and
-    None keeps the per-row probes, whose cost does not depend on ids."""
-    low = window.aggregate(low=Min("id"))["low"]
-    if low is None:
-        return None
+def _ids_follow_dates(alias: str, low: int) -> bool:
+    """Whether the matches from id ``low`` (the lowest of a window of WALK_WINDOW rows) up are a
+    set worth building: the ids from there up are at most SPAN_PER_WINDOW windows of rows.
+    Messages are numbered as Nexudus creates them, so the newest rows hold the highest ids and the
+    span is about the window itself; where ids and dates disagree (a mirror filled out of order,
+    an old message brought in late), the span is wide and the per-row probes, whose cost does not
+    depend on ids, are kept."""
     cap = SPAN_PER_WINDOW * WALK_WINDOW
-    span = CoworkerMessage._base_manager.using(window.db).filter(id__gte=low).order_by()[: cap + 1].count()
-    return low if span <= cap else None
+    return CoworkerMessage._base_manager.using(alias).filter(id__gte=low).order_by()[: cap + 1].count() <= cap
 
 
 def _walk_match(qs: QuerySet) -> _Fts5Match | None:
@@ -409,7 +405,7 @@ def first_rows(qs: QuerySet, n: int, *, older_than: Callable[[QuerySet, object, 
     within a window of WALK_WINDOW rows (the window's edge is the view's WALK_WINDOW-th row
     without the words: one index seek), keeping those among the word's matches from the window's
     lowest id up, or probing the full-text index for each where ids do not follow the dates
-    (:func:`_range_start`); whatever the window lacks comes from beyond its edge with the usual
+    (:func:`_ids_follow_dates`); whatever the window lacks comes from beyond its edge with the usual
     plan (``older_than(qs, created_on, id)``: the rows after that one). The window is a prefix of the same order, so the rows are exactly those
     of ``qs[:n]``; a word that is common overall but rare among the newest rows costs the
     window's probes (~20 ms) and then the usual plan.
@@ -421,16 +417,26 @@ def first_rows(qs: QuerySet, n: int, *, older_than: Callable[[QuerySet, object, 
         return list(qs[:n])
     if match.share < WALK_MIN_SHARE:
         return _rows_among_matches(qs, n, match, older_than=older_than)
-    with search_plan(SKIP):
-        edge = list(qs.values_list("created_on", "id")[WALK_WINDOW - 1 : WALK_WINDOW])
-        low = _range_start(qs.values("id")[:WALK_WINDOW])
+    edge, low = _window_edge(qs, WALK_WINDOW)
+    if low is not None and not _ids_follow_dates(qs.db, low):
+        low = None
     with search_plan(WALK, from_id=low):
-        if not edge:  # the whole view (words aside) is inside the window
+        if edge is None:  # the whole view (words aside) is inside the window
             return list(qs[:n])
-        created_on, pk = edge[0]
-        rows = list(qs.filter(created_on__gte=created_on).exclude(Q(created_on=created_on) & Q(id__lt=pk))[:n])
-    if len(rows) < n:
-        rows += list(older_than(qs, created_on, pk)[: n - len(rows)])
+        rows = list(_up_to(qs, edge)[:n])
+    return _and_beyond(rows, qs, n, edge, older_than)
+
+
+def _up_to(qs: QuerySet, edge: tuple) -> QuerySet:
+    """``qs`` down to its row ``edge`` (created_on, id), newest first: the window."""
+    created_on, pk = edge
+    return qs.filter(created_on__gte=created_on).exclude(Q(created_on=created_on) & Q(id__lt=pk))
+
+
+def _and_beyond(rows: list, qs: QuerySet, n: int, edge: tuple | None, older_than) -> list:
+    """The window's ``rows``, and what they lack of ``n`` from beyond its edge, by the usual plan."""
+    if len(rows) < n and edge is not None:
+        rows += list(older_than(qs, *edge)[: n - len(rows)])
     return rows
 
 
@@ -469,14 +475,11 @@ def _rows_among_matches(qs: QuerySet, n: int, match: _Fts5Match, *, older_than) 
         return list(qs[:n])
     sql, param = id_rows(connection, ids)
     within = qs.filter(id__in=RawSQL(sql, [param]))
-    if edge:
-        created_on, pk = edge
-        within = within.filter(created_on__gte=created_on).exclude(Q(created_on=created_on) & Q(id__lt=pk))
+    if edge is not None:
+        within = _up_to(within, edge)
     with search_plan(SKIP):  # the ids hold the words
         rows = list(within[:n])
-    if len(rows) < n and edge:
-        rows += list(older_than(qs, created_on, pk)[: n - len(rows)])
-    return rows
+    return _and_beyond(rows, qs, n, edge, older_than)
 
 
 def _window_edge(qs: QuerySet, window: int) -> tuple[tuple | None, int | None]:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import html
 import re
 
-__all__ = ["body_to_text", "joined_words"]
+__all__ = ["SEPARATORS", "body_to_text", "joined_words", "without_separators"]
 
 # Elements whose content is never text a reader sees.
 _DROPPED = "script|style|head|title|template|noscript|svg|math|iframe|object|xml"
@@ -115,10 +115,18 @@ def body_to_text(body: str | None) -> str:
 # by email, "check-in" by checkin, "O'Brien" by obrien. Numbers alone ("2024-05-01", "555-0100")
 # are left out: they would fill the index with tokens nobody types.
 
-_SEPARATOR = re.compile(r"[-\u2010\u2011'\u2019](?=[^\W_])")  # before a letter or digit
-_COMPOUND = re.compile(r"[^\W_]+(?:[-\u2010\u2011'\u2019][^\W_]+)+")
-_INNER = re.compile(r"[-\u2010\u2011'\u2019]")
+# Hyphens and apostrophes inside a word. A search reads what is typed by the same rule
+# (inbox/mailbox/search.py): both sides must join the same words.
+SEPARATORS = "-\u2010\u2011'\u2019"
+_SEPARATOR = re.compile(rf"[{SEPARATORS}](?=[^\W_])")  # before a letter or digit
+_COMPOUND = re.compile(rf"[^\W_]+(?:[{SEPARATORS}][^\W_]+)+")
+_INNER = re.compile(rf"[{SEPARATORS}]")
 MAX_JOINED_CHARS = 2000
+
+
+def without_separators(word: str) -> str:
+    """``word`` with its hyphens and apostrophes taken out: "Wi-Fi" -> "WiFi"."""
+    return _INNER.sub("", word)
 
 
 def joined_words(*texts: str | None) -> str:
@@ -143,7 +151,7 @@ def joined_words(*texts: str | None) -> str:
                 start -= 1
             match = _COMPOUND.match(text, start)
             end = match.end()
-            word = _INNER.sub("", match.group()).lower()
+            word = without_separators(match.group()).lower()
             if word.isdigit() or word in words:
                 continue
             size += len(word) + 1

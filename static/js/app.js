@@ -182,10 +182,9 @@
      has been working in (rows loaded, marks made, scrolled), newer than the snapshot htmx took
      when the message opened. htmx's own handler of the next step through history is set aside
      for that one step (it is a property htmx sets, window.onpopstate); any other step, or none
-     within a second, puts it back. */
-  /* then: once back on the list's entry. The browser puts back the window's scroll it kept for
-     that entry (on a phone, where the list scrolls in the window, from before the message was
-     opened, or from another page's visit): what was in sight is put back in sight after it. */
+     within a second, puts it back. then: once back on the list's entry, after the browser has put
+     back the window's scroll it kept for that entry (on a phone, where the list scrolls in the
+     window: from before the message was opened, or from another page's visit). */
   function backQuietly(list, steps, then) {
     var htmxHandler = window.onpopstate, done = false;
     function putBack() { if (!done) { done = true; window.onpopstate = htmxHandler; } }

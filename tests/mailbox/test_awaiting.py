@@ -17,7 +17,8 @@ from inbox.mailbox.cursor import Cursor
 from inbox.mailbox.filters import InboxFilterForm, InboxFilters
 from inbox.models import CoworkerMessage
 from inbox.sync import awaiting
-from inbox.mailbox.rows import wait_length, waiting
+from inbox.mailbox.rows import waiting
+from inbox.timefmt import wait_length
 from tests.exports.fixtures import read_csv, response_bytes
 from tests.factories import build_message
 from tests.mailbox.inbox_fixtures import ACCOUNT_A, ACCOUNT_B
