@@ -221,6 +221,8 @@ def _cases() -> list[tuple[str, str, dict]]:
         ("counts-cold", "/inbox/counts/", {"cold": True, **HX}),
         ("counts-cold-unread+incoming", "/inbox/counts/?unread=1&direction=incoming", {"cold": True, **HX}),
         ("counts-cold-search-common", "/inbox/counts/?q=invoice", {"cold": True, **HX}),
+        ("counts-cold-search-middling", "/inbox/counts/?q=parking", {"cold": True, **HX}),
+        ("counts-cold-since-until", "/inbox/counts/?since=2025-03-01&until=2025-03-31", {"cold": True, **HX}),
         ("counts-cold-awaiting+account", f"/inbox/counts/?awaiting=1&account={account}", {"cold": True, **HX}),
         ("counts-cached", "/inbox/counts/", HX),
         ("live", f"/inbox/live/?newest={deep_cursor}", HX),
