@@ -99,6 +99,9 @@ def _encode(obj: Any) -> Any:
     if isinstance(obj, dict):
         if all(isinstance(key, str) and not key.startswith("__") for key in obj):
             return {key: _encode(value) for key, value in obj.items()}
+        rows = _scalar_rows(obj)
+        if rows is not None:
+            return {"__rows__": rows}
         return {"__items__": [[_encode(key), _encode(value)] for key, value in obj.items()]}
     if isinstance(obj, datetime):
         return {"__datetime__": obj.isoformat()}
@@ -112,6 +115,21 @@ def _encode(obj: Any) -> Any:
             fields = {f.name: _encode(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
             return {"__dataclass__": name, "fields": fields}
     raise TypeError(f"{type(obj).__name__} values are not cached (add them to helpdesk/cache.py).")
+
+
+_SCALARS = frozenset({type(None), bool, int, float, str})
+
+
+def _scalar_rows(mapping: dict) -> list | None:
+    """A dict keyed by tuples of plain values, with plain values (the counts' groups: (account,
+    incoming, unread, awaiting) -> n), as rows ``[*key, value]``: one list JSON writes and reads
+    as it is, where each key as a tagged tuple took a call per item both ways (1 ms for 400
+    groups). None for any other dict."""
+    if not mapping or not all(type(key) is tuple for key in mapping):
+        return None
+    if not {type(item) for key in mapping for item in key} | {type(value) for value in mapping.values()} <= _SCALARS:
+        return None
+    return [[*key, value] for key, value in mapping.items()]
 
 
 def _packed_ints(items: set | frozenset) -> str | None:
@@ -151,6 +169,10 @@ def _decode(obj: Any) -> Any:
     if "__ints__" in obj:
         items = _unpacked_ints(obj["__ints__"])
         return frozenset(items) if obj.get("frozen") else set(items)
+    if "__rows__" in obj:
+        if not all(type(row) is list and row for row in obj["__rows__"]):
+            raise ValueError("a row of groups is not a list ending in its value")
+        return {tuple(row[:-1]): row[-1] for row in obj["__rows__"]}
     if "__items__" in obj:
         return {_decode(key): _decode(value) for key, value in obj["__items__"]}
     if "__datetime__" in obj:

@@ -51,6 +51,7 @@ def test_a_pickle_written_under_a_counts_key_is_never_executed(staff_client, tmp
         (date(2026, 1, 2), {7: {date(2026, 1, 1): (1, 2)}}),
         (FlagSample(groups={(5, True, False): 2, (None, False, True): 1}, ids=frozenset({1, 2}), capped=True),),
         {"__tuple__": "a key that looks like a tag"},
+        {(1, True): 2, (None, False): 0}, {(): 1}, {("__rows__", 1.5): "v"}, {(1, (2, 3)): 1}, {(1,): [1]},
     ],
 )
 def test_every_kind_of_cached_value_round_trips(value):
@@ -68,6 +69,20 @@ def test_values_that_are_not_its_json_read_as_a_miss():
     assert serializer.loads(b'{"__ints__": "not base64!"}') is None
     assert serializer.loads(b'{"__ints__": "AQID"}') is None  # not zlib's
     assert serializer.loads(b'{"__ints__": "eAFjZGIGAAANAAc="}') is None  # zlib's 3 bytes: not whole 64-bit numbers
+
+
+def test_groups_keyed_by_plain_tuples_are_stored_as_rows():
+    """The counts' groups ((account, incoming, unread, awaiting) -> n) go as one list of rows, not
+    a tagged tuple per key; anything else in a row, or a row that is not one, reads as a miss."""
+    serializer = SafeJSONSerializer()
+    groups = {(1000 + a, bool(i & 4), bool(i & 2), bool(i & 1)): a * i for a in range(50) for i in range(8)}
+    dumped = serializer.dumps(groups)
+    assert b"__tuple__" not in dumped and dumped.startswith(b'{"__rows__":[[1000,false,false,false,0],')
+    back = serializer.loads(dumped)
+    assert back == groups and all(type(flag) is bool for key in back for flag in key[1:])
+    assert serializer.loads(b'{"__rows__": 5}') is None
+    assert serializer.loads(b'{"__rows__": [[{"a": 1}, 2]]}') is None  # a key that cannot be one
+    assert serializer.loads(b'{"__rows__": [[]]}') is None and serializer.loads(b'{"__rows__": ["ab"]}') is None
 
 
 def test_a_set_of_whole_numbers_is_stored_packed_and_keeps_its_kind():
