@@ -417,8 +417,10 @@ HELPDESK_REPLY_TARGET_HOURS = env_int("HELPDESK_REPLY_TARGET_HOURS", 24)
 # person's own read marks are applied on top at once.
 INBOX_COUNTS_CACHE_SECONDS = env_int("INBOX_COUNTS_CACHE_SECONDS", 30)
 # Counts of a narrowed view (search words, customer, dates) are exact up to this many messages;
-# beyond it they are counted over the first this-many found and shown as "at least" ("10,000+").
-INBOX_COUNT_CAP = env_int("INBOX_COUNT_CAP", 10_000)
+# beyond it they are counted over the first this-many found and shown as "at least" ("2,000+").
+# Reading the matches is the counts' cost (~1-2 ms a thousand at a million messages: README,
+# Benchmarks), so a larger cap makes every broad view's counts proportionally slower.
+INBOX_COUNT_CAP = env_int("INBOX_COUNT_CAP", 2_000)
 # A search (its list, counts and live poll) gives up after this many milliseconds and the page says
 # it was too broad, rather than keeping a database connection busy.
 SEARCH_TIME_BUDGET_MS = env_int("SEARCH_TIME_BUDGET_MS", 1500)

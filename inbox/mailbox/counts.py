@@ -5,7 +5,7 @@ always current. A narrower view (search words, customer, dates) is counted from 
 messages, but never more than INBOX_COUNT_CAP of them: an exact count of a word found in half of a
 million messages cost 375 ms (SQLite) / 686 ms (PostgreSQL) on every new search. Up to the cap
 every number is exact; beyond it the numbers are those of the first CAP messages found, so each
-one means "at least" and the page shows it with a "+" ("10,000+").
+one means "at least" and the page shows it with a "+" ("2,000+").
 
 The Nexudus-flag part of the counts is the same for everyone, so it is cached (briefly) per view;
 each person's own marks are applied on top, uncached, so their own reads show at once. A cache
