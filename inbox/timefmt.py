@@ -1,8 +1,8 @@
 """The one way the help desk writes a time, on every page.
 
 * ``relative``: what a list or a card shows. Under a day away, relative ("just now", "4 min ago",
-  "3 h ago"; ahead: "in 4 min", "in 3 h"); within a week, the weekday and the time ("Fri 14:05");
-  this year, the day ("26 Nov"); before, the day and year ("26 Nov 2025").
+  "3 h ago"; ahead, to the nearest unit: "in 4 min", "in 3 h"); within a week, the weekday and the
+  time ("Fri 14:05"); this year, the day ("26 Nov"); before, the day and year ("26 Nov 2025").
 * ``exact``: the tooltip (and a message's header): "Fri 26 Nov 2026, 14:05:09 Europe/Paris".
 * ``age``: how long ago, in words, however long: the relative text under a day, then "5 days ago",
   "3 weeks ago", "10 months ago", "1 year ago" (beside an exact time, where a date would repeat it).
@@ -59,11 +59,19 @@ def _relative(value: dt.datetime, now: dt.datetime, zone: ZoneInfo | None, local
         return f"{max(1, int(seconds // MINUTE))} min ago"
     if HOUR <= seconds < DAY:
         return f"{int(seconds // HOUR)} h ago"
-    if -HOUR < seconds <= -JUST_NOW_AHEAD:
-        return f"in {int(-seconds // MINUTE)} min"
-    if -DAY < seconds <= -HOUR:
-        return f"in {int(-seconds // HOUR)} h"
+    if -DAY < seconds <= -JUST_NOW_AHEAD:
+        return _ahead(-seconds)
     return _dated(local or _local(value, zone), _local(now, zone))
+
+
+def _ahead(seconds: float) -> str:
+    """A wait under a day, to the nearest minute or hour: a 15-minute lock-out just begun says "in
+    15 min" (not the 14 whole minutes left), 10 h 59 min "in 11 h"; up to the next whole hour, the
+    minutes ("in 59 min", then "in 1 h"). Past times keep whole units ("14 min ago")."""
+    minutes = int(seconds / MINUTE + 0.5)
+    if minutes < 60:
+        return f"in {minutes} min"
+    return f"in {int(seconds / HOUR + 0.5)} h"
 
 
 def _dated(local: dt.datetime, today: dt.datetime) -> str:

@@ -45,13 +45,17 @@
     var p = parts(date, zoneName(zone));
     return p.hour + ":" + two(p.minute);
   }
+  /* A wait under a day, to the nearest minute, from the next whole hour to the nearest hour. */
+  function ahead(seconds) {
+    var minutes = Math.floor(seconds / MINUTE + 0.5);
+    return minutes < 60 ? "in " + minutes + " min" : "in " + Math.floor(seconds / HOUR + 0.5) + " h";
+  }
   function relative(date, now, zone) {
     var seconds = (now - date) / 1000;
     if (seconds > -JUST_NOW_AHEAD && seconds < JUST_NOW_PAST) return "just now";
     if (seconds >= JUST_NOW_PAST && seconds < HOUR) return Math.max(1, Math.floor(seconds / MINUTE)) + " min ago";
     if (seconds >= HOUR && seconds < DAY) return Math.floor(seconds / HOUR) + " h ago";
-    if (seconds > -HOUR && seconds <= -JUST_NOW_AHEAD) return "in " + Math.floor(-seconds / MINUTE) + " min";
-    if (seconds > -DAY && seconds <= -HOUR) return "in " + Math.floor(-seconds / HOUR) + " h";
+    if (seconds > -DAY && seconds <= -JUST_NOW_AHEAD) return ahead(-seconds);
     zone = zoneName(zone);
     return dated(parts(date, zone), parts(now, zone));
   }
