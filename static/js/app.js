@@ -1075,6 +1075,14 @@
     });
   }
   document.addEventListener("htmx:afterSettle", function () { noteSyncCards(true); });
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", function () { noteSyncCards(false); });
-  else noteSyncCards(false);
+
+  function loaded() {
+    noteSyncCards(false);
+    // A form's result after its page reloaded ("Marked 40 messages read.", an Unlock, a Sync now
+    // without htmx): focus goes to it rather than to the top of the page, unless the page put it
+    // somewhere already.
+    if (lost()) focusQuietly(document.getElementById("flash"));
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", loaded);
+  else loaded();
 })();

@@ -450,3 +450,33 @@ def test_a_bulk_mark_is_said(new_page, staff_user, data):
     expect(page.locator("#status")).to_have_text("Marked 2 messages read.")
     expect(page.locator("#announcer")).to_have_text("Marked 2 messages read.")
     assert active(page)["text"] == "Mark read"  # the button keeps focus (the rows were swapped, not it)
+
+
+def test_after_mark_all_and_unlock_focus_is_on_what_they_did(new_page, admin_user, data):
+    """Both reload their page (Post/Redirect/Get); focus goes to the sentence saying what was done,
+    not back to the top of the page, so the next Tab goes on from there."""
+    page = new_page(admin_user, viewport=WIDTHS["1440"])
+    _inbox(page)
+    page.evaluate("() => { window.confirm = () => true; }")  # "Mark all N messages ... as read?": yes
+    page.focus("#counts form.mark-all button[value=read]")
+    page.keyboard.press("Enter")
+    expect(page.locator("#flash")).to_contain_text("read")
+    page.wait_for_function("() => document.activeElement && document.activeElement.id === 'flash'")
+    expect(page.locator("#rows > li.msg.unread")).to_have_count(0)
+
+    _lockouts(page)
+    page.focus("table.lockouts tbody tr:first-child button")
+    page.keyboard.press("Enter")
+    expect(page.locator("#flash")).to_contain_text("Unlocked sign-ins of")
+    page.wait_for_function("() => document.activeElement && document.activeElement.id === 'flash'")
+    page.keyboard.press("Tab")  # on from the sentence, not from the top bar
+    assert page.evaluate("""() => document.getElementById('flash').compareDocumentPosition(document.activeElement)
+        & Node.DOCUMENT_POSITION_FOLLOWING""")
+    assert page.evaluate("() => !!document.activeElement.closest('main')")
+
+
+def test_a_page_without_a_result_keeps_its_own_focus(new_page, staff_user, data):
+    page = new_page(staff_user, viewport=WIDTHS["1440"])
+    _inbox(page)
+    assert page.locator("#flash").count() == 0
+    assert active(page)["tag"] == "body"  # nothing takes focus on an ordinary load
