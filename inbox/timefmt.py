@@ -140,8 +140,11 @@ def iso(value: dt.datetime) -> str:
 
 
 def wait_length(seconds: int) -> str:
-    """How long someone has waited, in the largest whole unit: "5 min", "3 h", "2 d" (under a
-    minute: "1 min"; under two days in hours, as a reply target is)."""
+    """How long someone has waited, in the largest whole unit: "5 min", "3 h", "2 d" (while the
+    message's time says "just now": "under 1 min", then "1 min" as it says "1 min ago"; under two
+    days in hours, as a reply target is)."""
+    if seconds < JUST_NOW_PAST:
+        return "under 1 min"
     if seconds < 3600:
         return f"{max(1, seconds // 60)} min"
     if seconds < 2 * 86400:

@@ -97,8 +97,9 @@
     return p.day + " " + MONTHS[p.month - 1] + " " + p.year;
   }
 
-  /* How long someone has waited (inbox/timefmt.py, wait_length): "5 min", "3 h", "2 d". */
+  /* How long someone has waited (inbox/timefmt.py, wait_length): "under 1 min", "5 min", "3 h", "2 d". */
   function wait(seconds) {
+    if (seconds < JUST_NOW_PAST) return "under 1 min";
     if (seconds < HOUR) return Math.max(1, Math.floor(seconds / MINUTE)) + " min";
     if (seconds < 2 * DAY) return Math.floor(seconds / HOUR) + " h";
     return Math.floor(seconds / DAY) + " d";

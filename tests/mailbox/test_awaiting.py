@@ -80,7 +80,7 @@ def test_each_row_says_how_long_and_marks_a_wait_past_the_target(staff_client, w
 
 def test_wait_lengths_read_naturally():
     assert [wait_length(s) for s in (0, 59, 60, 3599, 3600, 47 * 3600, 48 * 3600, 400 * 86400)] == [
-        "1 min", "1 min", "1 min", "59 min", "1 h", "47 h", "2 d", "400 d"
+        "under 1 min", "1 min", "1 min", "59 min", "1 h", "47 h", "2 d", "400 d"
     ]
     message = build_message(created_on=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
     assert waiting(message, now=dt.datetime(2026, 1, 2, 0, 0, tzinfo=dt.UTC)).late is True
