@@ -133,6 +133,24 @@ def page_after(qs: QuerySet, cursor: Cursor | None, size: int, *, oldest_first: 
 # --- The filter form's choices and the empty state ----------------------------------------------
 
 
+# A Nexudus Id is a 64-bit integer: at most 19 digits (typed longer, it is no Id, only a word).
+_MAX_ID_DIGITS = 18
+
+
+def message_by_id(text: str) -> CoworkerMessage | None:
+    """The live message whose Nexudus Id is the whole of a search (``1234567``, ``#1234567``):
+    an Id copied from Nexudus finds its message, beside the messages that contain the number."""
+    digits = (text or "").strip().removeprefix("#")
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > _MAX_ID_DIGITS:
+        return None
+    return (
+        live_messages()
+        .filter(pk=int(digits))
+        .only("id", "created_on", "incoming", "subject", "coworker_full_name")
+        .first()
+    )
+
+
 def account_choices() -> list[tuple[str, str]]:
     """The mail accounts a person can filter by (value, label), and the default-settings choice.
     Every full page of the inbox asks; the query has no parameters of its own, so it is compiled

@@ -34,6 +34,7 @@ from inbox.mailbox.selectors import (
     account_choices,
     for_rows,
     inbox_is_empty,
+    message_by_id,
     message_list,
     newer_count,
     page_after,
@@ -67,6 +68,7 @@ def inbox_index(request: HttpRequest) -> HttpResponse:
     context = {"form": form, "filters": form.filters, "page": page, "open_id": form.open_id, "too_broad": too_broad}
     if part != "page_rows":
         context["mirror_empty"] = not page.rows and inbox_is_empty()
+        context["by_id"] = message_by_id(form.filters.q) if form.filters.q and not form.cursor else None
     if not part:  # the filter form and the density control: a swap of #results keeps them
         context["accounts"] = account_choices()
         context["density"] = density_for(user=request.user)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 
@@ -180,3 +182,37 @@ def test_the_database_objects_of_the_inbox_survive_every_migration():
     expected |= {"msg_newest", "msg_dir_newest", "msg_account_newest", "msg_customer_newest", "msg_counts_id",
                  "msg_account_received_newest"}
     assert expected <= names, f"missing: {sorted(expected - names)}"
+
+
+# --- A message's Nexudus Id typed in the search -------------------------------------------------
+
+
+def test_a_message_id_typed_in_the_search_names_that_message(staff_client):
+    """An Id copied from Nexudus ("1234567", "#1234567") offers its message above the list (which
+    still lists the messages containing the number), on the page and after a filter's swap; the
+    subject and name are escaped text; a deleted message, another number or words offer nothing."""
+    CoworkerMessage.objects.bulk_create([
+        build_message(id=1234567, subject="<b>Parking</b> pass", body_text="x", coworker_full_name="Anna Virtanen"),
+        build_message(id=2, subject="Invoice 1234567", body_text="y"),
+        build_message(id=3, subject="Gone", body_text="z", deleted_at="2026-01-01T00:00:00Z"),
+    ])
+
+    def notice(query: str, **headers) -> str:
+        html = staff_client.get("/", {"q": query}, **headers).content.decode()
+        found = re.search(r'<p class="notice by-id">(.*?)</p>', html, re.S)
+        return found.group(1) if found else ""
+
+    page = notice("1234567")
+    assert 'href="/messages/1234567/"' in page
+    assert "&lt;b&gt;Parking&lt;/b&gt; pass" in page and "<b>" not in page
+    assert "from <bdi dir=\"auto\">Anna Virtanen</bdi>" in page
+    assert notice(" #1234567 ") == page
+    assert 'href="/messages/1234567/"' in notice("1234567", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="results")
+    html = staff_client.get("/", {"q": "1234567"}).content.decode()
+    assert 'id="msg-2"' in html  # the text match is still listed
+    CoworkerMessage.objects.bulk_create([build_message(id=8080, subject="Keys", body_text="k")])
+    alone = staff_client.get("/", {"q": "8080"}).content.decode()  # no text holds the number
+    assert 'href="/messages/8080/"' in alone
+    assert "No other messages match these filters." in alone and "No messages match" not in alone
+    for other in ("3", "999", "1234567 parking", "12345678901234567890123", "١٢٣"):
+        assert notice(other) == "", other
