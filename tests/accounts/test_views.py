@@ -61,7 +61,7 @@ def test_every_state_gets_its_status_and_reasons(admin_client_):
     no_server = html.split(f'id="account-{accounts["no server"].pk}"')[1].split("</tr>")[0]
     assert '<span class="account-server">no incoming server</span>' in no_server
     healthy = html.split(f'id="account-{accounts["healthy"].pk}"')[1].split("</tr>")[0]
-    assert re.search(r'<span class="account-server">[^<]+:\d+ · SSL</span>', healthy)
+    assert re.search(r'<span class="account-server">(?:[^<]+<wbr>)+[^<]+:\d+ · SSL</span>', healthy)
 
 
 def test_worst_first_then_the_filter_shows_only_those_needing_attention(admin_client_):
@@ -120,8 +120,9 @@ def test_row_shows_address_server_last_check_errors_and_connections(admin_client
     account = make_state("erroring", now, has_google_token=True, has_office365_token=True)
     html = admin_client_.get(URL).content.decode()
     row = html.split(f'id="account-{account.pk}"')[1].split("</tr>")[0]
-    assert "erroring@example.com" in row
-    assert "imap.example.com:993" in row
+    # Addresses wrap between their parts in a narrow column (<wbr>), never inside a word.
+    assert '<span class="account-address">erroring@<wbr>example<wbr>.com</span>' in row
+    assert "imap<wbr>.example<wbr>.com:993" in row
     assert "Google connected" in row and "Office 365 connected" in row
     # Relative, and exact in the tooltip, written the one way (inbox/timefmt.py).
     assert f'title="{timefmt.exact(account.last_check_time)}">5 min ago</time>' in row
@@ -289,6 +290,10 @@ def test_hostile_account_names_are_escaped(admin_client_):
     html = admin_client_.get(URL).content.decode()
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    make_state("erroring", timezone.now(), email_address='"<img src=x onerror=alert(2)>"@x.example')
+    html = admin_client_.get(URL).content.decode()
+    assert "<img src=x" not in html
+    assert "&quot;&lt;img src=x onerror=alert(2)&gt;&quot;@<wbr>x<wbr>.example" in html
 
 
 def test_nav_badge_counts_accounts_needing_attention(admin_client_):
