@@ -16,8 +16,10 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from playwright.sync_api import Browser, Page, sync_playwright
+if TYPE_CHECKING:  # Playwright is a test requirement: imported where it is used
+    from playwright.sync_api import Browser, Page
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -37,6 +39,10 @@ def main() -> int:
             passwords[who] = (args.var / f"demo-{who}-password").read_text().strip()
         except FileNotFoundError:
             sys.exit(f"No {args.var}/demo-{who}-password: start the demo first (scripts/run).")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        sys.exit("Playwright is not installed: run scripts/bootstrap --dev (or make test) first.")
     shots = Shots(args.base.rstrip("/"), passwords, args.out)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"))
