@@ -130,6 +130,11 @@ def _shortcuts(page):
     expect(page.locator("#shortcuts")).to_be_visible()
 
 
+def _message_by_id(page):
+    page.goto(f"/?q={FIRST - 3}")  # a search that is a message's Id: the notice naming it, a link in text
+    expect(page.locator(".notice.by-id a")).to_be_visible()
+
+
 def _message(page):
     page.goto(f"/messages/{FIRST - 1}/")
     expect(page.locator("h1.message-subject")).to_be_visible()
@@ -195,6 +200,7 @@ STATES = {
     "reader": ("staff", _reader),
     "shortcuts": ("staff", _shortcuts),
     "message": ("staff", _message),
+    "message-by-id": ("staff", _message_by_id),
     "customer": ("staff", _customer),
     "accounts": ("admin", _accounts),
     "sync": ("admin", _sync),
