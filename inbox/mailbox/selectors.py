@@ -133,7 +133,7 @@ def page_after(qs: QuerySet, cursor: Cursor | None, size: int, *, oldest_first: 
 # --- The filter form's choices and the empty state ----------------------------------------------
 
 
-# A Nexudus Id is a 64-bit integer: at most 19 digits (typed longer, it is no Id, only a word).
+# A Nexudus Id is a 64-bit integer: any 18 digits fit one (19 may not); a longer number is only a word.
 _MAX_ID_DIGITS = 18
 
 
