@@ -103,7 +103,19 @@ def inbox_live(request: HttpRequest) -> HttpResponse:
             count = newer_count(user=request.user, filters=form.filters, cursor=newest)
     except SearchTooBroad:  # say nothing new rather than keep a connection busy every few seconds
         count = 0
+    if count == _shown(request):
+        # What the page shows is still true: nothing to swap (htmx swaps nothing for a 204 and keeps
+        # polling). Redrawing the same banner every few seconds replaced the element under a
+        # keyboard user's focus and a press on it could land before htmx had taken it over.
+        return HttpResponse(status=204)
     return _live_response(count, form, token)
+
+
+def _shown(request: HttpRequest) -> int | None:
+    """The number of new messages the polling page shows (``shown``, written by the live part
+    itself), or None when it did not say (any other answer is drawn)."""
+    shown = request.GET.get("shown", "")
+    return int(shown) if shown.isascii() and shown.isdigit() and len(shown) < 10 else None
 
 
 def _live_response(count: int, form: InboxFilterForm, token: str) -> HttpResponse:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from html import unescape
 
 import pytest
 from django.core.cache import cache
@@ -237,7 +238,7 @@ def _live(client, filters: InboxFilters, newest: str):
 
 def test_live_announces_new_messages_of_the_view(staff_client, inbox_data, django_assert_max_num_queries):
     html = staff_client.get("/?direction=incoming").content.decode()
-    newest = re.search(r'hx-get="/inbox/live/\?[^"]*newest=([^"&]+)"', html).group(1)
+    newest = re.search(r'hx-get="/inbox/live/\?[^"]*newest=([^"&]+)&amp;shown=0"', html).group(1)
     assert "new message" not in _live(staff_client, InboxFilters(direction="incoming"), newest).content.decode()
 
     later = BASE_TIME + dt.timedelta(minutes=5)
@@ -296,3 +297,23 @@ def test_the_tally_follows_every_kind_of_write(staff_user, inbox_data):
     assert _flag_sample(InboxFilters()).groups == real()
     rebuild_tally()
     assert _tally() == real()
+
+
+def test_live_redraws_nothing_while_what_it_shows_is_still_true(staff_client, inbox_data):
+    """The poll says how many new messages its page shows (shown=): the same number again is an
+    empty 204 (htmx swaps nothing, the banner under someone's focus stays the same element); a new
+    number is drawn, with the new shown=; a bad shown= is as none."""
+    html = staff_client.get("/").content.decode()
+    url = unescape(re.search(r'<div id="live" class="live" hx-get="([^"]+)"', html).group(1))
+    assert url.endswith("&shown=0")
+    quiet = staff_client.get(url, HTTP_HX_REQUEST="true")
+    assert quiet.status_code == 204 and quiet.content == b""
+    CoworkerMessage.objects.bulk_create([build_message(created_on=BASE_TIME + dt.timedelta(minutes=5))])
+    drawn = staff_client.get(url, HTTP_HX_REQUEST="true")
+    assert drawn.status_code == 200 and "1 new message" in drawn.content.decode()
+    again = unescape(re.search(r'hx-get="(/inbox/live/[^"]+)"', drawn.content.decode()).group(1))
+    assert again.endswith("&shown=1")
+    assert staff_client.get(again, HTTP_HX_REQUEST="true").status_code == 204
+    for bad in ("x", "-1", "", "1e3", "١"):
+        response = staff_client.get(url.replace("shown=0", f"shown={bad}"), HTTP_HX_REQUEST="true")
+        assert response.status_code == 200 and "1 new message" in response.content.decode(), bad
