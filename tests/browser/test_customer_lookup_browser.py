@@ -46,11 +46,13 @@ def listbox(page):
 
 
 def suggest(page, typed: str, count: int):
-    """Type ``typed`` into the customer field (emptied first); its ``count`` options, once shown."""
+    """Type ``typed`` into the customer field (emptied first); its ``count`` options, once shown
+    for the whole text (those of a shorter prefix may be on show first, on a busy machine)."""
     box = field(page)
     box.click()
     box.fill("")
     box.type(typed, delay=30)
+    expect(listbox(page)).to_have_attribute("data-query", typed.strip()[:100])
     options = listbox(page).locator("[role=option]")
     expect(options).to_have_count(count)
     return options
