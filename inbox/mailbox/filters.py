@@ -447,5 +447,5 @@ class InboxFilterForm(forms.Form):
         if has_too_many_terms(q):
             notes.append(f"Only the first {MAX_TERMS} words are searched.")
         if has_single_letters(q):
-            notes.append("Single letters are found only as whole words.")
+            notes.append("A single letter or digit is found only as a whole word.")
         return " ".join(notes)

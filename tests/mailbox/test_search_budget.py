@@ -99,11 +99,12 @@ def test_long_text_is_cut_with_a_note_in_the_list_and_the_export(staff_client):
 def test_single_letters_are_said_to_be_whole_words(staff_client):
     make_mixed_messages(20)
     text = staff_client.get("/?q=b+invoice").content.decode()
-    assert "Single letters are found only as whole words." in text
+    assert "A single letter or digit is found only as a whole word." in text
     # A letter inside a word written with an apostrophe or hyphen is no one-letter search.
     for q in ("o'brien", "O’Brien invoice", "e-mail", "x-ray b-side"):
-        assert "Single letters" not in staff_client.get("/", {"q": q}).content.decode(), q
-    assert "Single letters" in staff_client.get("/", {"q": "o'brien a"}).content.decode()
+        assert "A single letter or digit" not in staff_client.get("/", {"q": q}).content.decode(), q
+    assert "A single letter or digit" in staff_client.get("/", {"q": "o'brien a"}).content.decode()
+    assert "A single letter or digit" in staff_client.get("/", {"q": "-1"}).content.decode()  # a digit, said so
 
 
 def test_random_short_word_searches_never_fail_and_stay_in_budget(staff_client, settings):
