@@ -82,7 +82,8 @@ def _anywhere(word: str) -> bool:
     return len(word) >= MIN_ANYWHERE or any(_unspaced(c) for c in word)
 
 
-def _number(text: str) -> int | None:
+def typed_id(text: str) -> int | None:
+    """A Nexudus Id as a person types one ("1234567", "#1234567"), or None."""
     text = text.strip().lstrip("#")
     if text.isascii() and text.isdigit() and 0 < int(text) <= MAX_ID:
         return int(text)
@@ -95,7 +96,7 @@ def lookup_customers(*, query: str, limit: int = LOOKUP_LIMIT) -> CustomerLookup
     # are not echoed back as an empty-looking “” either.
     query = "".join(c for c in (query or "") if c.isprintable() or c.isspace()).strip()[:MAX_LOOKUP_LENGTH]
     folded = fold(query)
-    number = _number(query)
+    number = typed_id(query)
     if not folded and number is None:
         return CustomerLookup(query=query)
     words = folded.split()[:MAX_WORDS]

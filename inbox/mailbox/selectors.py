@@ -16,6 +16,7 @@ from django.db.models import Q, QuerySet
 from django.db.models.functions import Substr
 
 from inbox.mailbox.cursor import Cursor
+from inbox.mailbox.customers import typed_id
 from inbox.mailbox.filters import NO_ACCOUNT, InboxFilters
 from inbox.mailbox.labels import DEFAULT_ACCOUNT_LABEL, account_label
 from inbox.mailbox.unread import unread_value
@@ -133,19 +134,15 @@ def page_after(qs: QuerySet, cursor: Cursor | None, size: int, *, oldest_first: 
 # --- The filter form's choices and the empty state ----------------------------------------------
 
 
-# A Nexudus Id is a 64-bit integer: any 18 digits fit one (19 may not); a longer number is only a word.
-_MAX_ID_DIGITS = 18
-
-
 def message_by_id(text: str) -> CoworkerMessage | None:
     """The live message whose Nexudus Id is the whole of a search (``1234567``, ``#1234567``):
     an Id copied from Nexudus finds its message, beside the messages that contain the number."""
-    digits = (text or "").strip().removeprefix("#")
-    if not (digits.isascii() and digits.isdigit()) or len(digits) > _MAX_ID_DIGITS:
+    pk = typed_id(text or "")
+    if pk is None:
         return None
     return (
         live_messages()
-        .filter(pk=int(digits))
+        .filter(pk=pk)
         .only("id", "created_on", "incoming", "subject", "coworker_full_name")
         .first()
     )
