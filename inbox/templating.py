@@ -163,8 +163,8 @@ def name_of_view(filters, request=None) -> str:
 
 def _state_of_view(filters) -> str:
     """The messages' state a view keeps: "awaiting reply", "unread received", "sent" ... or ""."""
-    if filters.awaiting:
-        return "awaiting reply"  # received messages only: the direction says nothing more
+    if filters.awaiting:  # received messages only: the direction says nothing more
+        return "unread awaiting reply" if filters.unread else "awaiting reply"
     direction = {"incoming": "received", "outgoing": "sent"}.get(filters.direction or "", "")
     if filters.unread:
         return f"unread {direction}".strip()

@@ -29,7 +29,7 @@ def heading(filters: InboxFilters) -> str:
     if filters.customer:
         raise NotImplementedError("these flows do not filter by customer")
     if filters.awaiting:
-        return "Awaiting reply"
+        return "Unread awaiting reply" if filters.unread else "Awaiting reply"
     if filters.unread:
         return {"incoming": "Unread received", "outgoing": "Unread sent"}.get(filters.direction or "", "Unread")
     if filters.q:

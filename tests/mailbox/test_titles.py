@@ -43,13 +43,14 @@ def titles(html: str) -> list[str]:
     (f"?account={ACCOUNT_A}&unread=1", "Front desk · unread"),  # was "Unread": the account dropped
     (f"?account={ACCOUNT_A}&unread=1&direction=incoming", "Front desk · unread received"),
     (f"?account={ACCOUNT_A}&awaiting=1", "Front desk · awaiting reply"),
+    (f"?account={ACCOUNT_A}&awaiting=1&unread=1&direction=incoming", "Front desk · unread awaiting reply"),
     ("?account=none&direction=outgoing", "Default location settings · sent"),
     ("?customer=7002&unread=1", "Ana García · unread"),
     ("?company=Acme%20Ltd&direction=outgoing", "Acme Ltd · sent"),
     (f"?q=invoice&account={ACCOUNT_A}", "Search “invoice”"),
     ("?q=invoice&unread=1", "Unread"),
     ("?awaiting=1", "Awaiting reply"),
-    ("?awaiting=1&unread=1", "Awaiting reply"),
+    ("?awaiting=1&unread=1", "Unread awaiting reply"),  # was "Awaiting reply": the unread filter unsaid
     ("?order=oldest", "Inbox"),  # the order changes no message of the view
     ("?customer=7002", "Ana García"),
     ("?customer=7002&awaiting=1", "Ana García · awaiting reply"),
