@@ -431,6 +431,16 @@ class InboxFilterForm(forms.Form):
         return CONTROLS
 
     @property
+    def controls_in_use(self) -> int:
+        """How many of the controls are set (the dates count once, as one control): the folded
+        filters' summary on a phone says so ("Filters · 2 in use"). The search box is outside."""
+        filters = self.filters
+        return sum(
+            bool(filters.since or filters.until) if name == "since" else getattr(filters, name) != FILTERS_BY_NAME[name].default
+            for name in CONTROLS
+        )
+
+    @property
     def filter_fields(self):
         """The bound fields that are filters (their errors are shown beside the filter form)."""
         return [field for field in self if field.name not in self.NOT_FILTERS]

@@ -869,6 +869,35 @@
   }
   if (coverQuery.addEventListener) coverQuery.addEventListener("change", unfoldWhenWide);
   document.addEventListener("htmx:historyRestore", unfoldWhenWide);
+  /* The folded filters' summary says how many are set ("Filters · 2 in use", as the server wrote
+     it), kept true as they change: one a control (the two dates are one). What is sent counts: a
+     name typed in the customer field and not chosen is not a filter. */
+  function filtersInUse() {
+    var out = document.getElementById("filters-in-use");
+    var body = document.querySelector("#more-filters .more-filters-body");
+    if (!out || !body) return;
+    var n = 0;
+    Array.prototype.forEach.call(body.querySelectorAll(".field"), function (control) {
+      var set = Array.prototype.some.call(control.querySelectorAll("input[name], select[name]"), function (el) {
+        if (el.disabled) return false;
+        if (el.type === "checkbox" || el.type === "radio") return el.checked && el.value !== "";
+        return el.value.trim() !== "";
+      });
+      if (set) n += 1;
+    });
+    var text = n ? " · " + n + " in use" : "";
+    if (out.textContent !== text) out.textContent = text;
+  }
+  ["change", "input", "filtersRestored", "htmx:historyRestore"].forEach(function (type) {
+    document.addEventListener(type, filtersInUse);
+  });
+  /* A phone folds the filters on every page, the list first. A filter the server refused unfolds
+     them, so its message beside the control is seen. */
+  function foldFilters() {
+    var more = document.getElementById("more-filters");
+    if (!more || !coverQuery.matches) return;
+    more.open = !!more.querySelector('.field-error[role="alert"], [aria-invalid="true"]');
+  }
 
   function start() {
     window.setInterval(function () { renderTimes(document); }, 30000);
@@ -881,11 +910,8 @@
     var open = document.querySelector("#rows > li.open");
     if (open) { openId = open.dataset.id; currentId = openId; }
     loadOpenMessage();
-    // On a phone the filters fold away under "Filters" unless one is in use.
-    var more = document.getElementById("more-filters");
-    if (more && coverQuery.matches && !/[?&](unread|direction|account|customer|since|until)=./.test(location.search)) {
-      more.open = false;
-    }
+    filtersInUse();
+    foldFilters();
     // And the counts (with Mark all) fold away on a phone until asked for.
     var counts = document.getElementById("more-counts");
     if (counts && coverQuery.matches) counts.open = false;

@@ -50,7 +50,7 @@ FORM_STATE = """() => {
 
 
 def show_filters(page) -> None:
-    """On a phone the filters fold under "Filters" while none is set."""
+    """On a phone the filters fold under "Filters"."""
     more = page.locator("#more-filters")
     if not more.evaluate("el => el.open"):
         page.locator("#more-filters > summary").click()

@@ -257,6 +257,47 @@ def test_the_counts_and_mark_all_are_on_phones_too(new_page, staff_user, mirror,
     assert page.errors == []
 
 
+@pytest.mark.parametrize("width", [390, 1440])
+def test_the_filters_fold_on_a_phone_whatever_is_set_and_say_how_many(new_page, staff_user, mirror, width):  # noqa: F811
+    """On a phone the filters unfolded whenever unread, a direction, an account, a customer or a
+    date was set (~750 px of form above the list on every load of "Unread"), and stayed folded for
+    awaiting reply, a company or the order. They now fold on every load, the list first, and the
+    summary says how many are set, kept true as they change; a refused filter unfolds them so its
+    message is seen. Wide, they show as before."""
+    page = new_page(staff_user, viewport={"width": width, "height": 844})
+    page.goto("/?unread=1&direction=incoming")
+    wait_rows(page, expected_ids(mirror, staff_user, InboxFilters(unread=True, direction="incoming")))
+    more, summary = page.locator("#more-filters"), page.locator("#more-filters > summary")
+    if width == 1440:
+        expect(summary).to_be_hidden()
+        expect(more.locator("input[name=unread]")).to_be_visible()
+        return
+    assert more.evaluate("el => el.open") is False
+    expect(summary).to_have_text("Filters · 2 in use")
+    first_row = page.locator("#rows > li.msg").first.bounding_box()
+    assert first_row["y"] + first_row["height"] <= 844, first_row  # a message is on the first screen
+    summary.click()
+    more.locator("input[name=awaiting]").check()
+    expect(summary).to_have_text("Filters · 3 in use")
+    expect(page.locator("h1.list-title")).to_have_text("Unread awaiting reply")
+    more.locator("input[name=unread]").uncheck()
+    more.locator("input[name=direction][value='']").check()
+    more.locator("input[name=awaiting]").uncheck()
+    expect(summary).to_have_text("Filters")
+    page.go_back()
+    expect(summary).to_have_text(re.compile(r"^Filters · \d in use$"))
+    for query, text in (("?awaiting=1&order=oldest", "Filters · 2 in use"), ("?company=Acme", "Filters · 1 in use"),
+                        ("?since=2025-01-01&until=2025-02-01", "Filters · 1 in use")):
+        page.goto("/" + query)
+        expect(summary).to_have_text(text)
+        assert more.evaluate("el => el.open") is False, query
+    page.goto("/?since=yesterday&unread=1")
+    expect(more.locator("#err-since")).to_be_visible()  # refused: unfolded, its message beside "From"
+    expect(summary).to_have_text("Filters · 1 in use")
+    # htmx reports the requests that the quick changes cut short as errors: nothing else may appear.
+    assert [e for e in page.errors if not re.match(r"htmx:(sendAbort|afterRequest), \[object HTMLDivElement\]", e)] == []
+
+
 FOCUS_OUTSIDE_READER = """() => { const el = document.activeElement;
   return el && el !== document.body && !document.getElementById("reader").contains(el)
     ? `${el.tagName.toLowerCase()}#${el.id}.${[...el.classList].join(".")}` : null; }"""

@@ -265,3 +265,18 @@ def test_querystrings_with_each_value_are_those_of_the_view_with_it(filters):
         v: dataclasses.replace(filters, direction=v).querystring() for v in ("incoming", "outgoing")
     }
     assert filters.querystrings_with("account", []) == {}
+
+
+@pytest.mark.parametrize("query, in_use", [
+    ("", ""),
+    ("?q=invoice", ""),  # the search box is outside the folded filters
+    ("?order=newest", ""),
+    ("?unread=1&direction=incoming", " · 2 in use"),
+    ("?awaiting=1&order=oldest&company=Acme", " · 3 in use"),
+    ("?since=2025-01-01&until=2025-02-01", " · 1 in use"),  # the dates are one control
+    ("?until=2025-02-01&customer=7002", " · 2 in use"),
+    ("?since=yesterday&unread=1", " · 1 in use"),  # a refused filter is not in use
+])
+def test_the_folded_filters_say_how_many_are_in_use(staff_client, inbox_data, query, in_use):
+    page = staff_client.get("/" + query).content.decode()
+    assert f'<summary>Filters<span class="filters-in-use" id="filters-in-use">{in_use}</span></summary>' in page
