@@ -35,7 +35,6 @@ from inbox.mailbox.customers import customer_name as _customer_name
 from inbox.mailbox.filters import NO_ACCOUNT
 from inbox.mailbox.labels import DEFAULT_ACCOUNT_LABEL, account_label, message_account_label
 from inbox.mailbox.rows import rows_html, waiting
-from inbox.mailbox.search import search_terms
 from inbox.mailbox.sidebar import account_options_html
 from inbox.models import Customer, EmailAccount
 from inbox import timefmt
@@ -132,8 +131,9 @@ QUOTED_WORDS = 40  # characters of a search quoted in the view's name
 def name_of_view(filters, request=None) -> str:
     """What the view is called: the list's heading and the document title ("Unread", "Awaiting
     reply", a customer's name...). Who the view is about (a customer, a company, one mail
-    account) comes first and keeps its place when a state narrows it ("Front desk · unread
-    received"): the heading says what a phone's folded filters do not."""
+    account) comes first and keeps its place when words or a state narrow it, then the words
+    searched, then the state ("Front desk · search “invoice” · unread received"): the heading
+    says what a phone's folded filters do not."""
     if filters.unordered.is_empty:
         return "Inbox"
     state = _state_of_view(filters)
@@ -143,22 +143,28 @@ def name_of_view(filters, request=None) -> str:
     elif filters.company:  # a customer's company, as the link to it spells it
         subject = filters.company
     elif filters.account is not None and filters.unordered.without(
-        "account", "direction", "unread", "awaiting"
+        "account", "direction", "unread", "awaiting", "q"
     ).is_empty:
         subject = request_account_name(request, filters.account)
+    # The words searched, so two searches in the history (and two tabs) are told apart.
+    words = _quoted(filters.q) if filters.q else ""
     if subject:
-        return f"{subject} · {state}" if state else subject
+        return " · ".join(part for part in (subject, words and f"search {words}", state) if part)
+    if words:
+        return " · ".join(part for part in (f"Search {words}", state) if part)
     if state and (filters.awaiting or filters.unread):
         return state[0].upper() + state[1:]
-    if filters.q:  # the words, so two searches in the history (and two tabs) are told apart
-        words = " ".join(filters.q.split())
-        return f"Search “{words if len(words) <= QUOTED_WORDS else words[: QUOTED_WORDS - 1].rstrip() + '…'}”"
     if filters.direction and filters.unordered.without("direction").is_empty:
         return state.capitalize()
     # Dates, perhaps with a direction: named ("1 Mar – 20 Mar 2026 · received").
     if (filters.since or filters.until) and filters.unordered.without("direction", "since", "until").is_empty:
         return timefmt.day_range(filters.since, filters.until) + (f" · {state}" if state else "")
     return "Filtered"
+
+
+def _quoted(q: str) -> str:
+    words = " ".join(q.split())
+    return f"“{words if len(words) <= QUOTED_WORDS else words[: QUOTED_WORDS - 1].rstrip() + '…'}”"
 
 
 def _state_of_view(filters) -> str:
@@ -181,13 +187,14 @@ def empty_hint(filters) -> str:
                 "check the number, or type the customer’s name in the Customer field.")
     ways = [
         text for on, text in (
-            (filters.q, "fewer words" if len(search_terms(filters.q)) > 1 else "another word or the start of one"),
+            # Words as typed: an e-mail address is one ("fewer words" for it would puzzle).
+            (filters.q, "fewer words" if len(filters.q.split()) > 1 else "another word or the start of one"),
             (filters.customer, "another customer"),
             (filters.company, "the company's whole name"),
             (filters.account is not None, "another account"),
             (filters.since or filters.until, "a wider date range"),
             (filters.unread, "read messages too"),
-            (filters.awaiting, "all messages, not only those awaiting a reply"),
+            (filters.awaiting, "answered messages too"),
             (filters.direction, "both directions"),
         ) if on
     ]

@@ -28,12 +28,15 @@ def heading(filters: InboxFilters) -> str:
         return "Inbox"
     if filters.customer:
         raise NotImplementedError("these flows do not filter by customer")
+    direction = {"incoming": "received", "outgoing": "sent"}.get(filters.direction or "", "")
     if filters.awaiting:
-        return "Unread awaiting reply" if filters.unread else "Awaiting reply"
-    if filters.unread:
-        return {"incoming": "Unread received", "outgoing": "Unread sent"}.get(filters.direction or "", "Unread")
+        state = "unread awaiting reply" if filters.unread else "awaiting reply"
+    else:
+        state = f"unread {direction}".strip() if filters.unread else direction
     if filters.q:
-        return f"Search “{filters.q}”"
+        return f"Search “{filters.q}”" + (f" · {state}" if state else "")
+    if filters.awaiting or filters.unread:
+        return state[0].upper() + state[1:]
     if filters.direction and filters.unordered.without("direction").is_empty:
         return {"incoming": "Received", "outgoing": "Sent"}[filters.direction]
     return "Filtered"
@@ -448,7 +451,7 @@ def test_the_title_names_the_view_and_its_unread_count(new_page, staff_user, mir
     page.click("#reader #message-actions button:has-text('Mark unread')")
     expect(page).to_have_title(f"({unread}) Unread · Help desk")
     page.fill("#id_q", "zzzz-nothing")  # no unread message in this view: no number
-    expect(page).to_have_title("Unread · Help desk")
+    expect(page).to_have_title("Search “zzzz-nothing” · unread · Help desk")
     page.locator("#id_q").blur()  # its change event asks again (before the box below would cancel it)
     page.wait_for_load_state("networkidle")
     page.uncheck("input[name=unread]")

@@ -213,6 +213,9 @@ def test_no_match_offers_to_clear_filters(staff_client, inbox_data):
 @pytest.mark.parametrize("query, hint", [
     ("?q=nothingmatchesthis", "Try another word or the start of one."),  # one word: not "fewer words"
     ("?q=invoice+nothingmatchesthis", "Try fewer words."),
+    ("?q=christopher.vandenberg%40example.com", "Try another word or the start of one."),  # one typed word
+    ("?q=nothing+matches&unread=1&awaiting=1&direction=incoming",  # no comma inside an item of the list
+     "Try fewer words, read messages too, answered messages too or both directions."),
     ("?q=nothing+matches&since=2099-01-01", "Try fewer words or a wider date range."),
     ("?company=Lumen", "Try the company’s whole name."),
     ("?awaiting=1&direction=outgoing", "Awaiting reply lists received messages only: choose All or Received."),

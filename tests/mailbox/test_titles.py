@@ -47,8 +47,14 @@ def titles(html: str) -> list[str]:
     ("?account=none&direction=outgoing", "Default location settings · sent"),
     ("?customer=7002&unread=1", "Ana García · unread"),
     ("?company=Acme%20Ltd&direction=outgoing", "Acme Ltd · sent"),
-    (f"?q=invoice&account={ACCOUNT_A}", "Search “invoice”"),
-    ("?q=invoice&unread=1", "Unread"),
+    (f"?q=invoice&account={ACCOUNT_A}", "Front desk · search “invoice”"),  # was "Search “invoice”"
+    (f"?q=Invoice&account={ACCOUNT_A}&unread=1&direction=incoming", "Front desk · search “Invoice” · unread received"),
+    ("?q=invoice&since=2025-01-01", "Search “invoice”"),  # the dates are in the form
+    ("?q=invoice&unread=1", "Search “invoice” · unread"),  # was "Unread": the search unsaid
+    ("?q=invoice&direction=outgoing", "Search “invoice” · sent"),
+    ("?q=invoice&awaiting=1&unread=1", "Search “invoice” · unread awaiting reply"),
+    ("?customer=7002&q=invoice&awaiting=1", "Ana García · search “invoice” · awaiting reply"),
+    ("?company=Acme%20Ltd&q=wifi", "Acme Ltd · search “wifi”"),  # was "Acme Ltd"
     ("?awaiting=1", "Awaiting reply"),
     ("?awaiting=1&unread=1", "Unread awaiting reply"),  # was "Awaiting reply": the unread filter unsaid
     ("?order=oldest", "Inbox"),  # the order changes no message of the view
