@@ -103,6 +103,11 @@ def test_no_page_scrolls_sideways(new_page, admin_user, staff_user, mirror, sync
         ("/lockouts/", "the lock-outs"),
         ("/customers/lookup/?q=schneider", "the customer lookup's own page"),
         ("/messages/1/", "a missing message"),
+        # The view's name in the list's heading, one long word: an e-mail address or a link searched
+        # for, a long company (it ran off the screen's edge).
+        ("/?q=christopher.vandenberg%40example.com", "a search for an e-mail address"),
+        ("/?q=https://www.company.example/booking?id=12345", "a search for a link"),
+        ("/?company=" + "Aktiengesellschaft" * 4, "a long company's messages"),
         ("/no-such-page/", "the 404 page"),
     ]:
         page.goto(url)

@@ -213,16 +213,19 @@ def test_waits_keep_counting_while_the_page_stays_open(new_page, staff_user, db,
 
 def test_compact_rows_put_the_account_and_the_wait_in_columns(new_page, staff_user, db):
     """Each row is a grid of its own: sized by its content, the wait and the account stood at a
-    different place in each row."""
+    different place in each row. The longest wait's words ("waiting under 1 min") fit its column:
+    they overlapped the end of the preview, cut mid-letter."""
     now = timezone.now()
+    waits = [dt.timedelta(seconds=10), dt.timedelta(hours=5), dt.timedelta(hours=10), dt.timedelta(hours=15)]
     CoworkerMessage.objects.bulk_create([
-        build_message(id=i, coworker_id=100 + i, incoming=True, created_on=now - dt.timedelta(minutes=5 + 300 * i),
-                      email_account_display_name=name, subject=f"Question {i}")
-        for i, name in enumerate(["Front desk", "Billing and invoices desk", "Events", "Meeting rooms, second floor"], start=1)
+        build_message(id=i, coworker_id=100 + i, incoming=True, created_on=now - wait,
+                      email_account_display_name=name, subject=f"Question {i} " + "about the booking " * 8,
+                      body=f"<p>{'Could you tell me more about the meeting rooms ' * 6}</p>")
+        for i, (name, wait) in enumerate(zip(["Front desk", "Billing and invoices desk", "Events", "Meeting rooms, second floor"], waits), start=1)
     ])  # fmt: skip
     from inbox.sync.awaiting import rebuild
 
-    rebuild()  # each customer waits: 5 min, 5 h, 10 h, 15 h
+    rebuild()  # each customer waits: under a minute, 5 h, 10 h, 15 h
     Preference.objects.update_or_create(user=staff_user, defaults={"density": "compact"})
     page = new_page(staff_user, viewport={"width": 1440, "height": 900})
     page.goto("/")
@@ -234,3 +237,10 @@ def test_compact_rows_put_the_account_and_the_wait_in_columns(new_page, staff_us
         Math.round(r.querySelector('time').getBoundingClientRect().right)])""")
     for column in range(3):
         assert len({row[column] for row in edges}) == 1, edges
+    expect(page.locator("#rows .waiting").first).to_have_text("waiting under 1 min")
+    overlaps = page.eval_on_selector_all("#rows > li.msg", """rows => rows.map(r => {
+        const wait = r.querySelector('.waiting'), text = r.querySelector('.text');
+        return [wait.textContent.trim(), text.getBoundingClientRect().right <= wait.getBoundingClientRect().left + 0.5,
+                wait.scrollWidth <= wait.clientWidth];
+    })""")
+    assert all(clear and whole for _, clear, whole in overlaps), overlaps
