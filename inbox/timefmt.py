@@ -74,6 +74,22 @@ def _ahead(seconds: float) -> str:
     return f"in {int(seconds / HOUR + 0.5)} h"
 
 
+def ahead(seconds: float) -> str:
+    """How soon something is due, by the rule of :func:`relative` for times ahead ("in 5 min",
+    "in 11 h"), and "in under 1 min" where that rule rounds to no minute at all."""
+    return "in under 1 min" if seconds < MINUTE / 2 else _ahead(seconds)
+
+
+def every(seconds: int) -> str:
+    """How often something runs, in the units the times use: "every minute", "every 5 min",
+    "every 2 h", "every day"."""
+    for size, one, unit in ((DAY, "day", "d"), (HOUR, "hour", "h"), (MINUTE, "minute", "min")):
+        if seconds >= size and seconds % size == 0:
+            n = seconds // size
+            return f"every {one}" if n == 1 else f"every {n} {unit}"
+    return f"every {seconds} s"
+
+
 def _dated(local: dt.datetime, today: dt.datetime) -> str:
     if abs((today.date() - local.date()).days) < WEEKDAY_DAYS:
         return f"{WEEKDAYS[local.weekday()]} {local.hour}:{local.minute:02d}"

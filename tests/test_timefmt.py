@@ -50,6 +50,25 @@ def test_wait_length(case):
     assert timefmt.wait_length(case["seconds"]) == case["text"]
 
 
+@pytest.mark.parametrize("seconds, text", [
+    (5, "in under 1 min"), (29, "in under 1 min"), (30, "in 1 min"), (40, "in 1 min"),  # as relative() rounds ahead
+    (299, "in 5 min"), (3540, "in 59 min"), (3599, "in 1 h"), (16 * 3600 - 60, "in 16 h"),
+])
+def test_ahead_is_the_rule_of_relative_for_times_ahead(seconds, text):
+    assert timefmt.ahead(seconds) == text
+    if seconds >= timefmt.JUST_NOW_AHEAD:  # where relative() no longer says "just now", it writes the same
+        now = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+        assert timefmt.relative(now + dt.timedelta(seconds=seconds), now, ZoneInfo("UTC")) == text
+
+
+@pytest.mark.parametrize("seconds, text", [
+    (60, "every minute"), (300, "every 5 min"), (3600, "every hour"), (7200, "every 2 h"),
+    (86400, "every day"), (2 * 86400, "every 2 d"), (90, "every 90 s"), (30, "every 30 s"), (5400, "every 90 min"),
+])
+def test_every(seconds, text):
+    assert timefmt.every(seconds) == text
+
+
 def test_no_leading_zero_and_english_names_whatever_the_locale(settings):
     settings.LANGUAGE_CODE = "fr"
     value = dt.datetime(2026, 3, 2, 5, 7, tzinfo=dt.UTC)

@@ -14,6 +14,7 @@ from celery.schedules import crontab
 from celery.schedules import schedule as interval_schedule
 from django.conf import settings
 
+from inbox import timefmt
 from inbox.accounts.rules import ago
 from inbox.models import SyncRun
 
@@ -95,14 +96,15 @@ class ResourceState:
             return "when the scheduler (Celery beat) first runs it: it has not reported yet, is it running?"
         late = self.now - self.next_run
         if late > self.interval:
-            return f"overdue by {ago(late)}: is Celery beat running?"
+            return f"overdue by {timefmt.wait_length(int(late.total_seconds()))}: is Celery beat running?"
         if late > -timedelta(seconds=1):  # not "in 0 seconds"
             return "due now"
-        return f"in {ago(-late)}" + (" (backing off: Nexudus is failing)" if self.backing_off else "")
+        # Written as every time ahead is ("in 5 min", "in 16 h": inbox/timefmt.py).
+        return timefmt.ahead(-late.total_seconds()) + (" (backing off: Nexudus is failing)" if self.backing_off else "")
 
     @property
     def interval_text(self) -> str:
-        return f"every {ago(self.interval)}" if self.interval else ""
+        return timefmt.every(int(self.interval.total_seconds())) if self.interval else ""
 
     @property
     def can_full(self) -> bool:
@@ -250,21 +252,6 @@ class SyncCard:
     @property
     def advice(self) -> str:
         return advice(self.run)
-
-    def _ago(self, value: datetime | None) -> str:
-        return f"{ago(self.now - value)} ago" if value else ""
-
-    @property
-    def asked_ago(self) -> str:
-        return self._ago(self.run.created_at)
-
-    @property
-    def started_ago(self) -> str:
-        return self._ago(self.run.started_at or self.run.created_at)
-
-    @property
-    def finished_ago(self) -> str:
-        return self._ago(self.run.finished_at)
 
     @property
     def waiting_long(self) -> bool:
