@@ -68,6 +68,18 @@ class AccountRow:
         return ago(self.now - added)
 
     @property
+    def headline_never_checked(self) -> bool:
+        """The failing account's headline says it was never checked since it was added (the page)."""
+        return bool(self.incident and self.never_checked_for)
+
+    @property
+    def listed_reasons(self) -> list:
+        """The reasons listed under the headline: all but the one it already says in its words."""
+        if self.headline_never_checked:
+            return [r for r in self.health.reasons if r.code != "never_checked"]
+        return self.health.reasons
+
+    @property
     def failing_for(self) -> str:
         return ago(self.now - self.incident.opened_at) if self.incident and self.now else ""
 

@@ -178,7 +178,9 @@ def _errors(account: Any, t: Thresholds) -> list[Reason]:
     count = getattr(account, "error_count", None) or 0
     if count <= 0:
         return []
-    text = f"{count} error{'s' if count != 1 else ''} since the last successful check"
+    # Nexudus counts the errors since its last successful check; with none yet, since it began.
+    since = "since the last successful check" if getattr(account, "last_check_time", None) else "and no successful check yet"
+    text = f"{count} error{'s' if count != 1 else ''} {since}"
     if count > t.error_failing:
         return [Reason("errors", f"{text} (more than {t.error_failing})", Severity.FAILING)]
     return [Reason("errors", text, Severity.WARNING)]

@@ -84,7 +84,8 @@ class TestAlerts:
         run_sync(now)
         incident = AccountIncident.objects.get(account=already)
         assert incident.at_first_look and incident.opened_at == now
-        assert "at least (already failing when the help desk first looked)" in mail.outbox[0].body
+        assert "Failing since: at least " in mail.outbox[0].body  # was "since: 12:24 at least"
+        assert "(already failing when the help desk first looked)" in mail.outbox[0].body
         # One the help desk saw healthy first turns failing: that moment is when it began.
         later = make_state("healthy", now, display_name="Front desk")
         run_sync(now + timedelta(minutes=5))

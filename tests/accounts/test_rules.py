@@ -93,6 +93,10 @@ class TestErrors:
     def test_twelve_errors_read_as_the_issue_says(self):
         assert check(account(error_count=12)).reasons[0].text.startswith("12 errors since the last successful check")
 
+    def test_errors_of_an_account_never_checked_are_not_since_a_successful_check(self):
+        health = check(account(error_count=4, last_check_time=None))
+        assert "4 errors and no successful check yet" in [r.text for r in health.reasons]
+
     @pytest.mark.parametrize("count", [0, None, -3])
     def test_no_errors_zero_unknown_or_nonsense_is_not_a_reason(self, count):
         assert "errors" not in codes(check(account(error_count=count)))

@@ -44,7 +44,7 @@ def send_failing_alert(*, incident_ids: list[int]) -> bool:
         lines += _describe(incident)
         since = exact(incident.opened_at, timezone.now())
         if incident.at_first_look:
-            lines.append(f"  Failing since: {since} at least (already failing when the help desk first looked)")
+            lines.append(f"  Failing since: at least {since} (already failing when the help desk first looked)")
         else:
             lines.append(f"  Failing since: {since}")
         lines += [f"  - {r.get('text', '')}" for r in incident.reasons]
