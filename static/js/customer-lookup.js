@@ -184,10 +184,21 @@
     var input = event.detail.elt;
     if (isCombo(input)) delete input.dataset.asking; // answered, failed or aborted
   });
-  document.addEventListener("htmx:afterSwap", function (event) {
-    var target = event.detail.target;
-    var input = target && document.querySelector(SELECTOR + '[hx-target="#' + target.id + '"]');
+  /* A second answer to the text on show (a lookup queued behind the first asks again) keeps the
+     option the person has highlighted: it reset it, and their next Enter asked "which one?" again. */
+  function comboOf(target) { return target && document.querySelector(SELECTOR + '[hx-target="#' + target.id + '"]'); }
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var input = comboOf(event.detail.target);
     if (!input) return;
+    var current = fresh(input) && isOpen(input) ? active(input) : null;
+    if (current) input.dataset.keep = current.id;
+    else delete input.dataset.keep;
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var input = comboOf(event.detail.target);
+    if (!input) return;
+    var keep = input.dataset.keep ? document.getElementById(input.dataset.keep) : null;
+    delete input.dataset.keep;
     var box = listbox(input);
     if (!box || box.dataset.query !== input.value.trim().slice(0, 100)) return close(input); // stale
     say(input, box.dataset.status || "");
@@ -198,6 +209,7 @@
     if (pending === "choose" && all.length) return chooseIfOnly(input, all);
     open(input);
     if ((pending === "first" || pending === "last") && all.length) setActive(input, all[pending === "first" ? 0 : all.length - 1]);
+    else if (keep && all.indexOf(keep) >= 0) setActive(input, keep);
   });
 
   /* Whether the options on show answer the text in the field now (typing makes them stale until
