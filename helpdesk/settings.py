@@ -81,6 +81,7 @@ SESSION_COOKIE_HTTPONLY = True
 # on the loopback address (SECURE_COOKIES overrides either).
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not (DEBUG or EMBEDDED_DEFAULT))
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_FAILURE_VIEW = "inbox.ops.errors.csrf_failure"  # a page out of date reloads and says so
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
@@ -143,6 +144,8 @@ MIDDLEWARE = [
     "inbox.ops.middleware.VaryOnHtmxMiddleware",
     # Nothing shown to the signed-in is kept by the browser for Back (or for the next person).
     "inbox.ops.middleware.PrivatePagesMiddleware",
+    # Around the next: its redirect to sign in, asked by htmx, goes to the whole tab.
+    "inbox.ops.middleware.HtmxSignInMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     # Last: it turns a sign-in that axes refused into the lock-out page (see "Sign-in throttling").
     "axes.middleware.AxesMiddleware",

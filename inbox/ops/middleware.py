@@ -19,8 +19,12 @@ https://developer.mozilla.org/docs/Web/HTTP/Headers/Content-Security-Policy
 
 from __future__ import annotations
 
+from urllib.parse import urlencode, urlsplit
+
 from django.conf import settings
+from django.http import HttpResponse
 from django.middleware.gzip import GZipMiddleware
+from django.shortcuts import resolve_url
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
 APP_POLICY = "; ".join(
@@ -141,3 +145,38 @@ class HtmlGZipMiddleware(GZipMiddleware):
         if response.streaming or not response.get("Content-Type", "").startswith("text/html"):
             return response
         return super().process_response(request, response)
+
+
+class HtmxSignInMiddleware:
+    """Sends the whole page to the sign-in form when a request htmx made finds the session over.
+
+    ``LoginRequiredMiddleware`` answers a request without a signed-in person with a redirect to
+    the sign-in page. The browser follows it inside htmx's request, and htmx drew the sign-in page
+    into the inbox: a poll after signing out in another tab put whole sign-in forms into the top
+    bar and the list. To htmx the answer is instead ``HX-Redirect`` (https://htmx.org/reference/#response_headers):
+    the tab goes to the sign-in page, which brings the person back to the view they were on
+    (``next``: the page's own address, ``HX-Current-URL``, when it is of this site).
+    """
+
+    REDIRECTS = (301, 302, 303, 307, 308)
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        htmx = getattr(request, "htmx", None)
+        if not htmx or response.status_code not in self.REDIRECTS:
+            return response
+        if urlsplit(response["Location"]).path != resolve_url(settings.LOGIN_URL):
+            return response
+        return sign_in_again(request)
+
+
+def sign_in_again(request) -> HttpResponse:
+    """To htmx: the whole tab to the sign-in page, and then back to the page it shows (not to the
+    fragment htmx asked for; a page of another site: the sign-in page's own default)."""
+    login, back = resolve_url(settings.LOGIN_URL), request.htmx.current_url_abs_path
+    response = HttpResponse(status=204)
+    response["HX-Redirect"] = f"{login}?{urlencode({'next': back})}" if back else login
+    return response

@@ -312,6 +312,7 @@
     // Controls whose shown state is more than their value (a combobox's label) listen for this.
     form.dispatchEvent(new CustomEvent("filtersRestored", { bubbles: true }));
   }
+  window.helpdeskFiltersFromUrl = filtersFromUrl;
   /* A count's link (Unread, Awaiting reply, Received, Sent, a mail account) switches the view in
      place, as the filters do: the form takes the link's filters and asks for the list (one history
      entry, the form in step), and focus comes back to that count once the counts are drawn again.
@@ -638,6 +639,30 @@
   document.addEventListener("focusout", function (event) {
     if (event.target.type === "date" && event.target.dateTimer) settleDate(event.target);
   }, true);
+  /* A date the browser cannot read (31 Nov, a month alone) has no value: the form goes without it
+     (novalidate), and the field says so, once the list it asked for is drawn (a new list empties
+     the messages beside the filters). */
+  function unreadableDates() {
+    var form = document.getElementById("filters");
+    if (!form) return;
+    form.querySelectorAll('input[type="date"]').forEach(function (input) {
+      var error = document.getElementById("err-" + input.name), bad = !!(input.validity && input.validity.badInput);
+      if (!error || (!bad && !error.dataset.unreadable)) return;
+      if (bad) {
+        var label = form.querySelector('label[for="' + input.id + '"]');
+        error.textContent = "“" + (label ? label.textContent.trim() : input.name) + "” is not a whole date, so it is not used.";
+        error.dataset.unreadable = "1";
+        error.setAttribute("role", "alert");
+        input.setAttribute("aria-invalid", "true");
+      } else {
+        error.textContent = "";
+        delete error.dataset.unreadable;
+        error.removeAttribute("role");
+        input.removeAttribute("aria-invalid");
+      }
+    });
+  }
+  document.addEventListener("htmx:afterSettle", unreadableDates);
 
   /* A change of the filters that asks for the view already on screen, or already on its way, is
      not sent again: leaving the search box after its results came (its change event) added a
@@ -1111,4 +1136,50 @@
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", loaded);
   else loaded();
+})();
+
+/* --- Requests that fail: said in words, recovered from alone ------------------------------------
+   A request htmx makes may find no server (a restart, the network gone) or an error page. That was
+   silent: a filter clicked stayed ticked above the old list, a mark did nothing, and nobody knew.
+   Now a notice at the foot of the screen says what happened (and the page's live region reads
+   it); the filter form goes back to the view on screen (its address); the polls go on, and the
+   first request answered again takes the notice away and says so. A session that ended or a page
+   out of date are the server's to answer (HX-Redirect, HX-Refresh: inbox/ops/middleware.py). */
+(function () {
+  "use strict";
+  var notice = null;
+  function say(text) { if (window.helpdeskAnnounce) window.helpdeskAnnounce(text); }
+  function show(text) {
+    if (!notice || !document.body.contains(notice)) {
+      notice = document.createElement("p");
+      notice.id = "trouble";
+      notice.className = "trouble";
+      document.body.appendChild(notice);
+    }
+    var changed = notice.hidden || notice.textContent !== text;
+    notice.textContent = text;
+    notice.hidden = false;
+    if (changed) say(text);
+  }
+  function clear() {
+    if (!notice || notice.hidden) return;
+    notice.hidden = true;
+    say("The help desk answers again.");
+  }
+  function failed(event) {
+    var xhr = event.detail.xhr, status = xhr ? xhr.status : 0;
+    var text;
+    if (!status) text = "The help desk does not answer (no connection, or it is restarting), so nothing was changed. It keeps trying.";
+    else if (status === 429) text = "Too many requests just now, so nothing was changed: wait a moment and try again.";
+    else if (status >= 500) text = "The help desk could not do that (error " + status + "), so nothing was changed. Try again in a moment.";
+    else text = "That was refused (error " + status + "), so nothing was changed.";
+    show(text);
+    var elt = event.detail.elt;
+    if (elt && elt.closest && elt.closest("#filters") && window.helpdeskFiltersFromUrl) window.helpdeskFiltersFromUrl();
+  }
+  document.addEventListener("htmx:sendError", failed);
+  document.addEventListener("htmx:responseError", failed);
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (event.detail.successful) clear();
+  });
 })();
