@@ -144,6 +144,7 @@ MIDDLEWARE = [
     "inbox.ops.middleware.VaryOnHtmxMiddleware",
     # Nothing shown to the signed-in is kept by the browser for Back (or for the next person).
     "inbox.ops.middleware.PrivatePagesMiddleware",
+    "inbox.ops.middleware.MethodNotAllowedPageMiddleware",
     # Around the next: its redirect to sign in, asked by htmx, goes to the whole tab.
     "inbox.ops.middleware.HtmxSignInMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",

@@ -24,7 +24,7 @@ from urllib.parse import urlencode, urlsplit
 from django.conf import settings
 from django.http import HttpResponse
 from django.middleware.gzip import GZipMiddleware
-from django.shortcuts import resolve_url
+from django.shortcuts import render, resolve_url
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
 APP_POLICY = "; ".join(
@@ -180,3 +180,23 @@ def sign_in_again(request) -> HttpResponse:
     response = HttpResponse(status=204)
     response["HX-Redirect"] = f"{login}?{urlencode({'next': back})}" if back else login
     return response
+
+
+class MethodNotAllowedPageMiddleware:
+    """A page for a form's address opened as a page (``GET /inbox/mark/``): Django's
+    ``require_POST`` answers 405 with an empty body, a blank page. The answer stays 405 (with its
+    ``Allow``); a signed-in person's browser gets words and a way back instead of nothing."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code != 405 or response.content or request.method not in ("GET", "HEAD"):
+            return response
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated or getattr(request, "htmx", None):
+            return response
+        page = render(request, "405.html", status=405)
+        page["Allow"] = response.get("Allow", "")
+        return page

@@ -77,3 +77,17 @@ def test_signed_out_with_an_old_token_goes_to_sign_in(client):
     browser.cookies["csrftoken"] = "a" * 32
     response = browser.post("/inbox/mark/", {"action": "read"}, HTTP_X_CSRFTOKEN="b" * 32, **HTMX)
     assert response.status_code == 204 and response["HX-Redirect"].startswith("/login/?next=")
+
+
+@pytest.mark.parametrize("url", ["/inbox/mark/", "/inbox/mark-all/", "/inbox/density/", "/sync/start/"])
+def test_a_form_s_address_opened_as_a_page_says_so(admin_client_, url):
+    """It was a blank page (require_POST's empty 405)."""
+    response = admin_client_.get(url)
+    assert response.status_code == 405 and "POST" in response["Allow"]
+    page = response.content.decode()
+    assert "<h1>Not a page</h1>" in page and 'href="/"' in page
+
+
+def test_a_405_to_htmx_or_to_nobody_signed_in_stays_as_django_wrote_it(admin_client_):
+    assert admin_client_.get("/inbox/mark/", HTTP_HX_REQUEST="true").content == b""
+    assert Client().get("/inbox/mark/").status_code == 302  # sign in first, as any page
