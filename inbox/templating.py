@@ -141,7 +141,7 @@ def name_of_view(filters, request=None) -> str:
     if filters.customer:
         subject = request_customer_name(request, filters.customer)
     elif filters.company:  # a customer's company, as the link to it spells it
-        subject = filters.company
+        subject = filters.company.translate(_BIDI_CONTROLS)
     elif filters.account is not None and filters.unordered.without(
         "account", "direction", "unread", "awaiting", "q"
     ).is_empty:
@@ -162,8 +162,13 @@ def name_of_view(filters, request=None) -> str:
     return "Filtered"
 
 
+# Bidirectional formatting characters (embeddings, overrides, isolates, marks): typed into a search
+# or a company, an override turned the rest of the tab's title around ("ksed pleH · ...").
+_BIDI_CONTROLS = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
+
+
 def _quoted(q: str) -> str:
-    words = " ".join(q.split())
+    words = " ".join(q.translate(_BIDI_CONTROLS).split())
     return f"“{words if len(words) <= QUOTED_WORDS else words[: QUOTED_WORDS - 1].rstrip() + '…'}”"
 
 

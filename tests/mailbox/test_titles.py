@@ -55,6 +55,8 @@ def titles(html: str) -> list[str]:
     ("?q=invoice&awaiting=1&unread=1", "Search “invoice” · unread awaiting reply"),
     ("?customer=7002&q=invoice&awaiting=1", "Ana García · search “invoice” · awaiting reply"),
     ("?company=Acme%20Ltd&q=wifi", "Acme Ltd · search “wifi”"),  # was "Acme Ltd"
+    ("?q=%E2%80%AEwifi%E2%80%AC", "Search “wifi”"),  # a right-to-left override turned the title around
+    ("?company=%E2%80%AEAcme%20Ltd", "Acme Ltd"),
     ("?awaiting=1", "Awaiting reply"),
     ("?awaiting=1&unread=1", "Unread awaiting reply"),  # was "Awaiting reply": the unread filter unsaid
     ("?order=oldest", "Inbox"),  # the order changes no message of the view
