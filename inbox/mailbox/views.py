@@ -155,7 +155,8 @@ def inbox_mark_selected(request: HttpRequest) -> HttpResponse:
     if not form.is_valid() or not form.cleaned_data["ids"]:
         error = form.error_text or "Select messages to mark first."
         if request.htmx:  # said beside the buttons; the view, its scroll and the reader stay
-            return render(request, PART, {"part": "marked", "rows": [], "done": error, "filters": form.view_filters})
+            return render(request, PART, {"part": "marked", "rows": [], "done": error, "problem": True,
+                                          "filters": form.view_filters})
         return _back_to_view(request, form, error=error)
     ids = form.cleaned_data["ids"]
     count = (marks.mark_read if form.is_read else marks.mark_unread)(user=request.user, message_ids=ids)

@@ -759,6 +759,10 @@
     function inSight() { if (item && item.isConnected) item.scrollIntoView({ block: "nearest" }); }
     if (!closeReader(false, inSight)) return false;
     if (link) { setCurrent(item); link.focus({ preventScroll: false }); inSight(); }
+    else { // a message the list does not show (read since, in an unread view): the list's heading, not <body>
+      var title = document.querySelector("#results .list-title");
+      if (title) { if (!title.hasAttribute("tabindex")) title.setAttribute("tabindex", "-1"); title.focus(); }
+    }
     return true;
   }
   document.addEventListener("click", function (event) {
@@ -1007,6 +1011,7 @@
       rowsBefore: new Set(Array.prototype.map.call(document.querySelectorAll("#rows > li.msg"), function (r) { return r.dataset.id; })),
       wasMore: !!(target && target.id === "more"),
       wasBanner: !!(elt && elt.id === "live-banner"),
+      wasEarlier: !!(elt && elt.closest && elt.closest(".thread-earlier")),
       openedRow: !!(elt && elt.classList && elt.classList.contains("msg-link")),
     };
   }
@@ -1030,6 +1035,10 @@
     }
     if (was.wasMore) { // "Older messages": the first of the rows it brought
       if (focusQuietly(firstRowLink(was.rowsBefore))) return;
+    }
+    if (was.wasEarlier) { // a customer's "Earlier messages" (gone with the swap): the first message it brought
+      var first = document.querySelector("article.bubble");
+      if (first) { first.setAttribute("tabindex", "-1"); if (focusQuietly(first)) return; }
     }
     if (was.wasBanner) { // the new-messages banner: the newest message
       if (focusQuietly(firstRowLink(null)) || focusQuietly(listTitle())) return;

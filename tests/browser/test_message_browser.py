@@ -6,6 +6,7 @@ import base64
 import re
 
 import pytest
+from playwright.sync_api import expect
 from django.urls import reverse
 
 from inbox.models import MessageMark
@@ -164,8 +165,12 @@ def test_conversation_loads_earlier_messages_backwards(watched_page, settings): 
     rows = make_thread(31, 12, start_pk=9_100_000)
     page.goto(reverse("customer-detail", args=[31]))
     assert page.locator("article.bubble").count() == 5
-    page.click("text=Earlier messages")
+    page.focus("text=Earlier messages")
+    page.keyboard.press("Enter")  # by keyboard: focus went to <body> with the button swapped away
     page.wait_for_function("() => document.querySelectorAll('article.bubble').length === 10")
+    expect(page.locator(f"#m-{rows[2].pk}")).to_be_focused()  # the first message it brought
+    page.keyboard.press("Tab")
+    expect(page.locator(f"#m-{rows[2].pk} a:has-text('Open')")).to_be_focused()
     page.click("text=Earlier messages")
     page.wait_for_selector("text=Start of the conversation")
     ids = page.eval_on_selector_all("article.bubble", "els => els.map(e => e.id)")

@@ -470,4 +470,5 @@ def test_a_missing_message_in_the_reader_closes_like_any(new_page, staff_user, m
     expect(page.locator("#inbox")).not_to_have_class(re.compile(r"\breading\b"))
     expect(page).not_to_have_url(re.compile(r"open="))
     expect(page.locator("#reader")).to_be_empty()
+    expect(page.locator("#results .list-title")).to_be_focused()  # no row to go back to: not <body>
     assert [e for e in page.errors if "404" not in e] == []

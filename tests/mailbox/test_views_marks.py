@@ -82,7 +82,7 @@ def test_a_bulk_mark_of_nothing_through_htmx_says_so_in_place(staff_client, inbo
     assert response.status_code == 200
     assert "HX-Redirect" not in response and "HX-Trigger" not in response
     html = response.content.decode()
-    assert '<p id="status" class="status" hx-swap-oob="true">' in html
+    assert '<p id="status" class="status status-problem" hx-swap-oob="true">' in html  # not in a success's green
     assert "Select messages to mark first." in html or "Nothing was marked" in html
     assert "<li" not in html
     assert not MessageMark.objects.exists()
