@@ -1153,7 +1153,7 @@
    Now a notice at the foot of the screen says what happened (and the page's live region reads
    it); the filter form goes back to the view on screen (its address); the polls go on, and the
    first request answered again takes the notice away and says so. A session that ended or a page
-   out of date are the server's to answer (HX-Redirect, HX-Refresh: inbox/ops/middleware.py). */
+   out of date are the server's to answer (HX-Redirect, HX-Refresh: inbox/ops/middleware.py, errors.py). */
 (function () {
   "use strict";
   var notice = null;
