@@ -50,7 +50,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 
 STALE_FORM = (
-    "That was not done: the page was out of date (signed out and in again, perhaps in another "
+    "That was not done: the page was out of date (signed out or in again, perhaps in another "
     "tab). It is up to date now: please try again."
 )
 
@@ -71,8 +71,9 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
         response = HttpResponse(status=403)
         response["HX-Refresh"] = "true"
         return response
+    # A plain form (the sign-in form left open too): back to its page, with a token that works.
     back = request.META.get("HTTP_REFERER", "")
-    if signed_in and back and url_has_allowed_host_and_scheme(back, {request.get_host()}, require_https=request.is_secure()):
+    if back and url_has_allowed_host_and_scheme(back, {request.get_host()}, require_https=request.is_secure()):
         messages.warning(request, STALE_FORM)
         return redirect(back)
     return default_csrf_failure(request, reason)

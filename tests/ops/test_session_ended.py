@@ -67,6 +67,16 @@ def test_a_plain_form_with_an_old_token_goes_back_to_its_page_and_says_so(strict
     assert "the page was out of date" in strict.get("/?unread=1").content.decode()
 
 
+def test_the_sign_in_form_left_open_with_an_old_token_comes_back_and_says_so(staff_user):
+    browser = Client(enforce_csrf_checks=True)
+    browser.cookies["csrftoken"] = "a" * 32
+    response = browser.post("/login/", {"username": "staff", "password": "staff-pass-123", "csrfmiddlewaretoken": "b" * 32},
+                            HTTP_REFERER="http://testserver/login/?next=/")
+    assert response.status_code == 302 and response["Location"] == "http://testserver/login/?next=/"
+    page = browser.get(response["Location"]).content.decode()
+    assert "the page was out of date" in page and 'id="id_username"' in page
+
+
 def test_a_plain_form_from_elsewhere_gets_django_s_refusal(strict):
     response = strict.post("/inbox/mark/", {"action": "read"}, HTTP_REFERER="https://elsewhere.example/")
     assert response.status_code == 403 and "Location" not in response
