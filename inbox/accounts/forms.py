@@ -6,21 +6,43 @@ from urllib.parse import urlencode
 
 from django import forms
 
+from inbox.mailbox.filters import FALSE_VALUES, TRUE_VALUES
+
+
+class SwitchField(forms.Field):
+    """A yes/no parameter, read as the inbox reads ``unread=1``: 1 or nothing. Anything else is
+    refused in words (and the switch left off), not read as "on" as Django's BooleanField would."""
+
+    def __init__(self, *, label: str):
+        super().__init__(required=False, label=label)
+
+    def to_python(self, value) -> bool:
+        value = (value or "").strip().lower()
+        if value in TRUE_VALUES:
+            return True
+        if value in FALSE_VALUES:
+            return False
+        raise forms.ValidationError(f"“{self.label}” takes 1 or nothing — ignored.", code="invalid")
+
 
 class AccountsFilterForm(forms.Form):
     """``/accounts/?attention=1`` shows only the accounts needing attention; ``removed=1`` also
-    lists the accounts removed from Nexudus."""
+    lists the accounts removed from Nexudus. A refused value leaves only its own switch off."""
 
-    attention = forms.BooleanField(required=False)
-    removed = forms.BooleanField(required=False)
+    attention = SwitchField(label="Needing attention")
+    removed = SwitchField(label="Removed from Nexudus")
+
+    def _on(self, name: str) -> bool:
+        self.is_valid()
+        return bool(self.cleaned_data.get(name, False))
 
     @property
     def attention_only(self) -> bool:
-        return bool(self.is_valid() and self.cleaned_data["attention"])
+        return self._on("attention")
 
     @property
     def show_removed(self) -> bool:
-        return bool(self.is_valid() and self.cleaned_data["removed"])
+        return self._on("removed")
 
     @property
     def querystring(self) -> str:

@@ -250,14 +250,21 @@ def filter_form(params):
     return InboxFilterForm(data)
 
 
-def invalid_filters_text(form) -> str:
-    """A plain-text explanation of why an export was refused, naming each bad parameter."""
-    lines = ["No export was made: these filters are not valid.", ""]
+def refused_filters(form) -> list[tuple[str, str]]:
+    """Why an export was refused: each bad parameter as typed ("since=2026-13-01", cut short) with
+    what is wrong with it, for the plain-text answer and the page alike."""
+    refused = []
     for name, errors in form.errors.items():
         value = str(form.data.get(name, ""))
         shown = f"{name}={value[:60]}{'…' if len(value) > 60 else ''}" if name != "__all__" else "filters"
-        for error in errors:
-            lines.append(f"  {shown}: {plain_error(error)}")
+        refused += [(shown, plain_error(error)) for error in errors]
+    return refused
+
+
+def invalid_filters_text(form) -> str:
+    """A plain-text explanation of why an export was refused, naming each bad parameter."""
+    lines = ["No export was made: these filters are not valid.", ""]
+    lines += [f"  {shown}: {error}" for shown, error in refused_filters(form)]
     lines += ["", "Correct or remove them (the inbox shows the same filters) and export again."]
     return "\n".join(lines) + "\n"
 

@@ -7,12 +7,14 @@ from functools import partial
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
-from django.urls import path
+from django.urls import path, reverse
 from django.views.decorators.http import require_GET
 
 from inbox.accounts.forms import AccountsFilterForm
 from inbox.exports.accounts import account_csv, account_filename
-from inbox.exports.messages import filter_form, invalid_filters_text, message_csv, message_filename
+from inbox.exports.messages import (
+    filter_form, invalid_filters_text, message_csv, message_filename, refused_filters,
+)
 from inbox.exports.slots import ExportsBusy, export_slot_acquire
 from inbox.auth.permissions import admin_required
 
@@ -22,7 +24,7 @@ def export_csv(request: HttpRequest) -> HttpResponse:
     """Every message of the inbox view these parameters describe; a bad filter is a 400."""
     form = filter_form(request.GET)
     if not form.is_valid():
-        return HttpResponse(invalid_filters_text(form), status=400, content_type="text/plain; charset=utf-8")
+        return _refused(request, form, reverse("inbox-index"))
     filters = form.filters
     return _bounded(
         request, lambda: message_csv(user=request.user, filters=filters), message_filename(filters)
@@ -35,8 +37,21 @@ def accounts_export_csv(request: HttpRequest) -> HttpResponse:
     """The mail accounts of the accounts page's view (``?attention=1``, ``removed=1``) with their
     health, as the page shows them (never a token)."""
     form = AccountsFilterForm(request.GET)
+    if not form.is_valid():
+        return _refused(request, form, reverse("accounts-index"))
     chunks = partial(account_csv, attention_only=form.attention_only, show_removed=form.show_removed)
     return _bounded(request, chunks, account_filename(attention_only=form.attention_only))
+
+
+def _refused(request: HttpRequest, form, page: str) -> HttpResponse:
+    """A 400 naming each bad parameter: plain text for a script (curl, a spreadsheet's import), a
+    page for a browser (an address typed or edited by hand), with the way back to the same view on
+    its page, which shows the same filters refused and the rest applied."""
+    if "text/html" not in request.headers.get("Accept", ""):
+        return HttpResponse(invalid_filters_text(form), status=400, content_type="text/plain; charset=utf-8")
+    query = request.GET.urlencode()
+    context = {"refused": refused_filters(form), "back": f"{page}?{query}" if query else page}
+    return render(request, "export_refused.html", context, status=400)
 
 
 def _bounded(request: HttpRequest, make_chunks, filename: str) -> HttpResponse:

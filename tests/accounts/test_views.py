@@ -286,6 +286,26 @@ def test_odd_query_values_never_fail(admin_client_, query):
     assert admin_client_.get(f"{URL}?{query}").status_code == 200
 
 
+@pytest.mark.parametrize("value", ["banana", "2", "<b>x</b>"])
+def test_a_switch_it_cannot_read_is_refused_in_words_and_left_off(admin_client_, value):
+    """``attention=banana`` used to be read as on (Django's BooleanField): the page now says it
+    took it for nothing, lists every account, and keeps the other switch."""
+    now = timezone.now()
+    healthy = make_state("healthy", now)
+    failing = make_state("failing", now)
+    html = admin_client_.get(URL, {"attention": value}).content.decode()
+    assert {pk for pk, _ in rows(html)} == {str(healthy.pk), str(failing.pk)}
+    assert "Some of the filters were not understood, so they were ignored:" in html
+    assert "<li>“Needing attention” takes 1 or nothing — ignored.</li>" in html
+    assert 'id="accounts-tab-all" aria-current="page"' in html
+    assert "<b>x</b>" not in html
+    kept = admin_client_.get(URL, {"attention": "1", "removed": value}).content.decode()
+    assert [pk for pk, _ in rows(kept)] == [str(failing.pk)]
+    assert "<li>“Removed from Nexudus” takes 1 or nothing — ignored.</li>" in kept
+    for fine in ("1", "0", "", "on", "no"):
+        assert "not understood" not in admin_client_.get(URL, {"attention": fine}).content.decode()
+
+
 def test_hostile_account_names_are_escaped(admin_client_):
     make_state("failing", timezone.now(), display_name="<script>alert(1)</script>")
     html = admin_client_.get(URL).content.decode()

@@ -135,3 +135,17 @@ def test_the_export_is_the_view_on_screen_needing_attention_and_removed(admin_cl
     assert 6 not in everyone and 6 in [int(r[0]) for r in read_csv(response_bytes(admin_client_.get(f"{URL}?removed=1")))[1:]]
     today = dt.datetime.now(dt.UTC).date().isoformat()
     assert admin_client_.get(f"{URL}?attention=1")["Content-Disposition"] == f'attachment; filename="accounts-health-attention-{today}.csv"'
+
+
+@pytest.mark.django_db
+def test_a_switch_it_cannot_read_is_a_400_not_read_as_on(admin_client_, accounts):
+    response = admin_client_.get(f"{URL}?attention=banana")
+    assert response.status_code == 400
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert "  attention=banana: “Needing attention” takes 1 or nothing." in response.content.decode()
+    assert "Content-Disposition" not in response
+    page = admin_client_.get(f"{URL}?attention=banana&removed=1", HTTP_ACCEPT="text/html,*/*;q=0.8")
+    assert page.status_code == 400 and page["Content-Type"].startswith("text/html")
+    html = page.content.decode()
+    assert "<h1>No export was made</h1>" in html
+    assert '<a class="button" href="/accounts/?attention=banana&amp;removed=1">Back to this view</a>' in html

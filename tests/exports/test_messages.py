@@ -246,6 +246,25 @@ class TestInvalidFilters:
         assert "ignored" not in text
         assert "Content-Disposition" not in response
 
+    def test_a_browser_gets_a_page_naming_it_and_the_way_back_to_the_view(self, staff_client):
+        """An export's address edited by hand in the address bar: the same refusal as a page, not
+        bare text, with a link to the view on its page (which shows the same filter ignored)."""
+        make_message(pk=1)
+        query = "unread=1&since=2026-13-01&q=%3Cscript%3Ex%3C%2Fscript%3E"
+        response = staff_client.get(f"{URL}?{query}", HTTP_ACCEPT="text/html,application/xhtml+xml,*/*;q=0.8")
+        assert response.status_code == 400
+        assert response["Content-Type"].startswith("text/html")
+        assert "Content-Disposition" not in response
+        html = response.content.decode()
+        assert "<title>No export made · Help desk</title>" in html
+        assert '<li><code dir="auto">since=2026-13-01</code>: ' in html
+        assert "ignored" not in html.split("<main")[1]
+        assert "<script>x" not in html
+        back = html.split('<a class="button" href="')[1].split('"')[0]
+        assert back == "/?" + query.replace("&", "&amp;")
+        page = staff_client.get(back.replace("&amp;", "&")).content.decode()
+        assert "Some of the filters were not understood, so they were ignored:" in page
+
     def test_the_message_is_short_even_for_a_huge_value(self, staff_client):
         response = staff_client.get(URL + "?since=" + "9" * 5000)
         assert response.status_code == 400
