@@ -187,6 +187,22 @@ def _forbidden(page):
     assert response.status == 403
 
 
+def _export_refused(page):
+    response = page.goto("/export.csv?unread=1&since=2026-13-01")  # an export's address edited by hand
+    assert response.status == 400
+    expect(page.locator("h1")).to_have_text("No export was made")
+
+
+def _accounts_refused(page):
+    page.goto("/accounts/?attention=banana")
+    expect(page.get_by_text("“Needing attention” takes 1 or nothing — ignored.")).to_be_visible()
+
+
+def _not_a_page(page):
+    response = page.goto("/inbox/mark/")  # a form's address opened as a page
+    assert response.status == 405
+
+
 def _not_found(page):
     response = page.goto("/no-such-page/")
     assert response.status == 404
@@ -210,6 +226,9 @@ STATES = {
     "login": (None, _login),
     "403": ("staff", _forbidden),
     "404": ("staff", _not_found),
+    "export-refused": ("staff", _export_refused),
+    "accounts-refused": ("admin", _accounts_refused),
+    "405": ("staff", _not_a_page),
 }
 
 
