@@ -130,6 +130,24 @@ def test_the_counts_fragment_says_at_least(staff_client, settings):
     assert '<span class="num">25</span>' in html and "at least" not in html
 
 
+def test_a_capped_count_of_none_says_not_counted_not_0_plus(staff_client, settings):
+    """Counting stopped at the cap and none of the messages found is unread: "0+" read as "none",
+    when any number may be unread past the cap."""
+    CoworkerMessage.objects.bulk_create(
+        build_message(id=9100 + i, subject=f"lima {i}", is_new_message=False, incoming=True, coworker_id=7001,
+                      email_account_id=ACCOUNT_A, created_on=BASE_TIME - dt.timedelta(minutes=i))
+        for i in range(15)
+    )
+    settings.INBOX_COUNT_CAP = 10
+    settings.INBOX_COUNTS_CACHE_SECONDS = 0
+    html = staff_client.get("/inbox/counts/?q=lima", HTTP_HX_REQUEST="true").content.decode()
+    unread = html.split('data-count="unread">')[1].split("</li>")[0]
+    assert "0+" not in unread and '<span class="visually-hidden">not counted</span>' in unread
+    assert 'title="Not counted: counting stopped at the first 10 messages found"' in unread
+    assert 'data-count="incoming">10+</span>' in html
+    assert "<title>Search" in html and "(0" not in html.split("</title>")[0]
+
+
 def test_cached_capped_counts_keep_the_cap(staff_user, settings):
     _lima(25)
     settings.INBOX_COUNT_CAP = 10
