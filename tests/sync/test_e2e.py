@@ -113,15 +113,17 @@ def test_incremental_sync_reflects_every_change(seeded):
     assert_mirror_equals_source()
 
 
-def test_nothing_changed_costs_at_most_two_requests_per_resource(seeded):
+def test_nothing_changed_costs_at_most_two_requests_per_resource(seeded, caplog):
     full_sync()
     clear_shared_tokens()  # as a fresh worker process: it must sign in first
     run = sync.sync_messages(trigger="test")
     assert run.status == "success" and run.mode == "incremental"
     assert run.requests_made <= 2
     assert (run.records_created, run.records_updated, run.records_deleted) == (0, 0, 0)
-    again = sync.sync_messages(trigger="test")  # the token is reused across runs
+    with caplog.at_level(logging.INFO, logger="inbox.sync.runs.start"):
+        again = sync.sync_messages(trigger="test")  # the token is reused across runs
     assert again.requests_made == 1
+    assert caplog.records[-1].getMessage().endswith(", 1 request.")  # not "1 requests"
     accounts = sync.sync_accounts(trigger="test")
     assert accounts.requests_made <= 2  # one page of businesses, one of accounts
     assert (accounts.records_created, accounts.records_updated) == (0, 0)

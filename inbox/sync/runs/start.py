@@ -163,8 +163,9 @@ def _run_work(run: SyncRun, client: Any, lock: RedisLock, lease: LeaseKeeper, pr
         forget_last_synced()
     seconds = (run.finished_at - run.started_at).total_seconds()
     logger.info(
-        "%s sync #%s (%s, %s): %d seen, %d created, %d updated, %d deleted in %.1f s, %d requests.",
+        "%s sync #%s (%s, %s): %d seen, %d created, %d updated, %d deleted in %.1f s, %d request%s.",
         resource, run.pk, run.mode, run.trigger or "-", run.records_seen, run.records_created, run.records_updated,
-        run.records_deleted, seconds, run.requests_made, extra=_run_fields(run, duration_seconds=round(seconds, 3)),
+        run.records_deleted, seconds, run.requests_made, "" if run.requests_made == 1 else "s",
+        extra=_run_fields(run, duration_seconds=round(seconds, 3)),
     )
     return run
