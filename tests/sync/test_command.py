@@ -51,6 +51,8 @@ def test_summary_line_per_resource(seeded):
 def test_progress_bar_on_stderr(seeded):
     _, err = run_command("--resource", "messages", "--progress")
     assert "messages:" in err and "9/9" in err and "page" in err
+    # While it walks: what was written so far; at the end, how many Nexudus listed too.
+    assert "written=50" in err and "seen=420, written=420" in err
     _, err = run_command("--resource", "messages", "--no-progress")
     assert err == ""
 

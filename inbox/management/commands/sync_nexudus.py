@@ -41,8 +41,12 @@ class _Bar:
         if run.pages_total and self.bar.total != run.pages_total:
             self.bar.total = run.pages_total
         self.bar.n = run.pages_done
-        self.bar.set_postfix(records=run.records_seen or (run.records_created + run.records_updated),
-                             refresh=False)
+        # What was written so far (created or changed); how many Nexudus listed is known at the walk's
+        # end only (one number for both read as "3 records" for pages of 1,000).
+        postfix = {"written": run.records_created + run.records_updated}
+        if run.records_seen:
+            postfix = {"seen": run.records_seen, **postfix}
+        self.bar.set_postfix(postfix, refresh=False)
         self.bar.refresh()
 
     def close(self) -> None:
