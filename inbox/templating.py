@@ -17,6 +17,7 @@ has the measurements). The two engines meet in two places, both here:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from functools import lru_cache
 
 from django.conf import settings
@@ -27,6 +28,7 @@ from django.template.defaultfilters import pluralize
 from django.core.files.storage import storages
 from django.templatetags.static import static as _django_static
 from django.urls import get_script_prefix, get_urlconf, reverse
+from django.utils import timezone
 from django_htmx.jinja import htmx_script
 from jinja2 import Environment, StrictUndefined, pass_context
 from markupsafe import Markup
@@ -253,14 +255,16 @@ def topbar_html(context: Mapping) -> Markup:
         admin=admin,
         attention=(_value(context.get("accounts_attention_count")) or 0) if admin else 0,
         current=match.url_name if match else "",
-        last_synced=last_synced_html(_value(context.get("last_synced_at"))) if signed_in else "",
+        last_synced=last_synced_html(_value(context.get("sync_status")), admin=admin) if signed_in else "",
         csrf_input=csrf_input(context.get("request")),
     )
 
 
-def last_synced_html(at) -> Markup:
-    """The top bar's "Synced 3 min ago" (asked again every 30 s: ``inbox-last-synced``)."""
-    return _chrome().last_synced(at)
+def last_synced_html(status, *, admin: bool = False) -> Markup:
+    """The top bar's "Synced 3 min ago", or "Sync failing · last synced 20 min ago" (asked again
+    every 30 s: ``inbox-last-synced``); ``status`` is ``inbox.context_processors.SyncStatus``."""
+    stale_after = timezone.now() - timedelta(seconds=settings.HEALTHZ_MAX_SYNC_AGE)
+    return _chrome().last_synced(status, admin=admin, stale_after=stale_after)
 
 
 @pass_context

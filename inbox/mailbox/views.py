@@ -19,7 +19,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
-from inbox.context_processors import cached_last_synced_at
+from inbox.auth.permissions import is_helpdesk_admin
+from inbox.context_processors import cached_sync_status
 from inbox.fragments import is_fragment
 from inbox.mailbox import marks
 from inbox.mailbox.counts import cached_message_counts
@@ -128,7 +129,7 @@ def _live_response(count: int, form: InboxFilterForm, token: str) -> HttpRespons
 def inbox_last_synced(request: HttpRequest) -> HttpResponse:
     """The top bar's "Synced 3 min ago", asked again every 30 s so a sync that finished since the
     page loaded shows without a reload (the value is cached a few seconds: inbox.context_processors)."""
-    return HttpResponse(last_synced_html(cached_last_synced_at()))
+    return HttpResponse(last_synced_html(cached_sync_status(), admin=is_helpdesk_admin(request.user)))
 
 
 @require_POST

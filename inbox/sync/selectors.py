@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 
 from celery.schedules import crontab
 from celery.schedules import schedule as interval_schedule
@@ -227,7 +228,7 @@ def _started(run: SyncRun) -> datetime:
 QUEUED_TOO_LONG = timedelta(seconds=30)
 
 
-@dataclass(slots=True)
+@dataclass  # not slots: waits_for is a cached_property
 class SyncCard:
     """What one resource's component shows: its state and one run (the newest, or the one an
     admin just asked for)."""
@@ -254,11 +255,38 @@ class SyncCard:
         return advice(self.run)
 
     @property
-    def waiting_long(self) -> bool:
-        """Queued for a while: say that a worker may be missing."""
-        return bool(
-            self.run and self.run.status == SyncRun.Status.QUEUED and self.now - self.run.created_at > QUEUED_TOO_LONG
+    def is_retry(self) -> bool:
+        """A run queued by a failed one to try again after a pause (inbox/sync/tasks.py)."""
+        return bool(self.run and self.run.status == SyncRun.Status.QUEUED and self.run.trigger == "retry")
+
+    @property
+    def retry_pause_max(self) -> timedelta:
+        """The longest pause before a retry: SYNC_RETRY_DELAY, doubled at each retry."""
+        return timedelta(seconds=settings.SYNC_RETRY_DELAY * 2 ** max(0, settings.SYNC_TASK_MAX_RETRIES - 1))
+
+    @property
+    def retry_pause_text(self) -> str:
+        return timefmt.wait_length(int(self.retry_pause_max.total_seconds()))
+
+    @cached_property
+    def waits_for(self) -> SyncRun | None:
+        """The run of the same resource still running ahead of this queued one (it takes the lock
+        when that one ends), or None."""
+        if not self.run or self.run.status != SyncRun.Status.QUEUED:
+            return None
+        return (
+            SyncRun.objects.filter(resource=self.run.resource, status=SyncRun.Status.RUNNING)
+            .exclude(pk=self.run.pk).order_by("-started_at", "-id").first()
         )
+
+    @property
+    def waiting_long(self) -> bool:
+        """Queued for longer than a worker takes to pick it up: say that a worker may be missing.
+        Not for a run waiting for another to end, nor for a retry within its pause."""
+        if not self.run or self.run.status != SyncRun.Status.QUEUED or self.waits_for is not None:
+            return False
+        patience = QUEUED_TOO_LONG + (self.retry_pause_max if self.is_retry else timedelta(0))
+        return self.now - self.run.created_at > patience
 
 
 def sync_cards(*, now: datetime) -> list[SyncCard]:

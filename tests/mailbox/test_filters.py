@@ -200,9 +200,47 @@ def test_a_new_list_brings_only_its_own_requests_errors(staff_client, inbox_data
     assert sorted(slots) == ["direction", "since"], html
 
 
-def test_empty_states_say_what_to_do(staff_client, db):
+def _sync_ended(status: str, kind: str = "", minutes_ago: int = 1):
+    from django.utils import timezone
+
+    from inbox.context_processors import forget_last_synced
+    from inbox.models import SyncRun
+
+    at = timezone.now() - dt.timedelta(minutes=minutes_ago)
+    SyncRun.objects.create(resource="messages", mode="full", status=status, error_kind=kind,
+                           started_at=at, finished_at=at, error="the whole text" if kind else "")
+    forget_last_synced()
+
+
+def test_empty_states_say_what_to_do(staff_client, admin_user, db):
+    from django.test import Client
+
+    from inbox.context_processors import forget_last_synced
+
+    admin_client_ = Client()  # staff_client is the test's client, signed in as staff
+    admin_client_.force_login(admin_user)
+    forget_last_synced()
+    # Before any sync: the first is on its way; an admin can start one, staff are told no command.
     html = staff_client.get("/").content.decode()
-    assert "No messages yet" in html and "python manage.py sync_nexudus" in html
+    assert "No messages yet" in html and "The first sync is running" in html
+    assert "manage.py" not in html and "Not synced yet" in html
+    html = admin_client_.get("/").content.decode()
+    assert "python manage.py sync_nexudus" in html and 'href="/sync/">sync page</a>' in html
+    # The first sync failed (a wrong password): not "running", and the top bar says so.
+    _sync_ended("failed", "credentials")
+    html = staff_client.get("/").content.decode()
+    assert "The first sync is running" not in html
+    assert "The last sync failed: Nexudus refused the help desk’s sign-in." in unescape(html)
+    assert "An admin can see why on the sync page." in html
+    assert 'class="last-synced sync-trouble"' in html and "Sync failing · not synced yet" in html
+    html = admin_client_.get("/").content.decode()
+    assert 'The <a href="/sync/">sync page</a> says why and what to change.' in html
+    assert '<a href="/sync/">Sync failing</a> · not synced yet' in html
+    # A sync succeeded and Nexudus had nothing: said so, not "running".
+    _sync_ended("success", minutes_ago=0)
+    html = staff_client.get("/").content.decode()
+    assert "Nexudus had no messages for the help desk at the last sync (" in html
+    assert "sync-trouble" not in html and ">Synced <time" in html
 
 
 def test_no_match_offers_to_clear_filters(staff_client, inbox_data):

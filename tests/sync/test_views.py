@@ -134,6 +134,29 @@ class TestProgressComponent:
         SyncRun.objects.filter(pk=run.pk).update(created_at=timezone.now() - timedelta(minutes=2))
         assert "is a Celery worker running?" in self.get(admin_client_, run).content.decode()
 
+    def test_a_retry_within_its_pause_is_said_as_one_not_as_a_missing_worker(self, admin_client_, settings):
+        settings.SYNC_RETRY_DELAY, settings.SYNC_TASK_MAX_RETRIES = 30, 3  # pauses of 30, 60 and 120 s
+        run = SyncRun.objects.create(resource="messages", mode="incremental", status="queued", trigger="retry")
+        SyncRun.objects.filter(pk=run.pk).update(created_at=timezone.now() - timedelta(seconds=100))
+        html = self.get(admin_client_, run).content.decode()
+        assert "trying again after a pause (up to 2 min), as the failed run asked." in html
+        assert "is a Celery worker running?" not in html
+        SyncRun.objects.filter(pk=run.pk).update(created_at=timezone.now() - timedelta(minutes=3))
+        assert "is a Celery worker running?" in self.get(admin_client_, run).content.decode()  # past every pause
+
+    def test_a_run_queued_behind_a_running_one_names_it(self, admin_client_):
+        ahead = SyncRun.objects.create(resource="messages", mode="incremental", status="running",
+                                       started_at=timezone.now() - timedelta(minutes=5), trigger="beat")
+        run = SyncRun.objects.create(resource="messages", mode="full", status="queued", trigger="admin")
+        SyncRun.objects.filter(pk=run.pk).update(created_at=timezone.now() - timedelta(minutes=2))
+        html = self.get(admin_client_, run).content.decode()
+        assert f"it starts when sync #{ahead.pk}, still running, ends." in html
+        assert "is a Celery worker running?" not in html and "waiting for a worker" not in html
+        SyncRun.objects.create(resource="accounts", mode="full", status="running", started_at=timezone.now())
+        SyncRun.objects.filter(pk=ahead.pk).update(status="success", finished_at=timezone.now())
+        html = self.get(admin_client_, run).content.decode()  # another resource's run is no reason
+        assert "waiting for a worker" in html and "is a Celery worker running? (<code>scripts/run</code>" in html
+
     def test_running_shows_the_pages_as_a_progress_bar(self, admin_client_):
         run = SyncRun.objects.create(
             resource="messages", mode="full", status="running", started_at=timezone.now(),

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, close_old_connections, connection
 from django.utils import timezone
 
+from inbox.context_processors import forget_last_synced
 from inbox.models import SyncRun
 from inbox.nexudus import NexudusAuthError, NexudusError, NexudusUnavailable
 from inbox.platform.locks import LockError, redis_client
@@ -71,6 +72,8 @@ def close_run(run: SyncRun, status: str, kind: str = "", text: str = "") -> Sync
         run.save()
     else:
         run.save(update_fields=["status", "finished_at", "error_kind", "error", "warning"])
+    if run.resource == SyncRun.Resource.MESSAGES:
+        forget_last_synced()  # the top bar's "Synced 3 min ago" or "Sync failing" reads this end at once
     return run
 
 
