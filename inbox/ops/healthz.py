@@ -1,9 +1,10 @@
 """``/healthz``: is the database answering, is Redis answering, is the sync keeping up?
 
 200 when all three are fine, 503 otherwise, with JSON saying which. A resource's sync is not fine
-when its last success is too old, or when its runs have kept failing (Nexudus unavailable) for
-longer than ``HEALTHZ_MAX_SYNC_FAILING``: its ``backoff`` says how many times since when, and when
-beat tries next. No sign-in (load balancers and monitors call it), so it says nothing secret: no
+when its last success is too old, when its runs have kept failing (Nexudus unavailable) for
+longer than ``HEALTHZ_MAX_SYNC_FAILING`` (its ``backoff`` says how many times since when, and when
+beat tries next), or at once when Nexudus refused the credentials since the last success
+(``credentials_refused``: that needs someone to change them, waiting does not help). No sign-in (load balancers and monitors call it), so it says nothing secret: no
 URLs, hosts or settings values, only states, latencies and ages. Redis is asked with short
 timeouts (the shared client of the current ``REDIS_URL``), so a Redis that hangs costs at most
 about a second.
@@ -66,12 +67,15 @@ def check_sync(resource: str, *, max_age: int, now) -> dict:
     failing_too_long = (
         backoff is not None and (now - backoff.since).total_seconds() > settings.HEALTHZ_MAX_SYNC_FAILING
     )
-    state = {"backoff": backoff.as_json() if backoff is not None else None}
+    refused = SyncRun.objects.filter(resource=resource, status=SyncRun.Status.FAILED, error_kind="credentials")
+    if last is not None:
+        refused = refused.filter(finished_at__gt=last)
+    state = {"backoff": backoff.as_json() if backoff is not None else None, "credentials_refused": refused.exists()}
     if last is None:
         return {"ok": False, "last_success": None, "age_seconds": None, **state}
     age = max(int((now - last).total_seconds()), 0)
-    return {"ok": age <= max_age and not failing_too_long, "last_success": last.isoformat(), "age_seconds": age,
-            **state}
+    ok = age <= max_age and not failing_too_long and not state["credentials_refused"]
+    return {"ok": ok, "last_success": last.isoformat(), "age_seconds": age, **state}
 
 
 @login_not_required

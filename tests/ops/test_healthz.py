@@ -84,7 +84,9 @@ def test_never_synced_is_503(client):
     response, body = get(client)
     assert response.status_code == 503
     assert body["status"] == "fail"
-    assert body["sync"]["messages"] == {"ok": False, "last_success": None, "age_seconds": None, "backoff": None}
+    assert body["sync"]["messages"] == {
+        "ok": False, "last_success": None, "age_seconds": None, "backoff": None, "credentials_refused": False,
+    }
 
 
 def test_a_message_sync_older_than_the_threshold_is_503(client, settings):
@@ -105,6 +107,23 @@ def test_only_successes_count(client, synced, settings):
     SyncRun.objects.filter(resource="messages").update(finished_at=timezone.now() - timedelta(hours=1))
     SyncRun.objects.create(resource="messages", mode="incremental", status="failed", finished_at=timezone.now())
     assert get(client)[0].status_code == 503
+
+
+def test_credentials_refused_since_the_last_success_fail_at_once(client, synced):
+    """Not after HEALTHZ_MAX_SYNC_AGE: a wrong password does not fix itself, a monitor should page now."""
+    from inbox.models import SyncRun
+
+    response, body = get(client)
+    assert response.status_code == 200 and body["sync"]["messages"]["credentials_refused"] is False
+    now = timezone.now()
+    SyncRun.objects.create(resource="messages", mode="incremental", status="failed", error_kind="credentials",
+                           started_at=now, finished_at=now)
+    response, body = get(client)
+    assert response.status_code == 503
+    assert body["sync"]["messages"]["ok"] is False and body["sync"]["messages"]["credentials_refused"] is True
+    assert body["sync"]["accounts"]["ok"] is True  # its own runs
+    make_success("messages", timezone.now() + timedelta(seconds=1))  # changed, and a run worked again
+    assert get(client)[0].status_code == 200
 
 
 def test_accounts_have_their_own_larger_threshold(client, settings):

@@ -164,9 +164,22 @@ def test_accounts_back_off_on_their_own(seeded, settings, clock):
     assert backoff_for("accounts").failures == 1
 
 
+def test_refused_credentials_back_off_too(settings, db):
+    """A wrong password fails the same way until someone changes it: tried every minute, it is
+    a failed sign-in at Nexudus every minute, which can lock the API user out."""
+    settings.SYNC_BACKOFF_BASE, settings.SYNC_BACKOFF_MAX = 60, 900
+    now = timezone.now()
+    for minutes in (3, 2):
+        at = now - timedelta(minutes=minutes)
+        SyncRun.objects.create(resource="messages", mode="incremental", status="failed", error_kind="credentials",
+                               started_at=at, finished_at=at)
+    backoff = backoff_for("messages")
+    assert backoff.failures == 2 and backoff.next_try == now - timedelta(minutes=2) + timedelta(seconds=120)
+
+
 def test_other_failures_do_not_back_off(settings, db):
     now = timezone.now()
-    for kind in ("worker", "credentials", "database", "error"):
+    for kind in ("worker", "database", "error"):
         SyncRun.objects.create(resource="messages", mode="incremental", status="failed", error_kind=kind,
                                started_at=now, finished_at=now)
     SyncRun.objects.create(resource="messages", mode="incremental", status="failed", error_kind="unavailable",
