@@ -134,3 +134,38 @@ def test_run_command_brings_up_the_stack_and_fills_the_mirror(tmp_path):
     from helpdesk import embedded_redis
 
     assert not embedded_redis.is_running(redis_port)
+
+
+@pytest.mark.django_db
+def test_against_a_real_tenant_no_demo_logins_and_the_banner_says_how_to_sign_in(settings, tmp_path):
+    """With NEXUDUS_USERNAME set the mirror holds a real tenant's customer mail: no well-known
+    demo usernames whose passwords sit in the console; the banner says how to make the first admin
+    and who gets the alerts."""
+    from io import StringIO
+
+    from django.contrib.auth import get_user_model
+
+    from inbox.management.commands.runstack import Command
+
+    User = get_user_model()
+    settings.VAR_DIR, settings.HELPDESK_ALERT_EMAILS = tmp_path, []
+    settings.NEXUDUS_USES_SANDBOX = False
+
+    def banner() -> str:
+        out = StringIO()
+        Command(stdout=out).banner(host="127.0.0.1", port=8000, logins=[])
+        return out.getvalue()
+
+    assert Command().ensure_demo_users() == [] and not User.objects.exists()
+    assert not list(tmp_path.glob("demo-*"))
+    text = banner()
+    assert "No one can sign in yet" in text and "manage.py createsuperuser" in text
+    assert "go to no one yet: set HELPDESK_ALERT_EMAILS" in text
+    User.objects.create_superuser("boss", "boss@tenant.example", "a long enough password")
+    text = banner()
+    assert "No one can sign in" not in text and "Alerts of failing mail accounts go to: boss@tenant.example" in text
+
+    settings.NEXUDUS_USES_SANDBOX = True  # the demo: its two logins, made once
+    logins = Command().ensure_demo_users()
+    assert [(role, name) for role, name, _ in logins] == [("admin", "admin"), ("staff", "staff")]
+    assert "No one can sign in" not in banner()

@@ -87,8 +87,12 @@ class Command(BaseCommand):
         """The demo admin and a staff member, made once; their passwords are kept in var/.
 
         A user of that name that this command did not create is left alone (its password is
-        never reset).
+        never reset). Only for the sandbox: a real tenant's customer mail is not put behind
+        well-known usernames whose passwords sit in a console's scroll-back (the banner says how
+        to make the first admin instead).
         """
+        if not settings.NEXUDUS_USES_SANDBOX:
+            return []
         User = get_user_model()
         logins = []
         for username, is_admin in (("admin", True), ("staff", False)):
@@ -153,10 +157,35 @@ class Command(BaseCommand):
             f"  Help-desk inbox: open http://{shown_host}:{port}/ in your browser",
             f"  Nexudus source: {source}",
             *[f"  Sign in as {role}: username {u!r}, password {p!r}" for role, u, p in logins],
+            *self.real_tenant_lines(),
             "  Press Ctrl-C to stop everything.",
             "",
         ]
         self.stdout.write(self.style.SUCCESS("\n".join(lines)))
+
+    def real_tenant_lines(self) -> list[str]:
+        """Against a real tenant: who can sign in, and who gets the alerts of failing mail accounts."""
+        if settings.NEXUDUS_USES_SANDBOX:
+            return []
+        from django.db.models import Q
+
+        from inbox.accounts.services.alerts import alert_recipients
+
+        lines = []
+        admins = get_user_model().objects.filter(
+            Q(is_superuser=True) | Q(groups__name=settings.HELPDESK_ADMIN_GROUP), is_active=True
+        )
+        if not admins.exists():
+            lines.append(
+                "  No one can sign in yet: make the first admin in another terminal, with the same "
+                "environment: .venv/bin/python manage.py createsuperuser"
+            )
+        recipients = alert_recipients()
+        lines.append(
+            f"  Alerts of failing mail accounts go to: {', '.join(recipients)}" if recipients else
+            "  Alerts of failing mail accounts go to no one yet: set HELPDESK_ALERT_EMAILS, or give an admin an e-mail."
+        )
+        return lines
 
     def supervise(self, processes: dict[str, subprocess.Popen]) -> None:
         stopping = False
