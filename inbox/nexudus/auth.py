@@ -193,7 +193,7 @@ class Authenticator:
             raise errors.token_refused(
                 status=status, error=error.strip().lower() if isinstance(error, str) else "",
                 username=self.username, refreshing=refreshing, says=self.server_says(response),
-                path=TOKEN_PATH,
+                path=TOKEN_PATH, base_url=self.transport.base_url,
             )
         access = data.get("access_token") if isinstance(data, Mapping) else None
         if not isinstance(access, str) or not access:

@@ -77,9 +77,18 @@ def _purpose(refreshing: bool) -> str:
 
 
 def token_refused(
-    *, status: int, error: str, username: str, refreshing: bool, says: str, path: str
+    *, status: int, error: str, username: str, refreshing: bool, says: str, path: str, base_url: str = ""
 ) -> NexudusError:
     """A refused ``POST /api/token``; ``error`` is the OAuth ``error`` code, lower case ("" if none)."""
+    if status == 404 and not error:
+        # Not a refusal: nothing at that address answers as Nexudus (a wrong NEXUDUS_API_URL, or the
+        # sandbox's address when NEXUDUS_USERNAME was not set for this command).
+        return NexudusError(
+            f"No Nexudus API answers at {base_url or 'the configured address'}: its {path} is not "
+            f"found (HTTP 404). Check NEXUDUS_API_URL, and that NEXUDUS_USERNAME is set wherever the "
+            f"help desk runs (without it, the built-in sandbox is the source){says}.",
+            status=status, path=path,
+        )
     if "two_factor" in error:
         return NexudusAuthError(
             f"Nexudus requires a two-factor code for {username}. Use a dedicated API user "

@@ -306,3 +306,19 @@ def test_netrc_credentials_never_replace_the_bearer_token(rsps, make_client, tmp
     first_page(make_client())
 
     assert api_calls(rsps)[0].request.headers["Authorization"] == f"Bearer {ACCESS_1}"
+
+
+def test_no_api_at_the_address_is_said_as_such_not_as_a_refused_sign_in(rsps, make_client):
+    """A 404 from the token endpoint: nothing there answers as Nexudus (a wrong NEXUDUS_API_URL,
+    or a command run without NEXUDUS_USERNAME, aimed at the sandbox's address)."""
+    rsps.post(TOKEN_URL, status=404, body="<h1>Not Found</h1>", content_type="text/html")
+    client = make_client()
+
+    with pytest.raises(NexudusError) as caught:
+        first_page(client)
+
+    message = str(caught.value)
+    assert not isinstance(caught.value, NexudusAuthError)  # nothing to do with the credentials
+    assert message.startswith(f"No Nexudus API answers at {client.base_url}: its /api/token is not found (HTTP 404).")
+    assert "NEXUDUS_API_URL" in message and "refused" not in message
+    assert_no_secret(message)

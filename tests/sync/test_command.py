@@ -37,6 +37,10 @@ def test_summary_line_per_resource(seeded):
     out, _ = run_command()
     lines = {m["resource"]: m.groupdict() for m in SUMMARY.finditer(out)}
     assert set(lines) == {"accounts", "messages"}
+    # First, which Nexudus (a command run without the server's environment would read another one).
+    from django.conf import settings
+
+    assert out.splitlines()[0].startswith("Nexudus source: ") and settings.NEXUDUS_API_URL in out.splitlines()[0]
     assert lines["messages"]["seen"] == lines["messages"]["created"] == "420"
     assert lines["accounts"]["created"] == "16"
     assert_mirror_equals_source()

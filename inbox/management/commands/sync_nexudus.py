@@ -85,6 +85,14 @@ class Command(BaseCommand):
         # Resources others refer to first (the reconcile's order): accounts, then messages.
         names = [r.name for r in registry.reconcile_order() if resource in (r.name, "all")]
 
+        # Which Nexudus, first: run without the server's environment (NEXUDUS_USERNAME unset), the
+        # command would read the built-in sandbox's address, not the tenant the server syncs.
+        from django.conf import settings
+
+        if settings.NEXUDUS_USES_SANDBOX:
+            self.stdout.write(f"Nexudus source: the built-in sandbox at {settings.NEXUDUS_API_URL} (NEXUDUS_USERNAME is not set).")
+        else:
+            self.stdout.write(f"Nexudus source: {settings.NEXUDUS_API_URL}, as {settings.NEXUDUS_USERNAME}.")
         failures = []
         for name in names:
             bar = _Bar(name, stream, show)
@@ -102,4 +110,4 @@ class Command(BaseCommand):
                 self.stdout.write(f"{summary_line(run)} (failed after {time.monotonic() - started:.1f} s)")
                 failures.append(f"{name}: {run.error}")
         if failures:
-            raise CommandError("Sync failed. " + " | ".join(failures))
+            raise CommandError("Sync failed.\n" + "\n".join(failures))
