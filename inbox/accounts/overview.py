@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from django.conf import settings
 from django.utils import timezone
 
 from inbox.accounts.charts import ErrorChart, VolumeChart, error_chart, volume_chart
@@ -122,6 +123,14 @@ class Overview:
     @property
     def shown(self) -> int:
         return sum(len(g.rows) for g in self.groups)
+
+    @property
+    def data_stale(self) -> bool:
+        """The last accounts sync is older than ``/healthz`` allows: each account's "last checked"
+        is judged against now from data that stopped coming, so healthy accounts drift to warning
+        and failing while Nexudus may well be checking them (the page says so)."""
+        last = self.last_accounts_sync.finished_at if self.last_accounts_sync else None
+        return last is not None and (self.now - last).total_seconds() > settings.HEALTHZ_MAX_ACCOUNTS_SYNC_AGE
 
 
 def accounts_overview(

@@ -306,6 +306,20 @@ def test_a_switch_it_cannot_read_is_refused_in_words_and_left_off(admin_client_,
         assert "not understood" not in admin_client_.get(URL, {"attention": fine}).content.decode()
 
 
+def test_account_data_older_than_healthz_allows_is_said_above_the_states(admin_client_, settings):
+    """During a long outage each account's "last checked" is judged against now from data that
+    stopped coming: healthy accounts drift to warning, then failing. The page says so."""
+    settings.HEALTHZ_MAX_ACCOUNTS_SYNC_AGE = 1800
+    now = timezone.now()
+    make_state("healthy", now)
+    run = make_success("accounts", now - timedelta(minutes=10))
+    assert "No account data from Nexudus since" not in admin_client_.get(URL).content.decode()
+    type(run).objects.filter(pk=run.pk).update(finished_at=now - timedelta(minutes=45))
+    html = admin_client_.get(URL).content.decode()
+    notice = html.split("No account data from Nexudus since")[1].split("</div>")[0]
+    assert "as of then" in notice and '<a href="/sync/">sync page</a>' in notice
+
+
 def test_hostile_account_names_are_escaped(admin_client_):
     make_state("failing", timezone.now(), display_name="<script>alert(1)</script>")
     html = admin_client_.get(URL).content.decode()
