@@ -39,8 +39,9 @@ ADVICE = {
         "Fix it, restart the web server and the workers, then press Sync now."
     ),
     "unavailable": (
-        "Nexudus, Redis or the worker did not answer, even after retries. The next scheduled run "
-        "tries again; if this repeats, check that they are reachable."
+        "The sync could not get through, even after retries: the reason is below (Nexudus down, "
+        "slow or asking the help desk to wait, or Redis not answering). The next scheduled run "
+        "tries again by itself; if this repeats, check what it names."
     ),
     "worker": (
         "The Celery worker stopped while this sync ran (it was killed or restarted, perhaps out of "
@@ -253,6 +254,13 @@ class SyncCard:
     @property
     def advice(self) -> str:
         return advice(self.run)
+
+    @property
+    def struggling(self) -> bool:
+        """Running, and its requests outrun its pages (one page each, and a sign-in or two): Nexudus
+        is asking it to wait, or failing requests that are tried again."""
+        run = self.run
+        return bool(run and run.status == SyncRun.Status.RUNNING and run.requests_made > run.pages_done + 3)
 
     @property
     def is_retry(self) -> bool:

@@ -88,6 +88,33 @@ def test_a_page_longer_than_the_lease_keeps_its_lock(settings, monkeypatch):
     assert holder_label("sync:messages") is None  # released at the end
 
 
+def test_the_heartbeat_records_the_requests_sent_during_a_page(settings, monkeypatch):
+    """A page throttled or retried for minutes: the sync page shows its requests climbing (and says
+    more requests than pages), not "0 requests" until the page arrives."""
+    from types import SimpleNamespace
+
+    from inbox.sync.selectors import SyncCard
+
+    settings.SYNC_LOCK_LEASE = 1
+    settings.SYNC_HEARTBEAT_INTERVAL = 0.1
+    client = SimpleNamespace(requests_made=0)
+    seen = {}
+
+    def throttled_page(ctx, mode):
+        for _ in range(12):  # one request answered "wait" after another
+            client.requests_made += 1
+            time.sleep(0.05)
+        time.sleep(0.3)
+        run = SyncRun.objects.get(pk=ctx.run.pk)
+        seen["requests"] = run.requests_made
+        seen["struggling"] = SyncCard(state=None, run=run, now=timezone.now()).struggling
+
+    monkeypatch.setattr(message_sync, "messages_work", throttled_page)
+    run = sync.sync_messages(mode="full", client=client, trigger="test")
+    assert run.status == "success", run.error
+    assert seen == {"requests": 12, "struggling": True}
+
+
 def test_a_run_that_lost_its_lock_stops_at_its_next_page(settings, monkeypatch):
     settings.SYNC_LOCK_LEASE = 1
     settings.SYNC_HEARTBEAT_INTERVAL = 0.2

@@ -157,6 +157,14 @@ class TestProgressComponent:
         html = self.get(admin_client_, run).content.decode()  # another resource's run is no reason
         assert "waiting for a worker" in html and "is a Celery worker running? (<code>scripts/run</code>" in html
 
+    def test_a_running_sync_whose_requests_outrun_its_pages_says_nexudus_holds_it_back(self, admin_client_):
+        run = SyncRun.objects.create(resource="messages", mode="incremental", status="running",
+                                     started_at=timezone.now(), pages_done=1, requests_made=4)
+        assert "More requests than pages" not in self.get(admin_client_, run).content.decode()
+        SyncRun.objects.filter(pk=run.pk).update(requests_made=41)
+        html = self.get(admin_client_, run).content.decode()
+        assert "41 requests" in html and "More requests than pages: Nexudus is asking the help desk to wait" in html
+
     def test_running_shows_the_pages_as_a_progress_bar(self, admin_client_):
         run = SyncRun.objects.create(
             resource="messages", mode="full", status="running", started_at=timezone.now(),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 from django.conf import settings
 from django.db import DatabaseError, connection
@@ -22,14 +23,19 @@ from inbox.platform.locks import RedisLock
 logger = logging.getLogger(__name__)
 
 
-def beat(run_id: int) -> None:
-    """Record that the worker running (or waiting to run) ``run_id`` is alive.
+def beat(run_id: int, requests: int | None = None) -> None:
+    """Record that the worker running (or waiting to run) ``run_id`` is alive, and how many
+    requests it has sent so far (a page throttled or retried for minutes shows them climbing on
+    the sync page, rather than "0 requests" until the page arrives).
 
     A database that does not answer for a moment does not stop the run: the lock, renewed in
     Redis, is what keeps it; the next beat records it.
     """
+    changes = {"heartbeat_at": timezone.now()}
+    if requests is not None:
+        changes["requests_made"] = requests
     try:
-        SyncRun.objects.filter(pk=run_id).update(heartbeat_at=timezone.now())
+        SyncRun.objects.filter(pk=run_id).update(**changes)
     except DatabaseError as exc:
         logger.warning("Sync run #%s: could not record its heartbeat (%s).", run_id, type(exc).__name__)
 
@@ -46,6 +52,7 @@ class LeaseKeeper:
         self.run_id = run_id
         self.interval = interval if interval is not None else settings.SYNC_HEARTBEAT_INTERVAL
         self.lost = False
+        self.requests: Callable[[], int] | None = None  # the run's requests so far, once its client exists
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -67,6 +74,6 @@ class LeaseKeeper:
                     logger.warning("Sync run #%s: its lock expired or was taken; it stops at its next page.",
                                    self.run_id)
                     return
-                beat(self.run_id)
+                beat(self.run_id, self.requests() if self.requests is not None else None)
         finally:
             connection.close()  # this thread's own connection, if it opened one

@@ -137,6 +137,7 @@ def _run_work(run: SyncRun, client: Any, lock: RedisLock, lease: LeaseKeeper, pr
         if own_client:
             client = nexudus_client()
         ctx = RunContext(run, client, lock, progress, lease)
+        lease.requests = ctx.requests  # the heartbeat records them between pages too
         if progress is not None:
             progress(run)
         work(ctx)
