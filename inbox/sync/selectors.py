@@ -7,6 +7,7 @@ task goes next, as beat's schedule file has it), else worked out from ``registry
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -99,10 +100,23 @@ class ResourceState:
         late = self.now - self.next_run
         if late > self.interval:
             return f"overdue by {timefmt.wait_length(int(late.total_seconds()))}: is Celery beat running?"
+        if self.backing_off:
+            return timefmt.ahead((self.next_try_run - self.now).total_seconds()) + " (backing off: Nexudus is failing)"
         if late > -timedelta(seconds=1):  # not "in 0 seconds"
             return "due now"
         # Written as every time ahead is ("in 5 min", "in 16 h": inbox/timefmt.py).
-        return timefmt.ahead(-late.total_seconds()) + (" (backing off: Nexudus is failing)" if self.backing_off else "")
+        return timefmt.ahead(-late.total_seconds())
+
+    @property
+    def next_try_run(self) -> datetime | None:
+        """While backing off, when beat's next run that is not skipped starts: the first of its
+        runs at or after the backoff's next try (the backoff's own time, when beat's plan is not known)."""
+        if self.backoff is None:
+            return None
+        if self.next_run is None or not self.interval:
+            return self.backoff.next_try
+        ticks = max(0, math.ceil((self.backoff.next_try - self.next_run) / self.interval))
+        return self.next_run + ticks * self.interval
 
     @property
     def interval_text(self) -> str:

@@ -185,3 +185,21 @@ def test_other_failures_do_not_back_off(settings, db):
     SyncRun.objects.create(resource="messages", mode="incremental", status="failed", error_kind="unavailable",
                            finished_at=now)  # never started: no worker, or Redis down
     assert backoff_for("messages") is None
+
+
+def test_while_backing_off_the_next_run_is_beats_first_one_not_skipped():
+    """Beat runs every minute; its runs before the backoff's next try are skipped, so the page
+    names the first one at or after it, not the one due in a few seconds that will be skipped."""
+    from inbox.sync.runs.backoff import Backoff
+    from inbox.sync.selectors import ResourceState
+
+    now = timezone.now().replace(microsecond=0)
+    backoff = Backoff(failures=2, since=now - timedelta(minutes=3), last_failure=now - timedelta(seconds=20),
+                      next_try=now + timedelta(seconds=75))
+    state = ResourceState(resource="messages", label="Messages", latest=None, last_success=None,
+                          next_run=now + timedelta(seconds=10), interval=timedelta(minutes=1), next_full=None,
+                          now=now, backoff=backoff)
+    assert state.next_try_run == now + timedelta(seconds=130)  # those at 10 s and 70 s are skipped
+    assert state.next_run_text == "in 2 min (backing off: Nexudus is failing)"
+    state.backoff = Backoff(failures=1, since=now, last_failure=now, next_try=now - timedelta(seconds=1))
+    assert state.next_run_text == "in under 1 min"  # the backoff is over: beat's next run goes ahead
