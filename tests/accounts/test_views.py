@@ -320,6 +320,14 @@ def test_account_data_older_than_healthz_allows_is_said_above_the_states(admin_c
     assert "as of then" in notice and '<a href="/sync/">sync page</a>' in notice
 
 
+def test_the_last_accounts_syncs_warning_is_on_the_page_too(admin_client_):
+    """"Location 1002" headings: why (a role the API user lacks) was said on the sync page only."""
+    make_state("healthy", timezone.now())
+    make_success("accounts", timezone.now(), warning="The Nexudus API user lacks the Business-List role <b>.")
+    html = admin_client_.get(URL).content.decode()
+    assert "<strong>From the last accounts sync:</strong> The Nexudus API user lacks the Business-List role &lt;b&gt;." in html
+
+
 def test_hostile_account_names_are_escaped(admin_client_):
     make_state("failing", timezone.now(), display_name="<script>alert(1)</script>")
     html = admin_client_.get(URL).content.decode()
