@@ -217,3 +217,22 @@ def test_a_refused_page_is_one_line_in_the_log_and_a_server_error_keeps_its_trac
     from helpdesk.logs import ClientErrorsInOneLine
 
     assert ClientErrorsInOneLine().filter(record) and record.exc_info is not None
+
+
+def test_the_sandboxs_injected_faults_are_not_logged_as_the_apps_errors():
+    """"Internal Server Error: /sandbox/api/..." for a fault the sandbox was told to inject read as
+    the app crashing; a crash in the sandbox's code (with its exception) is still logged."""
+    import logging
+    from types import SimpleNamespace
+
+    from helpdesk.logs import ClientErrorsInOneLine
+
+    def record(path, exc_info=None):
+        return logging.getLogger("django.request").makeRecord(
+            "django.request", logging.ERROR, __file__, 1, "Internal Server Error: %s", (path,), exc_info,
+            extra={"status_code": 500, "request": SimpleNamespace(path=path)},
+        )
+
+    assert not ClientErrorsInOneLine().filter(record("/sandbox/api/spaces/coworkermessages"))
+    assert ClientErrorsInOneLine().filter(record("/sandbox/api/token", (ValueError, ValueError("x"), None)))
+    assert ClientErrorsInOneLine().filter(record("/inbox/mark/"))  # the app's own: kept
