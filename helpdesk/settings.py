@@ -554,8 +554,12 @@ LOGGING = {
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
         },
     },
-    "filters": {"client_errors_in_one_line": {"()": "helpdesk.logs.ClientErrorsInOneLine"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
+    "filters": {
+        "client_errors_in_one_line": {"()": "helpdesk.logs.ClientErrorsInOneLine"},
+        "sandbox_faults_quiet": {"()": "helpdesk.logs.SandboxFaultsQuiet"},
+    },
+    # The sandbox's injected faults are not the app's errors: not on the console (helpdesk/logs.py).
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["sandbox_faults_quiet"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         # A 403 or 404 is one line; a 500 keeps its traceback (helpdesk/logs.py).

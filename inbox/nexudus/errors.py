@@ -174,9 +174,9 @@ def kept_throttling(
     *, method: str, path: str, failure: str, waited: float, sent: int, limit: float
 ) -> NexudusUnavailable:
     return NexudusUnavailable(
-        f"Nexudus kept throttling {method} {path} ({failure}): {waited:.0f} s of "
-        f"waiting as it asked, over {sent} requests, and it still asked for more "
-        f"(the limit is {limit:.0f} s, NEXUDUS_MAX_THROTTLE_WAIT). "
+        f"Nexudus kept asking the help desk to wait (throttling {method} {path}): {waited:.0f} s of "
+        f"waiting as it asked, over {sent} requests, and it still asked for more (the last was {failure}; "
+        f"the limit is {limit:.0f} s, NEXUDUS_MAX_THROTTLE_WAIT). "
         "Nexudus may be overloaded, or other clients of this account use its budget; "
         "the next sync will try again.",
         attempts=sent, last_failure=failure, path=path,

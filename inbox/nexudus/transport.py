@@ -276,10 +276,10 @@ class Transport:
             return _Outcome(failure=f"the connection failed ({type(exc).__name__})")
         status = response.status_code
         if status in (409, 429):
-            return _Outcome(failure=f"HTTP {status} (throttled)", throttled=True,
+            return _Outcome(failure=f"an answer asking to wait (HTTP {status}, throttled)", throttled=True,
                             retry_after=parse_retry_after(response.headers.get("Retry-After")))
         if status >= 500:
-            return _Outcome(failure=f"HTTP {status}")
+            return _Outcome(failure=f"a server error (HTTP {status})")
         if status != 200:
             return _Outcome(response=response)
         parsed = json_or_missing(body)
