@@ -189,6 +189,27 @@ def test_the_top_bar_is_a_menu_whose_links_are_on_screen(new_page, admin_user, m
     assert page.errors == []
 
 
+def test_a_failing_sync_marks_the_closed_menu_button(new_page, staff_user, mirror):  # noqa: F811
+    """On a phone "Sync failing" is inside the menu: its closed button carries a mark, so staff
+    see that new mail may not be arriving without opening it."""
+    from inbox.context_processors import forget_last_synced
+
+    page = new_page(staff_user, viewport={"width": 390, "height": 800})
+    mark = "() => getComputedStyle(document.getElementById('menu-toggle'), '::after').content"
+    page.goto("/")
+    assert page.evaluate(mark) in ("none", "normal")
+    now = timezone.now()
+    SyncRun.objects.create(resource="messages", mode="incremental", status="failed", error_kind="unavailable",
+                           started_at=now, finished_at=now)
+    forget_last_synced()
+    page.goto("/")
+    assert page.evaluate(mark) not in ("none", "normal")
+    page.locator("#menu-toggle").click()
+    expect(page.locator("#last-synced")).to_contain_text("Sync failing")
+    assert page.evaluate(mark) in ("none", "normal")  # the menu open says it in words
+    assert page.errors == []
+
+
 def test_without_javascript_the_top_bar_links_wrap_on_screen(new_page, admin_user, mirror):  # noqa: F811
     page = new_page(admin_user, viewport={"width": 320, "height": 700}, java_script_enabled=False)
     page.goto("/")
