@@ -66,13 +66,14 @@ def last_synced_at():
 
 def sync_status() -> SyncStatus:
     """The last success and whether a failure came after it (two reads of the ``syncrun_last`` index)."""
-    runs = SyncRun.objects.filter(resource=SyncRun.Resource.MESSAGES, finished_at__isnull=False)
     at = last_synced_at()
-    failed = runs.filter(status=SyncRun.Status.FAILED).order_by("-finished_at", "-id")
+    failed = SyncRun.objects.filter(
+        resource=SyncRun.Resource.MESSAGES, status=SyncRun.Status.FAILED, finished_at__isnull=False
+    ).order_by("-finished_at", "-id")
     if at is not None:
         failed = failed.filter(finished_at__gt=at)
-    kind = failed.values_list("error_kind", flat=True).first()
-    return SyncStatus(at, (kind or "error") if kind is not None else "")
+    kinds = failed.values_list("error_kind", flat=True)[:1]
+    return SyncStatus(at, next((kind or "error" for kind in kinds), ""))
 
 
 def cached_sync_status() -> SyncStatus:
