@@ -24,6 +24,7 @@ from django_htmx.http import trigger_client_event
 from inbox.fragments import is_fragment
 from inbox.mailbox import marks, reader
 from inbox.mailbox.cursor import Cursor
+from inbox.mailbox.customers import typed_id
 from inbox.mailbox.filters import InboxFilterForm
 from inbox.mailbox.sanitize import clean_body
 
@@ -152,6 +153,12 @@ def customer_detail(request: HttpRequest, coworker_id: int) -> HttpResponse:
     context["customer"] = reader.customer_summary(coworker_id)
     if context["customer"] is None:
         return _page(request, "inbox/customer_missing.html", context, status=404)
+    if "at" in request.GET and before is None and not bad_cursor:  # opened at a message (the reader's links)
+        at = typed_id(request.GET["at"])
+        found, before = (False, None) if at is None else reader.page_holding(
+            user=request.user, coworker_id=coworker_id, message_id=at, size=size
+        )
+        context["before"], context["at_missing"] = before, "" if found else request.GET["at"][:40]
     context["thread"] = reader.conversation_page(user=request.user, coworker_id=coworker_id, before=before, size=size)
     return _page(request, "inbox/customer.html", context)
 

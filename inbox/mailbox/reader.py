@@ -111,6 +111,29 @@ class Conversation:
     text_chars: int = CONVERSATION_TEXT_CHARS  # each message's ``text`` is cut here, with "…"
 
 
+AT_CONTEXT = 5  # newer messages shown below the one a conversation is opened at (its reply, usually)
+
+
+def page_holding(*, user, coworker_id: int, message_id: int, size: int) -> tuple[bool, Cursor | None]:
+    """(whether ``message_id`` is one of this customer's live messages, the ``before`` of the
+    conversation page that holds it with up to AT_CONTEXT newer messages below it): the reader's
+    "Conversation with …" opens there, at the message. None: the latest page holds it (or it is
+    not in this conversation). Two indexed reads, of at most ``size`` rows."""
+    thread = message_list(user=user, filters=InboxFilters(customer=coworker_id))
+    target = thread.filter(pk=message_id).values_list("created_on", "id").first()
+    if target is None:
+        return False, None
+    newer = list(
+        newer_than(thread, Cursor(created_on=target[0], id=target[1]))
+        .order_by("created_on", "id")
+        .values_list("created_on", "id")[:size]
+    )
+    if len(newer) < size:
+        return True, None
+    created_on, pk = newer[min(AT_CONTEXT, size - 1)]
+    return True, Cursor(created_on=created_on, id=pk)
+
+
 def conversation_page(*, user, coworker_id: int, before: Cursor | None, size: int) -> Conversation:
     """The ``size`` messages just before ``before`` (None: the newest), as a chat reads them.
 

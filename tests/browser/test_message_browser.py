@@ -178,6 +178,27 @@ def test_conversation_loads_earlier_messages_backwards(watched_page, settings): 
     watch.assert_quiet()
 
 
+def test_the_conversation_opens_at_the_message_read(watched_page, settings):  # noqa: F811
+    """An old message's "Conversation with …" lands on it, in sight and outlined, with the
+    messages after it below and the way to the latest."""
+    page, watch = watched_page
+    settings.CONVERSATION_PAGE_SIZE = 30
+    rows = make_thread(32, 90, start_pk=9_200_000)
+    old = rows[40]
+    open_message(page, old.pk)
+    page.click("a.button:has-text('Conversation with')")
+    page.wait_for_selector(f"#m-{old.pk}")
+    bubble = page.locator(f"#m-{old.pk}")
+    expect(bubble).to_be_in_viewport()
+    assert bubble.evaluate("e => e.matches(':target')")
+    ids = page.eval_on_selector_all("article.bubble", "els => els.map(e => e.id)")
+    assert ids == [f"m-{m.pk}" for m in rows[16:46]]
+    expect(page.locator("text=You are looking at earlier messages")).to_be_visible()
+    page.click("text=Latest messages ↓")
+    page.wait_for_selector(f"#m-{rows[-1].pk}")
+    watch.assert_quiet()
+
+
 def test_inbox_reader_pane_runs_under_the_policy(watched_page):  # noqa: F811
     page, watch = watched_page
     m = make_message(subject="Read me in the pane", body="<p>Hello <b>there</b></p><script>alert(1)</script>")

@@ -136,6 +136,66 @@ def test_same_time_messages_page_by_id(staff_client, settings):
     assert bubbles(part) == [41, 42]
 
 
+# --- Opened at a message (?at=<Id>: the reader's "Conversation with …" and the customer's name) ---
+
+
+def test_the_reader_links_to_the_conversation_at_its_message(staff_client):
+    rows = make_thread(15, 3, start_pk=4000)
+    html = staff_client.get(reverse("message-detail", args=[rows[0].pk])).content.decode()
+    link = f'{url(15)}?at={rows[0].pk}#m-{rows[0].pk}'
+    assert html.count(f'href="{link}"') == 2  # the customer's name and "Conversation with …"
+
+
+def test_an_old_message_opens_on_its_page_with_the_messages_after_it_below(staff_client):
+    rows = make_thread(16, 100, start_pk=5000)
+    pks = [m.pk for m in rows]
+    html = staff_client.get(f"{url(16)}?at={pks[60]}").content.decode()
+    assert bubbles(html) == pks[36:66]  # a whole page, five newer ones below it
+    assert "looking at earlier messages" in html and f'href="{url(16)}#latest"' in html
+    # "Earlier messages" goes on from the top of this page.
+    assert bubbles(staff_client.get(earlier_link(html), **HTMX).content.decode()) == pks[6:36]
+    # Near the start of the conversation the page is what there is up to five after it.
+    html = staff_client.get(f"{url(16)}?at={pks[2]}").content.decode()
+    assert bubbles(html) == pks[:8] and "Start of the conversation" in html
+
+
+def test_a_message_among_the_latest_opens_the_latest_page(staff_client):
+    rows = make_thread(17, 40, start_pk=6000)
+    html = staff_client.get(f"{url(17)}?at={rows[-3].pk}").content.decode()
+    assert bubbles(html) == [m.pk for m in rows[-30:]]
+    assert "looking at earlier messages" not in html and "not in this conversation" not in html
+
+
+@pytest.mark.parametrize("size", [1, 2, 7])
+def test_every_message_is_on_the_page_it_opens_whatever_the_page_size(staff_client, settings, size):
+    settings.CONVERSATION_PAGE_SIZE = size
+    rows = make_thread(18, 12, start_pk=7000)
+    pks = [m.pk for m in rows]
+    for i, pk in enumerate(pks):
+        shown = bubbles(staff_client.get(f"{url(18)}?at={pk}").content.decode())
+        if len(pks) - 1 - i < size:  # the latest page holds it
+            assert shown == pks[-size:], (i, shown)
+        else:  # it, and up to five newer ones below it as the page allows
+            end = i + min(5, size - 1)
+            assert shown == pks[max(0, end - size + 1): end + 1], (i, shown)
+
+
+@pytest.mark.parametrize("at", ["banana", "0", "-4", "99999999999999999999999", "8001"])
+def test_a_message_not_in_the_conversation_says_so_and_shows_the_latest(staff_client, at):
+    rows = make_thread(19, 40, start_pk=8000)
+    make_message(pk=8500, coworker_id=20)  # someone else's
+    deleted = make_message(pk=8600, coworker_id=19, deleted_at=BASE_TIME)
+    for value in (at, "8500", str(deleted.pk)):
+        response = staff_client.get(url(19), {"at": value})
+        html = response.content.decode()
+        assert response.status_code == 200
+        if value == "8001":  # one of theirs: its page, no notice
+            assert "not in this conversation" not in html and 8001 in bubbles(html)
+            continue
+        assert "not in this conversation" in html, value
+        assert bubbles(html) == [m.pk for m in rows[-30:]]
+
+
 @pytest.mark.parametrize("coworker_id", [999, 2**62])
 def test_unknown_customer_gets_a_friendly_404(staff_client, coworker_id):
     response = staff_client.get(url(coworker_id))
