@@ -63,8 +63,10 @@ class RunContext:
             setattr(run, name, value)
 
     def page_applied(self, mirror: Mirror, page_records: Sequence[Any], *, total_pages: int | None,
-                     has_next: bool, count: bool = True, prepared: Prepared | None = None) -> None:
-        """Apply one page and record it, in one transaction; then extend the lock and report."""
+                     has_next: bool, count: bool = True, prepared: Prepared | None = None,
+                     records_seen: int | None = None) -> None:
+        """Apply one page and record it, in one transaction; then extend the lock and report.
+        ``records_seen``: the records the walk has read so far (the run's card shows them)."""
         run = self.run
         now = timezone.now()
         if prepared is None:
@@ -77,6 +79,8 @@ class RunContext:
             else:
                 pages_total = pages_done + (1 if has_next else 0)
             changes: dict[str, Any] = {"pages_done": pages_done, "pages_total": pages_total}
+            if records_seen is not None:
+                changes["records_seen"] = records_seen
             if count:
                 changes.update(
                     records_created=run.records_created + created,
@@ -127,10 +131,13 @@ class RunContext:
             for page, prepared in prefetched(pages_and_rows):
                 pages += 1
                 skipped += getattr(page, "skipped", 0) or 0
-                self.page_applied(mirror, page.records, total_pages=page.total_pages, has_next=page.has_next,
-                                  prepared=prepared)
                 for record in page.records:
                     seen.add(record.id)
+                # So far, as a lower bound (a walk again after the list moved starts from the
+                # first's count); exact once the walk ends. A run that fails midway keeps it.
+                so_far = max(len(seen), len(seen_all) if seen_all is not None else 0)
+                self.page_applied(mirror, page.records, total_pages=page.total_pages, has_next=page.has_next,
+                                  prepared=prepared, records_seen=so_far)
                 if page.total_items is not None:
                     totals.append(page.total_items)
             seen.finish()

@@ -46,6 +46,36 @@ def full_sync() -> tuple[SyncRun, SyncRun]:
     return accounts, messages
 
 
+def test_a_run_says_how_many_records_it_has_read_as_it_goes_and_where_it_failed(seeded, monkeypatch):
+    """The running card and the runs table said "0 seen" beside thousands created until a walk's
+    end, and a run that failed midway kept saying it."""
+    from inbox.nexudus.client import NexudusClient
+    from inbox.nexudus.errors import NexudusUnavailable
+
+    from inbox.sync.context import RunContext
+
+    real, progress = NexudusClient.iter_message_pages, []
+
+    def three_pages_then_an_outage(self, *args, **kwargs):
+        pages = real(self, *args, **kwargs)
+        for _ in range(3):
+            yield next(pages)
+        raise NexudusUnavailable("Nexudus went away", attempts=1, last_failure="503")
+
+    applied = RunContext.page_applied
+
+    def recorded(self, *args, **kwargs):
+        applied(self, *args, **kwargs)
+        progress.append(SyncRun.objects.get(pk=self.run.pk).records_seen)  # as the sync page reads it
+
+    monkeypatch.setattr(NexudusClient, "iter_message_pages", three_pages_then_an_outage)
+    monkeypatch.setattr(RunContext, "page_applied", recorded)
+    failed = sync.sync_messages(mode="full", trigger="test")
+    assert failed.status == "failed"
+    assert progress == [PAGE_SIZE, 2 * PAGE_SIZE, 3 * PAGE_SIZE]
+    assert (failed.records_seen, failed.records_created) == (3 * PAGE_SIZE, 3 * PAGE_SIZE)
+
+
 def source_ids(queryset=None) -> list[int]:
     return list((queryset or sbx.CoworkerMessage.objects).order_by("id").values_list("id", flat=True))
 

@@ -41,8 +41,8 @@ class _Bar:
         if run.pages_total and self.bar.total != run.pages_total:
             self.bar.total = run.pages_total
         self.bar.n = run.pages_done
-        # What was written so far (created or changed); how many Nexudus listed is known at the walk's
-        # end only (one number for both read as "3 records" for pages of 1,000).
+        # What was read so far and what of it was written (created or changed): one number for
+        # both read as "3 records" for pages of 1,000.
         postfix = {"written": run.records_created + run.records_updated}
         if run.records_seen:
             postfix = {"seen": run.records_seen, **postfix}
