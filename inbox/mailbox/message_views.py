@@ -155,10 +155,11 @@ def customer_detail(request: HttpRequest, coworker_id: int) -> HttpResponse:
         return _page(request, "inbox/customer_missing.html", context, status=404)
     if "at" in request.GET and before is None and not bad_cursor:  # opened at a message (the reader's links)
         at = typed_id(request.GET["at"])
-        found, before = (False, None) if at is None else reader.page_holding(
-            user=request.user, coworker_id=coworker_id, message_id=at, size=size
-        )
-        context["before"], context["at_missing"] = before, "" if found else request.GET["at"][:40]
+        if at is None:
+            context["bad_at"] = True
+        else:
+            found, before = reader.page_holding(user=request.user, coworker_id=coworker_id, message_id=at, size=size)
+            context["before"], context["at_missing"] = before, None if found else at
     context["thread"] = reader.conversation_page(user=request.user, coworker_id=coworker_id, before=before, size=size)
     return _page(request, "inbox/customer.html", context)
 

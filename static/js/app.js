@@ -1192,3 +1192,25 @@
     if (event.detail.successful) clear();
   });
 })();
+
+/* --- A customer's conversation opens where the person is going ----------------------------------
+   It reads oldest first, as a chat does, so the latest message is at its foot: a page opened
+   afresh shows that foot, not the oldest of the page at the top (thousands of pixels away on a
+   long page). Opened at a message (?at=<Id>, the reader's links carry #m-<Id> too), that message
+   is brought into sight and marked (:target). Back, Forward and a reload keep the place the
+   browser restores. */
+(function () {
+  "use strict";
+  var thread = document.querySelector(".customer-page .thread");
+  if (!thread || location.hash) return;
+  var navigation = window.performance && performance.getEntriesByType && performance.getEntriesByType("navigation")[0];
+  if (navigation && navigation.type !== "navigate") return;
+  var params = new URLSearchParams(location.search), at = params.get("at");
+  if (params.has("at")) { // not found: the page's notice, at its top, says so
+    if (/^\d+$/.test(at) && document.getElementById("m-" + at)) location.replace("#m-" + at); // in sight, the :target
+    return;
+  }
+  if (params.has("before")) return; // an earlier page (or a bad link): its notice is at the top
+  var end = document.getElementById("latest");
+  if (end) end.scrollIntoView({ block: "end" });
+})();

@@ -199,6 +199,29 @@ def test_the_conversation_opens_at_the_message_read(watched_page, settings):  # 
     watch.assert_quiet()
 
 
+@pytest.mark.parametrize("width", [1440, 390])
+def test_a_conversation_opens_at_its_latest_message_or_the_one_asked_for(watched_page, settings, width):  # noqa: F811
+    page, watch = watched_page
+    page.set_viewport_size({"width": width, "height": 844})
+    settings.CONVERSATION_PAGE_SIZE = 30
+    rows = make_thread(33, 90, start_pk=9_300_000)
+    page.goto(reverse("customer-detail", args=[33]))
+    expect(page.locator(f"#m-{rows[-1].pk}")).to_be_in_viewport()  # a chat: its foot in sight
+    expect(page.locator(f"#m-{rows[-30].pk}")).not_to_be_in_viewport()
+    page.goto(reverse("customer-detail", args=[33]) + f"?at={rows[10].pk}")  # a link without its #m-…
+    bubble = page.locator(f"#m-{rows[10].pk}")
+    expect(bubble).to_be_in_viewport()
+    assert bubble.evaluate("e => e.matches(':target')")
+    page.goto(reverse("customer-detail", args=[33]) + "?at=banana")  # its notice stays in sight
+    expect(page.locator("text=That link to a message is not valid")).to_be_in_viewport()
+    page.goto(reverse("customer-detail", args=[33]))
+    page.evaluate("window.scrollTo(0, 0)")
+    page.reload()  # a reload keeps the place the browser restores
+    page.wait_for_load_state("load")
+    assert page.evaluate("window.scrollY") < 50
+    watch.assert_quiet()
+
+
 def test_inbox_reader_pane_runs_under_the_policy(watched_page):  # noqa: F811
     page, watch = watched_page
     m = make_message(subject="Read me in the pane", body="<p>Hello <b>there</b></p><script>alert(1)</script>")
