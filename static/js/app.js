@@ -1126,9 +1126,10 @@
       var card = run.closest(".sync-card"), text = run.dataset.announce;
       if (speak && syncSaid[card.id] !== undefined && syncSaid[card.id] !== text) {
         announce(text);
-        // The top bar's "Synced N ago" asks again now, not at its next half-minute.
-        if (card.id === "sync-card-messages" && run.closest("[data-status=success]") && window.htmx) {
-          htmx.trigger(document.body, "messagesSynced");
+        // A messages run that ended (either way): the top bar's "Synced N ago" or "Sync failing"
+        // asks again now, not at its next half-minute (it said "Synced just now" beside a failure).
+        if (card.id === "sync-card-messages" && run.closest("[data-status=success], [data-status=failed]") && window.htmx) {
+          htmx.trigger(document.body, "messagesRunEnded");
         }
       }
       syncSaid[card.id] = text;

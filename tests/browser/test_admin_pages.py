@@ -150,3 +150,22 @@ def test_admin_presses_sync_now_and_watches_the_progress_bar_reach_the_end(admin
     if os.environ.get("HEALTH_SYNC_SCREENSHOT"):
         page.screenshot(path=os.environ["HEALTH_SYNC_SCREENSHOT"], full_page=True)
     assert page.errors == [], page.errors
+
+
+@pytest.mark.worker
+def test_a_sync_that_fails_on_the_sync_page_says_so_in_the_top_bar_at_once(admin_page, sync_worker, settings):  # noqa: F811
+    sandbox.seed(accounts=2, customers=5, messages=20)
+    assert sync_messages(mode="full", client=sandbox_client()).status == "success"
+    forget_last_synced()
+    page = admin_page
+    page.goto("/sync/")
+    expect(page.locator("#last-synced")).to_have_text(re.compile(r"^Synced just now"))
+    from inbox.nexudus import clear_shared_tokens
+
+    settings.NEXUDUS_PASSWORD = "not-the-password"  # refused at once: no retries to wait for
+    clear_shared_tokens()  # the token of the sync above would still be good
+    page.locator("#sync-card-messages").get_by_role("button", name="Sync now").click()
+    page.locator("#sync-card-messages[data-status=failed]").wait_for(timeout=30_000)
+    # Not "Synced just now" beside the failed card until the next half-minute poll.
+    expect(page.locator("#last-synced")).to_have_text(re.compile(r"^Sync failing · last synced"), timeout=3_000)
+    assert page.errors == [], page.errors

@@ -128,7 +128,7 @@ class TestLastSynced:
     def test_the_top_bar_asks_again_and_gets_the_newest(self, staff_client, settings):
         settings.LAST_SYNCED_CACHE_SECONDS = 0
         html = staff_client.get("/").content.decode()
-        assert re.search(r'id="last-synced" hx-get="/inbox/last-synced/" hx-trigger="every 30s, messagesSynced from:body"', html)
+        assert re.search(r'id="last-synced" hx-get="/inbox/last-synced/" hx-trigger="every 30s, messagesRunEnded from:body"', html)
         assert "Not synced yet" in html
         finished = timezone.now() - dt.timedelta(minutes=4, seconds=5)
         SyncRun.objects.create(resource="messages", mode="incremental", status="success",
