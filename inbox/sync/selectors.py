@@ -101,7 +101,7 @@ class ResourceState:
         if late > self.interval:
             return f"overdue by {timefmt.wait_length(int(late.total_seconds()))}: is Celery beat running?"
         if self.backing_off:
-            return timefmt.ahead((self.next_try_run - self.now).total_seconds()) + " (backing off: Nexudus is failing)"
+            return timefmt.ahead((self.next_try_run - self.now).total_seconds()) + ", backing off while Nexudus fails"
         if late > -timedelta(seconds=1):  # not "in 0 seconds"
             return "due now"
         # Written as every time ahead is ("in 5 min", "in 16 h": inbox/timefmt.py).

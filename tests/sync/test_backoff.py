@@ -7,6 +7,8 @@ so that minutes pass in a second. The requests that reached the sandbox are coun
 
 from __future__ import annotations
 
+import re
+
 import threading
 from datetime import timedelta
 
@@ -121,6 +123,8 @@ def test_beat_backs_off_from_a_failing_nexudus_and_comes_back_by_itself(seeded, 
     client.force_login(admin_user)
     page = client.get("/sync/").content.decode()
     assert f"Nexudus has failed {backoff.failures} times since" in page and "next try at" in page
+    # One sentence for when and why, then beat's own rhythm, said as what it is while backing off.
+    assert re.search(r"backing off while Nexudus fails</span> <span class=\"muted\">\(otherwise every minute\)", page), page
 
     # Nexudus is back: the next try succeeds by itself, and the backoff is over.
     runs_before = SyncRun.objects.count()
@@ -200,6 +204,6 @@ def test_while_backing_off_the_next_run_is_beats_first_one_not_skipped():
                           next_run=now + timedelta(seconds=10), interval=timedelta(minutes=1), next_full=None,
                           now=now, backoff=backoff)
     assert state.next_try_run == now + timedelta(seconds=130)  # those at 10 s and 70 s are skipped
-    assert state.next_run_text == "in 2 min (backing off: Nexudus is failing)"
+    assert state.next_run_text == "in 2 min, backing off while Nexudus fails"
     state.backoff = Backoff(failures=1, since=now, last_failure=now, next_try=now - timedelta(seconds=1))
     assert state.next_run_text == "in under 1 min"  # the backoff is over: beat's next run goes ahead
