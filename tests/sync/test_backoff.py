@@ -8,7 +8,6 @@ so that minutes pass in a second. The requests that reached the sandbox are coun
 from __future__ import annotations
 
 import re
-
 import threading
 from datetime import timedelta
 
