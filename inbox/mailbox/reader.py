@@ -30,21 +30,40 @@ def message_for_reader(pk: int) -> CoworkerMessage | None:
 
 @dataclass(frozen=True)
 class Neighbours:
-    """The messages above and below one message in an inbox view (newest first)."""
+    """The messages next to one message in an inbox view: ``newer`` and ``older``, and as the
+    list shows them, ``up`` (the row above) and ``down`` (the row below): newest first, the newer
+    one is above; oldest first (``order=oldest``), the older one is."""
 
     newer: int | None
     older: int | None
+    oldest_first: bool = False
+
+    @property
+    def up(self) -> int | None:
+        return self.older if self.oldest_first else self.newer
+
+    @property
+    def down(self) -> int | None:
+        return self.newer if self.oldest_first else self.older
+
+    @property
+    def up_word(self) -> str:
+        return "Older" if self.oldest_first else "Newer"
+
+    @property
+    def down_word(self) -> str:
+        return "Newer" if self.oldest_first else "Older"
 
 
 def neighbours(*, user, message: CoworkerMessage, filters: InboxFilters) -> Neighbours:
     """Seek from the message's position, so it works even when the message itself no longer
     matches the view (opening it made it read, but the view is "unread"). Two indexed queries."""
     if message.deleted_at is not None:
-        return Neighbours(newer=None, older=None)
+        return Neighbours(newer=None, older=None, oldest_first=filters.oldest_first)
     view, here = message_list(user=user, filters=filters), Cursor.of(message)
-    older = older_than(view, here).values_list("pk", flat=True).first()
+    older = older_than(view, here).order_by("-created_on", "-id").values_list("pk", flat=True).first()
     newer = newer_than(view, here).order_by("created_on", "id").values_list("pk", flat=True).first()
-    return Neighbours(newer=newer, older=older)
+    return Neighbours(newer=newer, older=older, oldest_first=filters.oldest_first)
 
 
 # --- One customer's conversation --------------------------------------------------------------

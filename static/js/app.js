@@ -951,7 +951,7 @@
 
 /* --- Accessibility: focus after swaps, the one live region, the skip link ----------------------
    Focus never falls to <body> after an htmx swap and a poll never moves it:
-   * controls that are swapped keep a stable id (#message-mark, #message-newer / #message-older,
+   * controls that are swapped keep a stable id (#message-mark, #message-prev / #message-next,
      #accounts-tab-*, #sync-now-*, #live-banner); htmx refocuses an element with the same id itself,
      and htmx:afterSettle below does it for what htmx missed;
    * when the control used is gone (the end of Newer / Older, the new-messages banner, "Older
@@ -1030,7 +1030,7 @@
     if (!was.inside || !lost()) return; // focus was elsewhere, or is still where it was
     if (was.id && focusQuietly(document.getElementById(was.id))) return;
     if (was.rel) { // Newer / Older at the end of the view: the other one, else the subject
-      var other = document.getElementById(was.rel === "prev" ? "message-older" : "message-newer");
+      var other = document.getElementById(was.rel === "prev" ? "message-next" : "message-prev");
       if (focusQuietly(other) || focusQuietly(document.getElementById("message-subject"))) return;
     }
     if (was.wasMore) { // "Older messages": the first of the rows it brought

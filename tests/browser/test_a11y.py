@@ -331,20 +331,20 @@ def test_newer_and_older_keep_focus(new_page, staff_user, data):
     page = new_page(staff_user, viewport=WIDTHS["1440"])
     page.goto(f"/?open={FIRST - 1}")
     expect(page.locator(f'#reader .message[data-message-id="{FIRST - 1}"]')).to_be_visible()
-    page.focus("#message-older")
+    page.focus("#message-next")
     page.keyboard.press("Enter")
     expect(page.locator(f'#reader .message[data-message-id="{FIRST - 2}"]')).to_be_visible()
     page.wait_for_timeout(300)
-    assert active(page)["id"] == "message-older"
-    page.focus("#message-newer")
+    assert active(page)["id"] == "message-next"
+    page.focus("#message-prev")
     page.keyboard.press("Enter")
     expect(page.locator(f'#reader .message[data-message-id="{FIRST - 1}"]')).to_be_visible()
     page.wait_for_timeout(300)
-    assert active(page)["id"] == "message-newer"
+    assert active(page)["id"] == "message-prev"
     page.keyboard.press("Enter")  # to the newest: there is no newer, so focus goes to Older
     expect(page.locator(f'#reader .message[data-message-id="{FIRST}"]')).to_be_visible()
     page.wait_for_timeout(300)
-    assert active(page)["id"] == "message-older"
+    assert active(page)["id"] == "message-next"
 
 
 def test_older_messages_hands_focus_to_the_first_new_row(new_page, staff_user, data):

@@ -265,7 +265,7 @@ def test_close_is_a_step_back_to_the_list_it_was_opened_from(new_page, staff_use
     assert_view(page, mirror, staff_user, filters)
     page.locator(f"#msg-{ids[3]} .msg-link").click()
     assert_open(page, ids[3], mirror, staff_user)
-    page.click("#reader #message-older")
+    page.click("#reader #message-next")
     assert_open(page, ids[4], mirror, staff_user)
     expect(page).to_have_url(re.compile(rf"open={ids[4]}$"))
     page.go_back()
@@ -283,7 +283,7 @@ def test_close_is_a_step_back_to_the_list_it_was_opened_from(new_page, staff_use
     assert_open(page, ids[3], mirror, staff_user)
     entries = page.evaluate("history.length")  # the list's entry, then the message's last
     for older in (ids[4], ids[5]):
-        page.click("#reader #message-older")
+        page.click("#reader #message-next")
         assert_open(page, older, mirror, staff_user)
     page.go_back()  # Back steps through the messages opened
     assert_open(page, ids[4], mirror, staff_user)

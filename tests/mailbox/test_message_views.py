@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import pytest
 from django.test import Client
@@ -245,6 +246,24 @@ class TestNeighbours:
         html = staff_client.get(url(middle.pk) + "?direction=incoming").content.decode()
         assert f'href="{url(older.pk)}?direction=incoming"' in html
         assert f'href="{url(newer.pk)}?direction=incoming"' in html
+
+    @pytest.mark.parametrize("order", ["", "oldest"])
+    def test_the_arrows_follow_the_list_and_step_to_the_next_row(self, staff_client, order):
+        """Up is the row above in the list and down the row below: newest first, ↑ Newer and
+        Older ↓; oldest first, ↑ Older and Newer ↓. Oldest first, Older had stepped to the view's
+        oldest message, not the one next to it."""
+        for i in range(5):
+            make_message(pk=40 + i, created_on=BASE_TIME + dt.timedelta(minutes=i))
+        query = "?order=oldest" if order else ""
+        html = staff_client.get(url(42) + query).content.decode()
+        up, down = (41, 43) if order else (43, 41)
+        up_word, down_word = ("Older", "Newer") if order else ("Newer", "Older")
+        assert re.search(rf'<a href="{url(up)}{re.escape(query)}"[^>]* rel="prev" id="message-prev"[^>]*>↑ {up_word}</a>', html), html
+        assert re.search(rf'<a href="{url(down)}{re.escape(query)}"[^>]* rel="next" id="message-next"[^>]*>{down_word} ↓</a>', html), html
+        # At the list's ends, the arrow that leads nowhere is shown disabled, with its word.
+        first, last = (40, 44) if order else (44, 40)
+        assert f'<span class="is-disabled" aria-disabled="true">↑ {up_word}</span>' in staff_client.get(url(first) + query).content.decode()
+        assert f'<span class="is-disabled" aria-disabled="true">{down_word} ↓</span>' in staff_client.get(url(last) + query).content.decode()
 
     def test_unread_view_still_steps_on_after_the_message_became_read(self, staff_client):
         a = make_message(pk=20, created_on=BASE_TIME, is_new_message=True)
