@@ -169,6 +169,34 @@ def test_the_name_is_kept_whole_and_right_to_left_text_is_isolated(new_page, sta
         page.close()
 
 
+# Each row's preview: hidden below its one-line box, or shown at least 4em wide (its dash and "He…").
+PREVIEW_SHOWN = """rows => rows.map(text => {
+  const rest = text.querySelector('.rest'), box = text.getBoundingClientRect();
+  if (!rest) return null;
+  const r = rest.getBoundingClientRect();
+  return {subject: text.querySelector('.subject').textContent, shown: r.top < box.bottom - 1, width: r.width};
+})"""
+
+
+@pytest.mark.parametrize("width", [320, 390, 1440])
+def test_a_preview_is_shown_with_room_to_read_or_not_at_all(new_page, staff_user, db, width):
+    """On a phone a long subject left its preview a sliver of one letter, without "…"."""
+    words = "Meeting room booking for Thursday afternoon with the whole team please".split()
+    CoworkerMessage.objects.bulk_create([
+        build_message(subject=" ".join(words[:n]), body_text="Hello, here is the booking we talked about " * 3)
+        for n in range(1, len(words) + 1)
+    ])  # fmt: skip
+    page = new_page(staff_user, viewport={"width": width, "height": 900})
+    page.goto("/")
+    rows = [r for r in page.eval_on_selector_all("#rows .msg-link .text", PREVIEW_SHOWN) if r]
+    said = [(len(r["subject"]), r["shown"], round(r["width"])) for r in rows]
+    assert len(rows) == len(words)
+    assert all(r["width"] >= 55 for r in rows if r["shown"]), [x for x in said if x[1]]
+    assert any(r["shown"] for r in rows), said  # short subjects keep theirs
+    if width < 500:
+        assert not all(r["shown"] for r in rows), said  # the longest leave no room for one
+
+
 def test_the_top_bar_says_when_the_last_sync_was_and_keeps_saying_it(new_page, staff_user, db, settings):
     from inbox.models import SyncRun
 

@@ -76,7 +76,7 @@ def test_rows_isolate_right_to_left_text_and_name_direction_without_a_word(staff
     html = staff_client.get("/").content.decode()
     assert f'<bdi class="name" dir="auto" id="name-{message.pk}">أحمد الفارسي</bdi>' in html
     assert f'<bdi class="subject" dir="auto" id="subj-{message.pk}">Re: مرحبا بكم في المكتب</bdi>' in html
-    assert re.search(r'<span class="sep">—</span> <bdi class="preview" dir="auto">', html)
+    assert re.search(r'<span class="rest"><span class="sep">—</span> <bdi class="preview" dir="auto">', html)
     assert "dir-word" not in html  # no visible "received" taking the name's room
     assert '<span class="visually-hidden">Message received,</span>' in html
 
