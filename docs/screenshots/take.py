@@ -93,7 +93,8 @@ class Shots:
         href = page.get_attribute("#rows .msg-link", "href")
         page.goto(f"{self.base}{href}")
         conversation = page.get_attribute("a.button[href^='/customers/']", "href")
-        page.goto(f"{self.base}{conversation.split('#')[0]}")  # from its top, where it names the customer
+        page.goto(f"{self.base}{conversation}")  # opened at that message
+        page.evaluate("window.scrollTo(0, 0)")  # from its top, where it names the customer
         self.shot(page, "conversation.png")
         # The customer field as someone types: the corner of the page with the suggestions.
         self.view(page, "")
