@@ -440,6 +440,24 @@ def test_a_view_is_kept_for_back_after_the_click_not_during_it(new_page, staff_u
     assert page.errors == [], page.errors
 
 
+def test_an_inline_style_put_on_the_page_is_not_kept_for_back(new_page, staff_user, mirror):  # noqa: F811
+    """The page sets no inline style, but an extension (or a test driver) may: put back by Back,
+    the policy refused each one, an error each in the console."""
+    page = new_page(staff_user, viewport=WIDE)
+    page.goto("/")
+    wait_rows(page, expected_ids(mirror, staff_user, InboxFilters()))
+    page.evaluate("document.querySelectorAll('#rows .msg').forEach(e => { e.style.outline = '1px solid red'; })")
+    assert page.errors == [], page.errors
+    show_filters(page)
+    page.check("input[name=unread]")
+    assert_view(page, mirror, staff_user, InboxFilters(unread=True))
+    assert page.errors == [], page.errors
+    page.go_back()
+    assert_view(page, mirror, staff_user, InboxFilters())
+    assert page.evaluate("document.querySelectorAll('[style]').length") == 0
+    assert page.errors == [], page.errors
+
+
 def test_the_title_names_the_view_and_its_unread_count(new_page, staff_user, mirror):  # noqa: F811
     page = new_page(staff_user, viewport=WIDE)
     page.goto("/?unread=1")

@@ -188,6 +188,7 @@ def test_htmx_swaps_a_404_and_nothing_else_of_4xx(staff_client, inbox_data):
     metas = re.findall(r"<meta name=\"htmx-config\" content='([^']+)'>", html)
     config = json.loads(metas[0])  # htmx reads the first one
     assert config["includeIndicatorStyles"] is False and config["allowEval"] is False
+    assert "style" not in config["attributesToSettle"]  # an inline style is what the CSP refuses
 
     def rule(status: int) -> dict:
         return next(r for r in config["responseHandling"] if re.match(r["code"], str(status)))
