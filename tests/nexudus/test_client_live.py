@@ -7,6 +7,7 @@ checked against.
 from __future__ import annotations
 
 import math
+import random
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -398,6 +399,10 @@ def test_shared_rate_limiter_keeps_the_client_under_the_sandbox_limit(seeded, ma
 
 
 def test_random_failures_and_truncated_answers_are_retried(seeded, make_client):
+    # The sandbox draws its faults from the random module, in the live server's thread: seeded,
+    # the draw is the same every run. Unseeded, about 1 run in 190 met no fault on its 9 pages
+    # and failed the last assertion (once in CI).
+    random.seed(20261203)
     sandbox.set_faults(failure_rate=0.3, truncate_rate=0.2)
     client = make_client(max_attempts=15)
 
