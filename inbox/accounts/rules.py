@@ -52,8 +52,19 @@ class Severity(IntEnum):
 @dataclass(frozen=True, slots=True)
 class Reason:
     code: str  # inactive, errors, stale, never_checked, insecure_incoming, ...
-    text: str
+    text: str  # whole, its time written in the help desk's zone, named: for e-mails and the CSV
     severity: Severity
+    at: datetime | None = None  # the instant the text names, as ``at_text``
+    at_text: str = ""
+
+    @property
+    def around(self) -> tuple[str, str] | None:
+        """The text before and after its time, for a page to write that time as a ``<time>``
+        element, in the zone the page's other times are in; None if the text names no time."""
+        if self.at is None or not self.at_text or self.at_text not in self.text:
+            return None
+        before, _, after = self.text.partition(self.at_text)
+        return before, after
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,9 +208,10 @@ def _staleness(account: Any, now: datetime, t: Thresholds) -> list[Reason]:
     age = now - checked
     if age <= t.stale_warning:
         return []
-    text = f"last checked {ago(age)} ago (at {exact(checked, now)}); Nexudus checks every 15 minutes"
+    at = exact(checked, now)
+    text = f"last checked {ago(age)} ago (at {at}); Nexudus checks every 15 minutes"
     severity = Severity.FAILING if age > t.stale_failing else Severity.WARNING
-    return [Reason("stale", text, severity)]
+    return [Reason("stale", text, severity, checked, at)]
 
 
 def _silence(stats: Any, now: datetime, t: Thresholds) -> list[Reason]:
@@ -215,8 +227,9 @@ def _silence(stats: Any, now: datetime, t: Thresholds) -> list[Reason]:
             return []  # too little mail before for this silence to mean anything
         weeks = round(t.silent_window / timedelta(weeks=1))
         usual = f"though it received {before} in the {weeks} weeks before"
-    text = f"received nothing for {ago(silence)} (last message {exact(last, now)}), {usual}"
-    return [Reason("silent", text, Severity.WARNING)]
+    at = exact(last, now)
+    text = f"received nothing for {ago(silence)} (last message {at}), {usual}"
+    return [Reason("silent", text, Severity.WARNING, last, at)]
 
 
 def ago(delta: timedelta) -> str:

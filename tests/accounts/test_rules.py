@@ -135,6 +135,12 @@ class TestStaleness:
         text = check(account(last_check_time=datetime(2025, 5, 1, 8, 15, tzinfo=UTC))).reasons[0].text
         assert "last checked 13 days ago (at 1 May 8:15 UTC)" in text
 
+    def test_the_time_is_marked_for_a_page_to_write_in_its_zone(self):
+        checked = datetime(2025, 5, 14, 9, 0, tzinfo=UTC)
+        reason = check(account(last_check_time=checked)).reasons[0]
+        assert reason.at == checked and reason.at_text == "9:00 UTC"
+        assert reason.around == ("last checked 3 hours ago (at ", "); Nexudus checks every 15 minutes")
+
     def test_a_check_in_the_future_clock_skew_is_not_stale(self):
         assert check(account(last_check_time=NOW + timedelta(minutes=10))).status == Status.HEALTHY
 
@@ -216,6 +222,8 @@ class TestSilence:
         assert health.status == Status.WARNING
         assert health.reasons[0].code == "silent"
         assert health.reasons[0].text.startswith("received nothing for 7 days (last message 7 May 11:59 UTC)")
+        before, after = health.reasons[0].around
+        assert before == "received nothing for 7 days (last message " and after.startswith("), though")
 
     def test_exactly_at_the_threshold_is_fine(self):
         assert check(account(), Stats(last_received_at=NOW - timedelta(days=7))).status == Status.HEALTHY

@@ -56,6 +56,12 @@ def test_every_state_gets_its_status_and_reasons(admin_client_):
     # Reasons are in words, with numbers.
     assert "12 errors since the last successful check (more than 5)" in html
     assert "Last checked 5 hours ago" in html
+    # The time a reason names is a <time>, written in the zone the page's other times are in (the
+    # browser's, unless HELPDESK_TIME_ZONE names one), not as text naming the server's zone.
+    stale = html.split(f'id="account-{accounts["very stale"].pk}"')[1].split("</tr>")[0]
+    checked = accounts["very stale"].last_check_time
+    assert re.search(rf'Last checked 5 hours ago \(at <time datetime="{re.escape(timefmt.iso(checked))}" '
+                     r'title="[^"]+" data-time-format="point">[^<]+</time>\); Nexudus checks', stale), stale
     assert "SSL is off for incoming mail" in html
     # No server: nothing said of its SSL ("no incoming server · SSL" read oddly).
     no_server = html.split(f'id="account-{accounts["no server"].pk}"')[1].split("</tr>")[0]
