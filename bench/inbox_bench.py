@@ -234,12 +234,12 @@ def _timed(client, url: str, headers: dict) -> tuple[float, float]:
     from django.core.cache import cache
     from django.http import QueryDict
 
-    from inbox.mailbox.counts import _counts_cache_key
+    from inbox.mailbox.counts import counts_cache_keys
     from inbox.mailbox.filters import InboxFilterForm
 
     headers = dict(headers)
     if headers.pop("cold", False):  # forget this view's cached counts (and nothing else)
-        cache.delete(_counts_cache_key(InboxFilterForm(QueryDict(url.partition("?")[2])).filters))
+        cache.delete_many(counts_cache_keys(InboxFilterForm(QueryDict(url.partition("?")[2])).filters))
     started, started_cpu = time.perf_counter(), time.process_time()
     response = client.get(url, **headers)
     elapsed = (time.perf_counter() - started) * 1000

@@ -65,6 +65,7 @@ class AccountCount:
     count: int
     querystring: str = ""  # the view with this account chosen
     selected: bool = False
+    at_least: bool = False  # counted among the first ``cap`` messages found: shown with "+"
 
 
 @dataclass
@@ -72,8 +73,10 @@ class MessageCounts:
     """Counts of the current view, like facets: each count applies every filter except the one it
     describes (direction counts ignore the direction filter, account counts the account filter).
 
-    ``capped``: more than ``cap`` messages match the view's words, customer and dates; the counts
-    are then of the first ``cap`` of them found, so each is a lower bound ("at least")."""
+    ``capped``: more than ``cap`` messages match the view's words, customer, dates and account;
+    the counts are then of the first ``cap`` of them found, so each is a lower bound ("at least").
+    The other accounts' counts may be capped when the view's are not (``accounts_capped``): with an
+    account chosen, its messages are counted on their own when the view without it is capped."""
 
     total: int
     unread: int
@@ -84,6 +87,7 @@ class MessageCounts:
     filters: InboxFilters = InboxFilters()
     capped: bool = False
     cap: int = 0
+    accounts_capped: bool = False
 
     # The views one click away (facet links): each changes one filter of this view.
     def _qs(self, **changes) -> str:
@@ -121,15 +125,25 @@ def count_cap() -> int:
     return max(1, settings.INBOX_COUNT_CAP)
 
 
-def _flag_sample(filters: InboxFilters) -> FlagSample:
-    """The shared part of the counts: the tally for the whole mirror, else one bounded query
-    that reads at most cap + 1 of the view's messages."""
-    if filters.base.is_empty:
+def _account_scope(filters: InboxFilters) -> InboxFilters | None:
+    """What is counted on its own when the view's base is capped and an account is chosen: the
+    base narrowed to that account. Its first ``cap`` messages are not the base's first ``cap``:
+    a view of 151 messages of one account in a week of 5,000 counts exactly, not "115+"."""
+    if filters.account is None:
+        return None
+    return dataclasses.replace(filters.base, account=filters.account)
+
+
+def _flag_sample(scope: InboxFilters) -> FlagSample:
+    """The shared part of the counts of the messages of ``scope`` (a view's base, or its base and
+    account): the tally for the whole mirror, else one bounded query that reads at most cap + 1
+    of them."""
+    if scope.is_empty:
         return FlagSample(groups=_tally())
     cap = count_cap()
     # Plain tuples from the cursor: Django's per-row converters cost more than the query here.
     alias = CoworkerMessage.objects.db
-    sql, params = _sample_query(filters)[: cap + 1].query.get_compiler(alias).as_sql()
+    sql, params = _sample_query(scope)[: cap + 1].query.get_compiler(alias).as_sql()
     with connections[alias].cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
@@ -141,19 +155,19 @@ def _flag_sample(filters: InboxFilters) -> FlagSample:
     return FlagSample(groups=groups, ids=frozenset(map(_ID, rows)), capped=capped)
 
 
-def _sample_query(filters: InboxFilters) -> QuerySet:
-    """The view's (id, :data:`_FLAG_KEY`) rows, in whatever order is cheapest to stop early.
+def _sample_query(scope: InboxFilters) -> QuerySet:
+    """The (id, :data:`_FLAG_KEY`) rows of ``scope``'s messages, in whatever order is cheapest to
+    stop early.
 
     A search alone may be read from the full-text index outwards where the database does that
     better (:func:`inbox.platform.search.matches_from_index`). With a customer or dates, their
     index drives instead, as in the list (streaming every match of a common word to find the few
     of one customer or one week would read all of them)."""
-    base = filters.base
-    if base.q and base == InboxFilters(q=base.q):
-        from_index = platform_search.matches_from_index(live_messages(), search_terms(base.q))
+    if scope.q and scope == InboxFilters(q=scope.q):
+        from_index = platform_search.matches_from_index(live_messages(), search_terms(scope.q))
         if from_index is not None:
             return from_index.order_by().values_list("id", _FLAG_KEY)
-    return filter_messages(live_messages(), user=None, filters=base).order_by().values_list("id", _FLAG_KEY)
+    return filter_messages(live_messages(), user=None, filters=scope).order_by().values_list("id", _FLAG_KEY)
 
 
 def _tally() -> dict[tuple, int]:
@@ -237,9 +251,30 @@ def _id_list(ids: frozenset[int]) -> RawSQL:
 
 
 def message_counts(*, user, filters: InboxFilters) -> MessageCounts:
-    """The counts of the view (uncached): at most three queries whatever the number of rows."""
-    sample = _flag_sample(filters)
-    return _summarise(_apply_marks(sample, user=user), filters, capped=sample.capped)
+    """The counts of the view (uncached): at most three queries whatever the number of rows
+    (three more for a chosen account's own, when the view without it is capped)."""
+    return _counts(user, filters, _flag_sample)
+
+
+def _counts(user, filters: InboxFilters, sample_of) -> MessageCounts:
+    sample = sample_of(filters.base)
+    counts = _summarise(_apply_marks(sample, user=user), filters, capped=sample.capped)
+    scope = _account_scope(filters) if sample.capped else None
+    if scope is None:
+        return counts
+    own_sample = sample_of(scope)
+    own = _summarise(_apply_marks(own_sample, user=user), filters, capped=own_sample.capped)
+    # The view's numbers are its account's; the other accounts stay as counted in the base.
+    chosen = {item.account: item for item in own.accounts}
+    others = [item for item in counts.accounts if item.account not in chosen]
+    own.accounts = sorted([*others, *chosen.values()], key=_account_order)
+    own.accounts_capped = True
+    return own
+
+
+def _account_order(item: AccountCount) -> tuple:
+    """Accounts by name; the messages of no account last."""
+    return (item.account == NO_ACCOUNT, item.name.lower(), str(item.account))
 
 
 def _summarise(groups: dict[tuple, int], filters: InboxFilters, *, capped: bool = False) -> MessageCounts:
@@ -282,27 +317,28 @@ def _summarise(groups: dict[tuple, int], filters: InboxFilters, *, capped: bool 
         incoming=incoming,
         outgoing=outgoing,
         awaiting=awaiting,
-        accounts=_account_counts(per_account, filters),
+        accounts=_account_counts(per_account, filters, capped),
         filters=filters,
         capped=capped,
         cap=count_cap(),
+        accounts_capped=capped,
     )
 
 
-def _account_counts(per_account: dict[int | None, int], filters: InboxFilters) -> list[AccountCount]:
+def _account_counts(per_account: dict[int | None, int], filters: InboxFilters, capped: bool) -> list[AccountCount]:
     ids = [a for a, n in per_account.items() if a is not None and n]
     names = {
         pk: account_label(pk, name, address)
         for pk, name, address in EmailAccount.objects.filter(pk__in=ids).values_list("id", "display_name", "email_address")
     }
     result = [
-        AccountCount(account=a, name=names.get(a, f"Account {a}"), count=n)
+        AccountCount(account=a, name=names.get(a, f"Account {a}"), count=n, at_least=capped)
         for a, n in per_account.items()
         if a is not None and n
     ]
-    result.sort(key=lambda c: (c.name.lower(), c.account))
     if per_account.get(None):
-        result.append(AccountCount(account=NO_ACCOUNT, name=DEFAULT_ACCOUNT_LABEL, count=per_account[None]))
+        result.append(AccountCount(account=NO_ACCOUNT, name=DEFAULT_ACCOUNT_LABEL, count=per_account[None], at_least=capped))
+    result.sort(key=_account_order)
     querystrings = filters.querystrings_with("account", [item.account for item in result])
     for item in result:
         item.querystring = querystrings[item.account]
@@ -313,16 +349,24 @@ def _account_counts(per_account: dict[int | None, int], filters: InboxFilters) -
 # --- Cached -----------------------------------------------------------------------------------
 
 
-def _counts_cache_key(filters: InboxFilters) -> str:
-    digest = hashlib.sha256(f"{count_cap()}:{filters.base.querystring()}".encode()).hexdigest()[:32]
+def _counts_cache_key(scope: InboxFilters) -> str:
+    digest = hashlib.sha256(f"{count_cap()}:{scope.querystring()}".encode()).hexdigest()[:32]
     return f"inbox:counts:v4:{digest}"  # v4: ids packed (helpdesk/cache.py)
 
 
+def counts_cache_keys(filters: InboxFilters) -> list[str]:
+    """The cache entries a view's counts read (what ``bench/inbox_bench.py`` forgets for a cold count)."""
+    scopes = [filters.base, _account_scope(filters)]
+    return [_counts_cache_key(scope) for scope in scopes if scope is not None and not scope.is_empty]
+
+
+def _cached_flag_sample(scope: InboxFilters) -> FlagSample:
+    if scope.is_empty:
+        return FlagSample(groups=_tally())  # a few hundred rows, always current: no need to cache
+    return platform_cache.cached(
+        _counts_cache_key(scope), lambda: _flag_sample(scope), settings.INBOX_COUNTS_CACHE_SECONDS
+    )
+
+
 def cached_message_counts(*, user, filters: InboxFilters) -> MessageCounts:
-    if filters.base.is_empty:
-        sample = FlagSample(groups=_tally())  # a few hundred rows, always current: no need to cache
-    else:
-        sample = platform_cache.cached(
-            _counts_cache_key(filters), lambda: _flag_sample(filters), settings.INBOX_COUNTS_CACHE_SECONDS
-        )
-    return _summarise(_apply_marks(sample, user=user), filters, capped=sample.capped)
+    return _counts(user, filters, _cached_flag_sample)

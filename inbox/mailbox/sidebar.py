@@ -35,4 +35,4 @@ def account_options_html(accounts: list[tuple[str, str]], chosen) -> Markup:
 def account_facets_html(counts) -> Markup:
     """The ``<li>`` of each mail account of ``counts`` (``counts.MessageCounts``): its name, a link
     to the view with it chosen, and its count."""
-    return _macros().facets(counts.accounts, reverse("inbox-index"), counts.capped)
+    return _macros().facets(counts.accounts, reverse("inbox-index"))

@@ -78,6 +78,42 @@ def test_beyond_the_cap_every_count_is_a_lower_bound_read_from_cap_messages(staf
     assert counts.outgoing <= sum(not m.incoming for m in messages)
 
 
+@pytest.mark.parametrize("counted", [message_counts, cached_message_counts])
+def test_a_chosen_account_under_the_cap_is_counted_exactly_in_a_capped_base(staff_user, settings, counted):
+    """The words match more than the cap, one account's share of them does not: the view's numbers
+    are that account's, exact (not those of its messages among the base's first ``cap``)."""
+    messages = _lima(30)
+    settings.INBOX_COUNT_CAP = 10
+    mine = [m for m in messages if m.email_account_id == ACCOUNT_B]
+    assert 0 < len(mine) <= 10 < len(messages)
+    for view in (InboxFilters(q="lima", account=ACCOUNT_B), InboxFilters(q="lima", account=ACCOUNT_B, unread=True)):
+        counts = counted(user=staff_user, filters=view)
+        assert not counts.capped and counts.accounts_capped
+        shown = [m for m in mine if m.is_new_message or not view.unread]
+        assert counts.total == len(shown)
+        assert counts.unread == sum(m.is_new_message for m in mine)
+        assert (counts.incoming, counts.outgoing) == (sum(m.incoming for m in shown), sum(not m.incoming for m in shown))
+        by_account = {a.account: a for a in counts.accounts}
+        assert (by_account[ACCOUNT_B].count, by_account[ACCOUNT_B].at_least, by_account[ACCOUNT_B].selected) == (len(shown), False, True)
+        assert by_account[ACCOUNT_A].at_least and by_account[ACCOUNT_A].count <= 10
+    # Past the cap on its own too: "at least" throughout.
+    settings.INBOX_COUNT_CAP = 3
+    counts = counted(user=staff_user, filters=InboxFilters(q="lima", account=ACCOUNT_B))
+    assert counts.capped and counts.total == 3 and all(a.at_least for a in counts.accounts)
+
+
+def test_the_counts_fragment_of_a_chosen_account_says_which_numbers_are_at_least(staff_client, settings):
+    _lima(30)
+    settings.INBOX_COUNT_CAP = 10
+    settings.INBOX_COUNTS_CACHE_SECONDS = 0
+    html = staff_client.get(f"/inbox/counts/?q=lima&account={ACCOUNT_B}", HTTP_HX_REQUEST="true").content.decode()
+    assert '<span class="num">7</span>' in html and "More than 10 messages match" not in html
+    assert re.search(rf'data-account="{ACCOUNT_B}">7<', html) and re.search(rf'data-account="{ACCOUNT_A}">\d+\+<', html)
+    assert "The other accounts are counted among the first 10 messages found" in html
+    html = staff_client.get("/inbox/counts/?q=lima&direction=incoming", HTTP_HX_REQUEST="true").content.decode()
+    assert "Counting stopped at the first 10 messages found: each number is “at least”." in html
+
+
 def test_a_capped_view_reads_at_most_cap_plus_one_rows(staff_user, settings):
     _lima(40)
     settings.INBOX_COUNT_CAP = 7
@@ -225,7 +261,7 @@ def test_the_sample_groups_every_kind_of_message_as_the_rows_say(settings, filte
         for i, (account, incoming, is_new, awaiting) in enumerate(combos * 2)
     ]
     CoworkerMessage.objects.bulk_create(messages)
-    sample = _flag_sample(filters)
+    sample = _flag_sample(filters.base)
     assert not sample.capped
     assert sample.groups == Counter((m.email_account_id, m.incoming, m.is_new_message, m.awaiting_reply) for m in messages)
     assert all(type(flag) is bool for key in sample.groups for flag in key[1:])

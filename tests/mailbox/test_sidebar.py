@@ -98,10 +98,15 @@ def test_the_counts_facets_escape_names_link_into_the_view_and_count(staff_clien
 
 
 def test_big_counts_are_grouped_and_capped_counts_say_at_least():
-    accounts = [AccountCount(account=7, name="Front desk", count=12345, querystring="account=7", selected=True),
-                AccountCount(account="none", name="Default settings", count=3, querystring="account=none")]
     for capped, suffix in ((False, ""), (True, "+")):
+        accounts = [AccountCount(account=7, name="Front desk", count=12345, querystring="account=7", selected=True, at_least=capped),
+                    AccountCount(account="none", name="Default settings", count=3, querystring="account=none", at_least=capped)]
         html = str(account_facets_html(MessageCounts(total=0, unread=0, incoming=0, outgoing=0, accounts=accounts,
                                                      capped=capped)))
         assert f'<li class="selected"><a href="/?account=7" title="Front desk">Front desk</a> <span class="count" data-account="7">12,345{suffix}</span></li>' in html
         assert f'<li><a href="/?account=none" title="Default settings">Default settings</a> <span class="count" data-account="none">3{suffix}</span></li>' in html
+    # Each account's own: the chosen one counted exactly beside others counted among the first found.
+    accounts = [AccountCount(account=7, name="Front desk", count=151, querystring="account=7", selected=True),
+                AccountCount(account=8, name="Hello", count=40, querystring="account=8", at_least=True)]
+    html = str(account_facets_html(MessageCounts(total=151, unread=0, incoming=0, outgoing=0, accounts=accounts, accounts_capped=True)))
+    assert 'data-account="7">151<' in html and 'data-account="8">40+<' in html
