@@ -119,6 +119,7 @@ class Overview:
     last_accounts_sync: SyncRun | None
     now: datetime
     days: list[date]
+    accounts_failure: SyncRun | None = None  # the latest accounts run, when it failed after the last success
 
     @property
     def shown(self) -> int:
@@ -179,10 +180,26 @@ def accounts_overview(
         counts=counts,
         attention=counts[Status.FAILING] + counts[Status.WARNING],
         removed=removed,
-        last_accounts_sync=SyncRun.objects.last_success(SyncRun.Resource.ACCOUNTS),
+        last_accounts_sync=(last := SyncRun.objects.last_success(SyncRun.Resource.ACCOUNTS)),
         now=now,
         days=days,
+        accounts_failure=_failure_since(last),
     )
+
+
+def _failure_since(last: SyncRun | None) -> SyncRun | None:
+    """The latest finished accounts run if it failed after ``last`` (the last success): the page
+    says so at once, not only once the data is older than ``/healthz`` allows."""
+    latest = (
+        SyncRun.objects.filter(resource=SyncRun.Resource.ACCOUNTS, finished_at__isnull=False)
+        .order_by("-finished_at", "-id")
+        .first()
+    )
+    if latest is None or latest.status != SyncRun.Status.FAILED:
+        return None
+    if last is not None and latest.finished_at < last.finished_at:
+        return None
+    return latest
 
 
 def _group(rows: list[AccountRow]) -> list[LocationGroup]:

@@ -16,7 +16,7 @@ from inbox.platform import cache as platform_cache
 from inbox import timefmt
 from inbox.accounts.overview import accounts_overview
 from inbox.accounts.selectors import forget_cached
-from inbox.models import AccountIncident, AccountSnapshot
+from inbox.models import AccountIncident, AccountSnapshot, SyncRun
 from tests.accounts.fixtures import STATES, make_state
 from tests.factories import make_account, make_business, make_messages, make_success
 
@@ -319,11 +319,38 @@ def test_account_data_older_than_healthz_allows_is_said_above_the_states(admin_c
     now = timezone.now()
     make_state("healthy", now)
     run = make_success("accounts", now - timedelta(minutes=10))
-    assert "No account data from Nexudus since" not in admin_client_.get(URL).content.decode()
+    assert "accounts-sync-notice" not in admin_client_.get(URL).content.decode()
     type(run).objects.filter(pk=run.pk).update(finished_at=now - timedelta(minutes=45))
     html = admin_client_.get(URL).content.decode()
-    notice = html.split("No account data from Nexudus since")[1].split("</div>")[0]
+    notice = html.split('class="notice notice-warn accounts-sync-notice">')[1].split("</div>")[0]
+    assert re.search(r"<strong>The account data is from <time [^>]+>45 min ago</time>:</strong> no accounts sync has ended since", notice), notice
     assert "as of then" in notice and '<a href="/sync/">sync page</a>' in notice
+
+
+def test_a_failing_accounts_sync_is_said_at_once(admin_client_, settings):
+    """Nexudus stops answering: the accounts page says so from the first failed run, not only
+    once the data is older than /healthz allows (15 minutes of "Healthy" before)."""
+    settings.HEALTHZ_MAX_ACCOUNTS_SYNC_AGE = 1800
+    now = timezone.now()
+    make_state("healthy", now)
+    make_success("accounts", now - timedelta(minutes=6))
+    error = "Nexudus did not answer GET /api/sys/emailaccounts properly after 3 attempts; the last failure was a server error (HTTP 503) <b>"
+    failed = SyncRun.objects.create(resource="accounts", mode="incremental", status="failed", started_at=now - timedelta(minutes=1),
+                                    finished_at=now - timedelta(seconds=50), error=error)
+    html = admin_client_.get(URL).content.decode()
+    notice = html.split('class="notice notice-warn accounts-sync-notice">')[1].split("</div>")[0]
+    assert re.search(r"<strong>The accounts sync is failing</strong> \(last try <time [^>]+>1 min ago</time>\): "
+                     r'<span class="sync-error-text">Nexudus did not answer .+\(HTTP 503\) &lt;b&gt;</span>', notice), notice
+    assert re.search(r"The states below are as Nexudus gave them <time [^>]+>6 min ago</time>\.", notice), notice
+    assert "as of then" not in notice  # not stale yet: the states are still fair
+    # A success after it: no notice.
+    make_success("accounts", now)
+    assert "accounts-sync-notice" not in admin_client_.get(URL).content.decode()
+    # Failing since the first run ever: said too.
+    SyncRun.objects.filter(status="success").delete()
+    failed.save()
+    notice = admin_client_.get(URL).content.decode().split("accounts-sync-notice")[1].split("</div>")[0]
+    assert "The accounts sync is failing" in notice and "No accounts sync has succeeded yet." in notice
 
 
 def test_the_last_accounts_syncs_warning_is_on_the_page_too(admin_client_):
