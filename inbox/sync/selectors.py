@@ -40,9 +40,9 @@ ADVICE = {
         "Fix it, restart the web server and the workers, then press Sync now."
     ),
     "unavailable": (
-        "The sync could not get through, even after retries: the reason is below (Nexudus down, "
-        "slow or asking the help desk to wait, or Redis not answering). The next scheduled run "
-        "tries again by itself; if this repeats, check what it names."
+        "The sync did not get through, even after retrying: Nexudus was down or slow, asked the "
+        "help desk to wait, or Redis did not answer (the error below says which). The sync tries "
+        "again by itself; if this repeats, check what the error names."
     ),
     "worker": (
         "The Celery worker stopped while this sync ran (it was killed or restarted, perhaps out of "

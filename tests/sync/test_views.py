@@ -83,6 +83,16 @@ class TestPage:
         html = admin_client_.get(URL).content.decode()
         assert "Nexudus answered 500 five times." in html
         assert 'role="alert"' in html
+        # The badge says "Failed": the sentence says when, not "failed" again.
+        assert re.search(r'status-failed">Failed</span> Incremental sync #\d+, ended <time [^>]+>just now</time>\.</p>', html), html
+
+    def test_a_queued_run_in_the_history_has_not_started(self, admin_client_):
+        asked = timezone.now() - timedelta(minutes=2)
+        queued = SyncRun.objects.create(resource="accounts", mode="incremental", status="queued", trigger="retry")
+        SyncRun.objects.filter(pk=queued.pk).update(created_at=asked)
+        html = admin_client_.get(URL).content.decode()
+        row = html.split(f'data-run="{queued.pk}"')[1].split("</tr>")[0]
+        assert re.search(r'data-label="Started"><span class="muted">not yet \(asked <time [^>]+>2 min ago</time>\)</span>', row), row
 
     def test_history_lists_recent_runs_newest_first(self, admin_client_):
         now = timezone.now()
