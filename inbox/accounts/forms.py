@@ -10,7 +10,7 @@ from inbox.mailbox.filters import FALSE_VALUES, TRUE_VALUES
 
 
 class SwitchField(forms.Field):
-    """A yes/no parameter, read as the inbox reads ``unread=1``: 1 or nothing. Anything else is
+    """A yes/no parameter, read as the inbox reads ``unread=1``: 1 or 0 (or their spellings). Anything else is
     refused in words (and the switch left off), not read as "on" as Django's BooleanField would."""
 
     def __init__(self, *, label: str):
@@ -22,7 +22,7 @@ class SwitchField(forms.Field):
             return True
         if value in FALSE_VALUES:
             return False
-        raise forms.ValidationError(f"“{self.label}” takes 1 or nothing — ignored.", code="invalid")
+        raise forms.ValidationError(f"“{self.label}” takes 1 (on) or 0 (off) — ignored.", code="invalid")
 
 
 class AccountsFilterForm(forms.Form):

@@ -94,7 +94,7 @@ def id_or_error(value: str, what: str) -> int:
 
 
 def _switch_parser(label: str) -> Callable[[str], bool]:
-    """A yes/no filter's parameter (``unread=1``, ``awaiting=1``): 1 or nothing."""
+    """A yes/no filter's parameter (``unread=1``, ``awaiting=1``): 1 (or true, on, yes) or 0 (or nothing, false, off, no)."""
 
     def parse(value: str) -> bool:
         value = value.lower()
@@ -102,7 +102,7 @@ def _switch_parser(label: str) -> Callable[[str], bool]:
             return True
         if value in FALSE_VALUES:
             return False
-        raise forms.ValidationError(f"“{label}” takes 1 or nothing — ignored.", code="invalid")
+        raise forms.ValidationError(f"“{label}” takes 1 (on) or 0 (off) — ignored.", code="invalid")
 
     return parse
 

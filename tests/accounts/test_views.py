@@ -302,12 +302,12 @@ def test_a_switch_it_cannot_read_is_refused_in_words_and_left_off(admin_client_,
     html = admin_client_.get(URL, {"attention": value}).content.decode()
     assert {pk for pk, _ in rows(html)} == {str(healthy.pk), str(failing.pk)}
     assert "Some of the filters were not understood, so they were ignored:" in html
-    assert "<li>“Needing attention” takes 1 or nothing — ignored.</li>" in html
+    assert "<li>“Needing attention” takes 1 (on) or 0 (off) — ignored.</li>" in html
     assert 'id="accounts-tab-all" aria-current="page"' in html
     assert "<b>x</b>" not in html
     kept = admin_client_.get(URL, {"attention": "1", "removed": value}).content.decode()
     assert [pk for pk, _ in rows(kept)] == [str(failing.pk)]
-    assert "<li>“Removed from Nexudus” takes 1 or nothing — ignored.</li>" in kept
+    assert "<li>“Removed from Nexudus” takes 1 (on) or 0 (off) — ignored.</li>" in kept
     for fine in ("1", "0", "", "on", "no"):
         assert "not understood" not in admin_client_.get(URL, {"attention": fine}).content.decode()
 

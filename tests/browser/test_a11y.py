@@ -201,7 +201,7 @@ def _export_refused(page):
 
 def _accounts_refused(page):
     page.goto("/accounts/?attention=banana")
-    expect(page.get_by_text("“Needing attention” takes 1 or nothing — ignored.")).to_be_visible()
+    expect(page.get_by_text("“Needing attention” takes 1 (on) or 0 (off) — ignored.")).to_be_visible()
 
 
 def _not_a_page(page):

@@ -142,7 +142,7 @@ def test_a_switch_it_cannot_read_is_a_400_not_read_as_on(admin_client_, accounts
     response = admin_client_.get(f"{URL}?attention=banana")
     assert response.status_code == 400
     assert response["Content-Type"] == "text/plain; charset=utf-8"
-    assert "  attention=banana: “Needing attention” takes 1 or nothing." in response.content.decode()
+    assert "  attention=banana: “Needing attention” takes 1 (on) or 0 (off)." in response.content.decode()
     assert "Content-Disposition" not in response
     page = admin_client_.get(f"{URL}?attention=banana&removed=1", HTTP_ACCEPT="text/html,*/*;q=0.8")
     assert page.status_code == 400 and page["Content-Type"].startswith("text/html")

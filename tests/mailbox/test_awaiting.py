@@ -127,7 +127,7 @@ def test_the_url_round_trips_and_the_form_draws_the_controls(staff_client, waits
 
 
 @pytest.mark.parametrize("params,said", [
-    ({"awaiting": "maybe"}, "“Awaiting reply” takes 1 or nothing"),
+    ({"awaiting": "maybe"}, "“Awaiting reply” takes 1 (on) or 0 (off)"),
     ({"order": "sideways"}, "is not an order"),
 ])
 def test_a_bad_value_is_said_and_ignored(staff_client, waits, params, said):

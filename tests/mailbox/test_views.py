@@ -138,6 +138,10 @@ def test_a_bad_open_is_said_and_ignored(staff_client, inbox_data, value):
     assert response.status_code == 200
     assert "data-open-url" not in html and 'class="inbox"' in html
     assert "is not a message number" in html
+    assert "<strong>Part of the address was not understood:</strong>" in html  # open= is no filter
+    assert "Some of the filters" not in html
+    both = staff_client.get("/", {"open": value, "unread": "2"}).content.decode()
+    assert "<strong>Some of the filters were not understood, so they were ignored:</strong>" in both
     fragment = staff_client.get("/", {"open": value}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="results").content.decode()
     assert 'id="err-open"' not in fragment  # no out-of-band swap without a target on the page
 
