@@ -163,8 +163,13 @@ class TestReader:
         m = build_message(coworker_company_name=None, coworker_billing_name="Ada Holdings BV")
         m.save()
         html = staff_client.get(f"/messages/{m.pk}/").content.decode()
-        assert "— · billed as" not in html and "—" not in html.split("<dt>Company</dt>")[1].split("</dd>")[0]
-        assert "Ada Holdings BV" in html and "(billing name; no company)" in html
+        assert "— · billed as" not in html and "<dt>Company</dt>" not in html
+        assert "<dt>Billed as</dt>\n      <dd><bdi>Ada Holdings BV</bdi></dd>" in html
+        # A person billed under their own name: nothing to add (it read "Company: Max Fischer").
+        m = build_message(coworker_full_name="Max Fischer", coworker_company_name="", coworker_billing_name="Max Fischer")
+        m.save()
+        html = staff_client.get(f"/messages/{m.pk}/").content.decode()
+        assert "<dt>Company</dt>" not in html and "<dt>Billed as</dt>" not in html
 
     def test_company_and_billing_name(self, staff_client):
         m = build_message(coworker_company_name="Ada Ltd", coworker_billing_name="Ada Holdings BV")
