@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import re
 
 import pytest
 from playwright.sync_api import expect
 from django.urls import reverse
 
+from inbox import clock
 from inbox.models import MessageMark
 from tests.browser.message_fixtures import watched_page  # noqa: F401
 from tests.factories import BASE_TIME, make_message, make_thread
@@ -219,6 +221,36 @@ def test_a_conversation_opens_at_its_latest_message_or_the_one_asked_for(watched
     page.reload()  # a reload keeps the place the browser restores
     page.wait_for_load_state("load")
     assert page.evaluate("window.scrollY") < 50
+    watch.assert_quiet()
+
+
+@pytest.mark.parametrize("width", [1440, 390])
+def test_a_message_brought_into_sight_shows_its_day(watched_page, settings, width):  # noqa: F811
+    """Opened at a message late in its day (?at=), the day's heading is far above it: it stays in
+    sight under the top bar (sticky), above the message, not over it."""
+    page, watch = watched_page
+    page.set_viewport_size({"width": width, "height": 844})
+    settings.CONVERSATION_PAGE_SIZE = 60
+    rows = make_thread(34, 60, start_pk=9_400_000)
+    for i, row in enumerate(rows):  # eight a day, three hours apart
+        type(row).objects.filter(pk=row.pk).update(created_on=BASE_TIME.replace(hour=0) + dt.timedelta(hours=3 * i))
+    target = rows[8 * 3 + 7]  # the last of the fourth day
+    day = (BASE_TIME.replace(hour=0) + dt.timedelta(days=3)).astimezone(clock.zone())
+    page.goto(reverse("customer-detail", args=[34]) + f"?at={target.pk}#m-{target.pk}")
+    bubble = page.locator(f"#m-{target.pk}")
+    expect(bubble).to_be_in_viewport()
+    heading = page.locator(".thread-day-group", has=bubble).locator(".thread-day")
+    expect(heading).to_have_text(f"{day:%A} {day.day} {day:%B %Y}")
+    expect(heading).to_be_in_viewport()
+    top_bar = page.locator(".topbar").bounding_box()
+    box, bubble_box = heading.bounding_box(), bubble.bounding_box()
+    assert top_bar["y"] + top_bar["height"] <= box["y"] and box["y"] + box["height"] <= bubble_box["y"], (top_bar, box, bubble_box)
+    # Scrolled into the next day, that day's heading takes its place.
+    page.locator(f"#m-{rows[8 * 4 + 5].pk}").scroll_into_view_if_needed()
+    page.evaluate("window.scrollBy(0, 300)")
+    stuck = page.evaluate("""() => [...document.querySelectorAll('.thread-day')]
+        .filter(h => { const r = h.getBoundingClientRect(); return r.bottom > 0 && r.top < 140; }).map(h => h.textContent)""")
+    assert len(stuck) == 1, stuck
     watch.assert_quiet()
 
 
