@@ -132,36 +132,34 @@ QUOTED_WORDS = 40  # characters of a search quoted in the view's name
 
 def name_of_view(filters, request=None) -> str:
     """What the view is called: the list's heading and the document title ("Unread", "Awaiting
-    reply", a customer's name...). Who the view is about (a customer, a company, one mail
-    account) comes first and keeps its place when words or a state narrow it, then the words
-    searched, then the state ("Front desk · search “invoice” · unread received"): the heading
-    says what a phone's folded filters do not."""
+    reply", a customer's name...). Every filter in use is named, always in the same order: who
+    the view is about (a customer or a company, then one mail account), the words searched, the
+    days, the state, the order ("Front desk · search “invoice” · since 1 Mar 2026 · unread
+    received · oldest first"): two views in the history (and two tabs) are told apart, and the
+    heading says what a phone's folded filters do not."""
     if filters.unordered.is_empty:
-        return "Inbox"
-    state = _state_of_view(filters)
-    subject = ""
+        return "Inbox · oldest first" if filters.oldest_first else "Inbox"
+    parts = []
     if filters.customer:
-        subject = request_customer_name(request, filters.customer)
+        parts.append(request_customer_name(request, filters.customer))
     elif filters.company:  # a customer's company, as the link to it spells it
-        subject = filters.company.translate(_BIDI_CONTROLS)
-    elif filters.account is not None and filters.unordered.without(
-        "account", "direction", "unread", "awaiting", "q"
-    ).is_empty:
-        subject = request_account_name(request, filters.account)
-    # The words searched, so two searches in the history (and two tabs) are told apart.
-    words = _quoted(filters.q) if filters.q else ""
-    if subject:
-        return " · ".join(part for part in (subject, words and f"search {words}", state) if part)
-    if words:
-        return " · ".join(part for part in (f"Search {words}", state) if part)
-    if state and (filters.awaiting or filters.unread):
-        return state[0].upper() + state[1:]
-    if filters.direction and filters.unordered.without("direction").is_empty:
-        return state.capitalize()
-    # Dates, perhaps with a direction: named ("1 Mar – 20 Mar 2026 · received").
-    if (filters.since or filters.until) and filters.unordered.without("direction", "since", "until").is_empty:
-        return timefmt.day_range(filters.since, filters.until) + (f" · {state}" if state else "")
-    return "Filtered"
+        parts.append(filters.company.translate(_BIDI_CONTROLS))
+    if filters.account is not None:
+        parts.append(request_account_name(request, filters.account))
+    named = len(parts)  # names keep their case; the words that follow are lower case after them
+    if filters.q:
+        parts.append(f"search {_quoted(filters.q)}")
+    if filters.since or filters.until:
+        days = timefmt.day_range(filters.since, filters.until)
+        parts.append(days[0].lower() + days[1:] if days.startswith(("Since", "Until")) else days)
+    state = _state_of_view(filters)
+    if state:
+        parts.append(state)
+    if filters.oldest_first:
+        parts.append("oldest first")
+    if not named:
+        parts[0] = parts[0][0].upper() + parts[0][1:]
+    return " · ".join(parts)
 
 
 # Bidirectional formatting characters (embeddings, overrides, isolates, marks): typed into a search

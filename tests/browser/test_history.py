@@ -39,7 +39,7 @@ def heading(filters: InboxFilters) -> str:
         return state[0].upper() + state[1:]
     if filters.direction and filters.unordered.without("direction").is_empty:
         return {"incoming": "Received", "outgoing": "Sent"}[filters.direction]
-    return "Filtered"
+    raise NotImplementedError("these flows filter by state, direction and words only")
 
 
 FORM_STATE = """() => {

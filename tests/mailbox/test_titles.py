@@ -39,7 +39,11 @@ def titles(html: str) -> list[str]:
     (f"?account={ACCOUNT_B}&direction=incoming", "Billing · received"),
     ("?account=none", "Default location settings"),
     ("?account=99999", "Account 99999"),  # no current account: named by its number, as in the form
-    (f"?account={ACCOUNT_A}&since=2025-01-01", "Filtered"),  # two kinds of filter: the form says which
+    (f"?account={ACCOUNT_A}&since=2025-01-01", "Front desk · since 1 Jan 2025"),  # was "Filtered"
+    (f"?account={ACCOUNT_A}&q=wifi&since=2025-01-01&until=2025-03-20&direction=incoming",
+     "Front desk · search “wifi” · 1 Jan – 20 Mar 2025 · received"),  # every filter named, none dropped
+    (f"?customer=7002&account={ACCOUNT_A}&unread=1", "Ana García · Front desk · unread"),  # was "Ana García · unread"
+    (f"?company=Acme%20Ltd&account={ACCOUNT_B}", "Acme Ltd · Billing"),
     (f"?account={ACCOUNT_A}&unread=1", "Front desk · unread"),  # was "Unread": the account dropped
     (f"?account={ACCOUNT_A}&unread=1&direction=incoming", "Front desk · unread received"),
     (f"?account={ACCOUNT_A}&awaiting=1", "Front desk · awaiting reply"),
@@ -49,7 +53,7 @@ def titles(html: str) -> list[str]:
     ("?company=Acme%20Ltd&direction=outgoing", "Acme Ltd · sent"),
     (f"?q=invoice&account={ACCOUNT_A}", "Front desk · search “invoice”"),  # was "Search “invoice”"
     (f"?q=Invoice&account={ACCOUNT_A}&unread=1&direction=incoming", "Front desk · search “Invoice” · unread received"),
-    ("?q=invoice&since=2025-01-01", "Search “invoice”"),  # the dates are in the form
+    ("?q=invoice&since=2025-01-01", "Search “invoice” · since 1 Jan 2025"),  # was "Search “invoice”"
     ("?q=invoice&unread=1", "Search “invoice” · unread"),  # was "Unread": the search unsaid
     ("?q=invoice&direction=outgoing", "Search “invoice” · sent"),
     ("?q=invoice&awaiting=1&unread=1", "Search “invoice” · unread awaiting reply"),
@@ -59,7 +63,9 @@ def titles(html: str) -> list[str]:
     ("?company=%E2%80%AEAcme%20Ltd", "Acme Ltd"),
     ("?awaiting=1", "Awaiting reply"),
     ("?awaiting=1&unread=1", "Unread awaiting reply"),  # was "Awaiting reply": the unread filter unsaid
-    ("?order=oldest", "Inbox"),  # the order changes no message of the view
+    ("?order=oldest", "Inbox · oldest first"),  # was "Inbox", as the newest-first view's name
+    ("?q=invoice&unread=1&order=oldest", "Search “invoice” · unread · oldest first"),
+    ("?since=2025-03-01&until=2025-03-01&order=oldest", "1 Mar 2025 · oldest first"),
     ("?customer=7002", "Ana García"),
     ("?customer=7002&awaiting=1", "Ana García · awaiting reply"),
     ("?company=Acme%20Ltd", "Acme Ltd"),  # was "Filtered"
