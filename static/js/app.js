@@ -75,7 +75,9 @@
   function move(step) {
     var all = rows();
     if (!all.length) return;
-    var at = all.indexOf(current());
+    // From the row the focus is in (reached by Tab or a click), else the row last chosen.
+    var active = document.activeElement, focused = active && active.closest && active.closest("#rows > li.msg");
+    var at = all.indexOf(focused || current());
     var next = at < 0 ? all[0] : all[Math.min(all.length - 1, Math.max(0, at + step))];
     setCurrent(next);
     // j / k take the focus along, wherever it was (Sign out, Export CSV): Enter then opens the
@@ -808,6 +810,37 @@
     if (event.target.closest && !event.target.closest("#topbar-menu, #menu-toggle")) menuOpen(false);
   });
 
+  /* --- A filter's list walked by its arrow keys ---------------------------------------------
+     Chromium (not on macOS) changes a closed <select>'s value at each arrow key and fires "change"
+     each time: the form would load a view for every mail account passed on the way to the one
+     wanted. A change that comes right after a key is held until the keys stop (KEYED_PAUSE ms),
+     Enter, or focus leaves the list; a pick by pointer, from the open list or on a phone goes at once. */
+  var KEYED_PAUSE = 700;
+  var keyedAt = 0, held = null, heldTimer = null, releasing = false;
+  function releaseHeld() {
+    clearTimeout(heldTimer);
+    var select = held;
+    held = null;
+    if (!select) return;
+    releasing = true;
+    try { select.dispatchEvent(new Event("change", { bubbles: true })); } finally { releasing = false; }
+  }
+  document.addEventListener("keydown", function (event) {
+    var target = event.target;
+    if (!target.matches || !target.matches("#filters select")) return;
+    if (event.key === "Enter" && held === target) { event.preventDefault(); releaseHeld(); return; }
+    if (event.key.length === 1 || /^(Arrow|Page|Home|End)/.test(event.key)) keyedAt = Date.now();
+  }, true);
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (releasing || !target.matches || !target.matches("#filters select") || Date.now() - keyedAt > 150) return;
+    event.stopImmediatePropagation(); // before htmx, which listens on the form
+    held = target;
+    clearTimeout(heldTimer);
+    heldTimer = setTimeout(releaseHeld, KEYED_PAUSE);
+  }, true);
+  document.addEventListener("focusout", function (event) { if (held && event.target === held) releaseHeld(); }, true);
+
   /* --- Keyboard ----------------------------------------------------------------------------- */
   // Where a letter is text (a search, a date, a select's type-ahead), not a shortcut. A checkbox or
   // a radio takes no letters: on a row's box the list's shortcuts work as on its link.
@@ -843,6 +876,11 @@
     switch (event.key) {
       case "j": move(1); break;
       case "k": move(-1); break;
+      // On a row (its link or its box), the arrows step through the list as j / k do, not the page.
+      case "ArrowDown": case "ArrowUp":
+        if (event.shiftKey || !(event.target.closest && event.target.closest("#rows"))) return;
+        move(event.key === "ArrowDown" ? 1 : -1);
+        break;
       case "Enter":
         if (!current()) return;
         if (event.target.closest && event.target.closest("a, button") && !event.target.closest("#rows")) return;

@@ -200,6 +200,50 @@ def test_j_takes_the_focus_to_the_row_so_enter_opens_it(signed_in_page, staff_us
     assert page.errors == [], page.errors
 
 
+def test_the_arrows_on_a_row_step_through_the_list(signed_in_page, staff_user, mirror):
+    page = signed_in_page
+    page.goto("/")
+    ids = row_ids(page)
+    page.locator(f"#msg-{ids[0]} .msg-link").focus()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    expect(page.locator(f"#msg-{ids[2]} .msg-link")).to_be_focused()
+    page.keyboard.press("ArrowUp")
+    expect(page.locator(f"#msg-{ids[1]} .msg-link")).to_be_focused()
+    expect(page.locator(f"#msg-{ids[1]}")).to_have_class(re.compile(r"\bcurrent\b"))
+    assert page.evaluate("window.scrollY") == 0  # the arrows moved the focus, not the page
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(rf"open={ids[1]}"))
+    assert page.errors == [], page.errors
+
+
+def test_a_mail_account_walked_to_by_the_arrows_loads_once(signed_in_page, staff_user, mirror):
+    """Chromium changes a closed select at each arrow key: the view loads once the keys stop (or
+    at Enter), for the account they stopped on, not once for every account on the way."""
+    page = signed_in_page
+    page.goto("/")
+    page.wait_for_load_state("networkidle")
+    asked = []
+    page.on("request", lambda r: asked.append(r.url) if "account=" in r.url and "/inbox/counts/" not in r.url else None)
+    options = page.eval_on_selector_all("#id_account option", "os => os.map(o => o.value)")
+    page.focus("#id_account")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    chosen = options[2]
+    expect(page).to_have_url(re.compile(rf"account={chosen}"))
+    page.wait_for_load_state("networkidle")
+    assert [u for u in asked if "account=" in u] == [u for u in asked if f"account={chosen}" in u], asked
+    assert len({u for u in asked}) == 1, asked
+    expect(page.locator("#id_account")).to_be_focused()
+    asked.clear()
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("Enter")  # at once
+    expect(page).to_have_url(re.compile(rf"account={options[1]}"))
+    page.wait_for_timeout(900)  # past the pause: nothing more is sent
+    assert len(asked) == 1 and f"account={options[1]}" in asked[0], asked
+    assert page.errors == [], page.errors
+
+
 def test_a_new_view_starts_at_the_top_of_the_list(new_page, staff_user, mirror):
     """At wide screens the list scrolls in its own pane: a filter changed 30 rows down showed the
     new view part-way down, and the sentinel there loaded pages nobody asked for."""
