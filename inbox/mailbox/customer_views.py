@@ -16,12 +16,13 @@ from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_GET
 
 from inbox.fragments import is_fragment
-from inbox.mailbox.customers import lookup_customers
+from inbox.mailbox.customers import LOOKUP_LIMIT, PAGE_LIMIT, lookup_customers
 
 @require_GET
 def customer_lookup(request: HttpRequest) -> HttpResponse:
-    lookup = lookup_customers(query=request.GET.get("q", ""))
-    template = "inbox/customer_options.html" if is_fragment(request) else "inbox/customer_lookup.html"
+    fragment = is_fragment(request)
+    lookup = lookup_customers(query=request.GET.get("q", ""), limit=LOOKUP_LIMIT if fragment else PAGE_LIMIT)
+    template = "inbox/customer_options.html" if fragment else "inbox/customer_lookup.html"
     response = render(request, template, {"lookup": lookup})
     patch_cache_control(response, private=True, no_store=True)
     return response

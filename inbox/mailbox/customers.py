@@ -26,7 +26,8 @@ from django.db.models import Case, Count, IntegerField, Q, Value, When, Window
 from inbox.folding import fold
 from inbox.models import Customer
 
-LOOKUP_LIMIT = 8
+LOOKUP_LIMIT = 8  # suggested as the person types
+PAGE_LIMIT = 50  # listed on the lookup's own page (without JavaScript): a page to read, not a menu
 COMPANY_LIMIT = 3  # companies suggested beside the customers
 COMPANY_SCAN = 50  # the companies of the matching customers looked at (those with most customers)
 MIN_COMPANY_TEXT = 2  # characters typed before companies are suggested

@@ -193,6 +193,18 @@ def test_at_most_a_few_are_shown_and_all_are_counted(people):
     assert [c.pk for c in lookup.matches] == [111, 110, 109, 108, 107, 106, 105, 104]
 
 
+def test_the_lookup_page_lists_more_than_the_suggestions(staff_client, people):
+    """Without JavaScript the lookup is a page to read: twelve matches are twelve links, not the
+    eight suggestions with no way to the other four."""
+    more = [(100 + i, f"Anders Example {i}", f"anders{i}@example.net", None, 100 + i) for i in range(12)]
+    _store(PEOPLE + more)
+    html = staff_client.get("/customers/lookup/", {"q": "ander"}).content.decode()
+    assert len(re.findall(r'href="/\?customer=(\d+)"', html)) == 12
+    assert "12 customers match" in html and "most recently in touch" not in html
+    suggested = staff_client.get("/customers/lookup/", {"q": "ander"}, HTTP_HX_REQUEST="true").content.decode()
+    assert len(re.findall(r'data-value="(\d+)"', suggested)) == 8 and "8 of 12 shown" in suggested
+
+
 def test_the_heading_name_of_a_customer():
     _store()
     assert customer_name(1) == "Anna Virtanen"
