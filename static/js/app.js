@@ -455,6 +455,7 @@
       title: document.title,
       scroll: window.scrollY,
       listScroll: pane ? pane.scrollTop : 0,
+      focus: window.helpdeskFocusNote ? window.helpdeskFocusNote() : "", // below, with the rest of focus
     });
     if (pendingSnapshots.length === 1) { // once the new view is drawn and the page is idle
       if (window.requestIdleCallback) window.requestIdleCallback(fileSnapshots, { timeout: 2000 });
@@ -1030,6 +1031,55 @@
     return document.activeElement === el;
   }
   function listTitle() { return document.querySelector("#results .list-title"); }
+
+  /* Back or Forward: where the focus was when the view was filed (a control's id, or the row it
+     was in, its link or its box; noted with the view, in app.js's history above) is where it is
+     put again, so a keyboard's place is not lost to <body>. Nothing noted, or gone: the open
+     message's subject once it is in, else the list's heading. Never taken from where it is. */
+  function focusNote(el) {
+    var row = el.closest && el.closest("#rows > li.msg");
+    if (row) return "row:" + row.dataset.id + (el.matches("input.select") ? ":box" : "");
+    return el.id || "";
+  }
+  // The last place focused: on a phone the reader covers the list (inert) as a row opens, and
+  // focus has already left the row by the time htmx files the list.
+  var lastNote = "";
+  document.addEventListener("focusin", function (event) { if (event.target && event.target.closest) lastNote = focusNote(event.target); });
+  window.helpdeskFocusNote = function () { return lost() ? lastNote : focusNote(document.activeElement); };
+  var subjectWhenLoaded = false;
+  function restoreFocus(note) {
+    if (!lost()) return;
+    var el = null;
+    if (note && note.indexOf("row:") === 0) {
+      var parts = note.split(":"), row = document.getElementById("msg-" + parts[1]);
+      el = row && row.querySelector(parts[2] === "box" ? "input.select" : ".msg-link");
+    } else if (note) {
+      el = document.getElementById(note);
+    }
+    if (el && !(el.closest && el.closest("[inert]"))) {
+      el.focus({ preventScroll: true }); // the view's scroll is put back as it was
+      if (document.activeElement === el) return;
+    }
+    var box = document.getElementById("inbox");
+    if (box && box.classList.contains("reading")) {
+      if (!focusQuietly(document.querySelector("#reader #message-subject"))) subjectWhenLoaded = true; // on its way
+      return;
+    }
+    var title = listTitle();
+    if (title) {
+      if (!title.hasAttribute("tabindex")) title.setAttribute("tabindex", "-1");
+      title.focus({ preventScroll: true });
+    }
+  }
+  document.addEventListener("htmx:historyRestore", function (event) {
+    var item = event.detail && event.detail.item, note = item && item.focus;
+    window.setTimeout(function () { restoreFocus(note); }, 0); // after the scroll is put back
+  });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (!subjectWhenLoaded || !event.detail.target || event.detail.target.id !== "reader") return;
+    subjectWhenLoaded = false;
+    if (lost()) focusQuietly(document.querySelector("#reader #message-subject"));
+  });
   function firstRowLink(after) {
     var rows = document.querySelectorAll("#rows > li.msg");
     for (var i = 0; i < rows.length; i++) {

@@ -96,6 +96,14 @@ def assert_view(page, mirror, user, filters: InboxFilters, *, more_rows: bool = 
     expect(page.locator("#reader")).to_be_hidden()
 
 
+FOCUSED = "() => { const a = document.activeElement; return !a || a === document.body ? 'body' : a.id || a.className || a.tagName; }"
+
+
+def assert_focus_kept(page) -> None:
+    """Back or Forward left the focus somewhere (the control used, the row, the heading), not on <body>."""
+    eventually(lambda: page.evaluate(FOCUSED) != "body", True)
+
+
 def assert_open(page, pk: int, mirror, user) -> None:  # noqa: F811
     """Message ``pk`` is in the reader (and, opened, read for ``user``: the expected counts follow)."""
     mirror.marks[(user.pk, pk)] = True
@@ -134,10 +142,13 @@ def test_filter_filter_back_back_forward(new_page, staff_user, mirror, viewport)
 
     page.go_back()
     assert_view(page, mirror, staff_user, InboxFilters(unread=True))
+    assert_focus_kept(page)
     page.go_back()
     assert_view(page, mirror, staff_user, InboxFilters())
+    assert_focus_kept(page)
     page.go_forward()
     assert_view(page, mirror, staff_user, InboxFilters(unread=True))
+    assert_focus_kept(page)
 
     show_filters(page)  # the next change keeps what the restored form shows (the unread box too)
     page.check("input[name=direction][value=outgoing]")
@@ -181,6 +192,7 @@ def test_open_back_forward_never_leaves_a_blank_pane(new_page, staff_user, mirro
 
     page.go_back()
     assert_view(page, mirror, staff_user, filters)
+    expect(page.locator(f"#msg-{ids[1]} .msg-link")).to_be_focused()  # the row it was opened from
     if viewport is WIDE:
         assert_list_takes_the_room(page, viewport)
     page.locator(f"#msg-{ids[2]} .msg-link").click()  # the list takes clicks and taps
@@ -191,6 +203,7 @@ def test_open_back_forward_never_leaves_a_blank_pane(new_page, staff_user, mirro
     page.go_forward()  # forward reopens the message
     expect(page).to_have_url(re.compile(rf"/\?direction=incoming&open={ids[2]}$"))
     assert_open(page, ids[2], mirror, staff_user)
+    assert_focus_kept(page)
     assert page.evaluate(FORM_STATE)["direction"] == "incoming"
     page.reload()
     assert_open(page, ids[2], mirror, staff_user)
